@@ -1,0 +1,51 @@
+# Crashbench. `make run` and `make test` set up everything they need first.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+export LANG := en_US.UTF-8
+export GSETTINGS_BACKEND := memory
+GOTAGS := sqlite_fts5
+FUZZTIME ?= 30s
+SAMPLE := testdata/sample/amd64-av-write.dmp
+
+.PHONY: all setup build run test test-go test-gui bench fuzz clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	go build -tags '$(GOTAGS)' -o bin/crashbench .
+
+# Opens the workbench on the bundled sample dump (made by minidumptest).
+run: build
+	@if [ -z "$$DISPLAY" ]; then echo "make run: no DISPLAY; for a virtual one: Xvfb :99 & DISPLAY=:99 make run" >&2; exit 1; fi
+	bin/crashbench $(SAMPLE)
+
+test: setup test-go test-gui
+
+test-go:
+	gofmt -l $$(git ls-files '*.go') | tee /dev/stderr | (! read)
+	go vet -tags '$(GOTAGS)' ./...
+	CGO_ENABLED=0 go vet -tags ci ./app/... ./widgets/... ./core/...
+	go test -tags '$(GOTAGS)' -count=1 ./...
+	go test -race -count=1 ./core/mem/... ./core/container/...
+
+# Builds the real binary and opens it under Xvfb; fails unless a Crashbench
+# window appears. The screenshot lands in bin/screenshot.png.
+test-gui: build
+	bash scripts/gui-smoke.sh bin/crashbench $(SAMPLE) bin/screenshot.png
+
+bench: setup
+	go test -tags '$(GOTAGS)' -run '^$$' -bench . -benchmem ./...
+
+# Every fuzz target for FUZZTIME each (one target per go test run).
+fuzz: setup
+	@set -e; for pkg in $$(go list ./...); do \
+	  for t in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t ($(FUZZTIME))"; \
+	    go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+clean:
+	rm -rf bin

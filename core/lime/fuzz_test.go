@@ -1,0 +1,59 @@
+package lime_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/crashbench/crashbench/core/lime"
+	"github.com/crashbench/crashbench/core/lime/limetest"
+)
+
+// TestMain caps the time Go's fuzzer spends minimizing each new input at 2 s
+// unless -test.fuzzminimizetime is given: the minimizer is quadratic in the
+// input length, and with its default 60 s limit a short fuzzing run is spent
+// minimizing a single input.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.fuzzminimizetime" })
+	if !explicit {
+		_ = flag.Set("test.fuzzminimizetime", "2s")
+	}
+	os.Exit(m.Run())
+}
+
+// FuzzNewFile feeds mutated LiME images to NewFile: it must never panic, fail
+// only with a *FormatError, and list only ranges inside the file.
+func FuzzNewFile(f *testing.F) {
+	for _, mk := range limetest.Scenarios() {
+		b, err := mk().Bytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := lime.NewFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			var fe *lime.FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("unstructured error: %v", err)
+			}
+			return
+		}
+		_ = file.Info()
+		_ = file.Diagnostics()
+		ranges, err := file.Ranges()
+		if err != nil {
+			t.Fatalf("Ranges: %v", err)
+		}
+		for _, r := range ranges {
+			if r.FileOff < 0 || r.Size == 0 || uint64(r.FileOff)+r.Size > uint64(len(b)) {
+				t.Fatalf("range %+v outside the %d-byte file", r, len(b))
+			}
+		}
+	})
+}

@@ -1,0 +1,307 @@
+package minidump
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/crashbench/crashbench/core/internal/bin"
+	"github.com/crashbench/crashbench/core/model"
+)
+
+// SystemInfo is MINIDUMP_SYSTEM_INFO with its service-pack string resolved.
+type SystemInfo struct {
+	ProcessorArchitecture uint16
+	ProcessorLevel        uint16
+	ProcessorRevision     uint16
+	NumberOfProcessors    uint8
+	ProductType           uint8
+	MajorVersion          uint32
+	MinorVersion          uint32
+	BuildNumber           uint32
+	PlatformID            uint32
+	CSDVersionRva         uint32
+	SuiteMask             uint16
+	CSDVersion            string
+}
+
+// SystemInfo decodes the SystemInfoStream.
+func (f *File) SystemInfo() (*SystemInfo, error) {
+	b, off, err := f.streamBytes(SystemInfoStream, systemInfoSize)
+	if err != nil {
+		return nil, err
+	}
+	c := bin.New(b, off, f.order)
+	s := &SystemInfo{}
+	s.ProcessorArchitecture, s.ProcessorLevel, s.ProcessorRevision = c.U16(), c.U16(), c.U16()
+	s.NumberOfProcessors, s.ProductType = c.U8(), c.U8()
+	s.MajorVersion, s.MinorVersion, s.BuildNumber, s.PlatformID = c.U32(), c.U32(), c.U32(), c.U32()
+	s.CSDVersionRva = c.U32()
+	s.SuiteMask = c.U16()
+	if c.Err() != nil {
+		return nil, &FormatError{Off: off, What: "SystemInfoStream too short", Err: c.Err()}
+	}
+	if s.CSDVersionRva != 0 {
+		csd, err := f.readString(s.CSDVersionRva)
+		if err != nil {
+			f.diag(model.Warning, int64(s.CSDVersionRva), "service pack string unreadable: "+err.Error())
+		}
+		s.CSDVersion = csd
+	}
+	return s, nil
+}
+
+// ExceptionRecord is MINIDUMP_EXCEPTION.
+type ExceptionRecord struct {
+	ExceptionCode        uint32
+	ExceptionFlags       uint32
+	ExceptionRecord      uint64
+	ExceptionAddress     uint64
+	NumberParameters     uint32
+	ExceptionInformation []uint64 // the first min(NumberParameters, 15) parameters
+}
+
+// Exception is MINIDUMP_EXCEPTION_STREAM.
+type Exception struct {
+	ThreadID        uint32
+	Record          ExceptionRecord
+	ContextDataSize uint32
+	ContextRva      uint32
+}
+
+// Exception decodes the ExceptionStream.
+func (f *File) Exception() (*Exception, error) {
+	b, off, err := f.streamBytes(ExceptionStream, exceptionSize)
+	if err != nil {
+		return nil, err
+	}
+	c := bin.New(b, off, f.order)
+	e := &Exception{ThreadID: c.U32()}
+	c.U32() // __alignment
+	r := &e.Record
+	r.ExceptionCode, r.ExceptionFlags = c.U32(), c.U32()
+	r.ExceptionRecord, r.ExceptionAddress = c.U64(), c.U64()
+	r.NumberParameters = c.U32()
+	c.U32() // __unusedAlignment
+	var params [15]uint64
+	for i := range params {
+		params[i] = c.U64()
+	}
+	e.ContextDataSize, e.ContextRva = c.U32(), c.U32()
+	if c.Err() != nil {
+		return nil, &FormatError{Off: off, What: "ExceptionStream too short", Err: c.Err()}
+	}
+	n := r.NumberParameters
+	if n > 15 {
+		f.diag(model.Warning, off+32, fmt.Sprintf("exception claims %d parameters, at most 15 fit", n))
+		n = 15
+	}
+	r.ExceptionInformation = params[:n]
+	return e, nil
+}
+
+// MiscInfo holds the fields of MINIDUMP_MISC_INFO that the flags mark valid.
+type MiscInfo struct {
+	SizeOfInfo        uint32
+	Flags1            uint32
+	ProcessID         uint32
+	ProcessCreateTime uint32 // time_t
+	ProcessUserTime   uint32 // seconds
+	ProcessKernelTime uint32
+	HasProcessID      bool
+	HasProcessTimes   bool
+}
+
+// MiscInfo decodes the first 24 bytes of the MiscInfoStream, common to all
+// five versions.
+func (f *File) MiscInfo() (*MiscInfo, error) {
+	b, off, err := f.streamBytes(MiscInfoStream, 24)
+	if err != nil {
+		return nil, err
+	}
+	c := bin.New(b, off, f.order)
+	m := &MiscInfo{SizeOfInfo: c.U32(), Flags1: c.U32(), ProcessID: c.U32(),
+		ProcessCreateTime: c.U32(), ProcessUserTime: c.U32(), ProcessKernelTime: c.U32()}
+	if c.Err() != nil {
+		return nil, &FormatError{Off: off, What: "MiscInfoStream too short", Err: c.Err()}
+	}
+	m.HasProcessID = m.Flags1&miscProcessID != 0
+	m.HasProcessTimes = m.Flags1&miscProcessTimes != 0
+	return m, nil
+}
+
+// listCount returns the leading 32-bit count of a list stream, bounded by
+// how many entries of entrySize the stream can hold.
+func (f *File) listCount(t StreamType, entrySize int64) (int, error) {
+	i := f.find(t)
+	if i < 0 {
+		return 0, ErrNoStream
+	}
+	b, off, err := f.streamBytes(t, 4)
+	if err != nil {
+		return 0, err
+	}
+	if len(b) < 4 {
+		return 0, &FormatError{Off: off, What: t.String() + " too short for its count"}
+	}
+	n := int64(f.order.Uint32(b))
+	// Some writers pad the count to 8 bytes (Breakpad, for alignment); the
+	// bound below holds either way.
+	if avail := (f.Stream(i).Size() - 4) / entrySize; n > avail {
+		f.diag(model.Warning, off, fmt.Sprintf("%v claims %d entries but its %d bytes hold at most %d", t, n, f.Stream(i).Size(), max(avail, 0)))
+		n = max(avail, 0)
+	}
+	return int(n), nil
+}
+
+// ThreadCount returns the number of threads in the ThreadListStream.
+func (f *File) ThreadCount() (int, error) { return f.listCount(ThreadListStream, 48) }
+
+// ModuleCount returns the number of modules in the ModuleListStream.
+func (f *File) ModuleCount() (int, error) { return f.listCount(ModuleListStream, moduleSize) }
+
+// MainModuleName returns the path of the first module, which every writer
+// puts first: the process's executable.
+func (f *File) MainModuleName() (string, error) {
+	n, err := f.ModuleCount()
+	if err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return "", ErrNoStream
+	}
+	i := f.find(ModuleListStream)
+	sr := f.Stream(i)
+	// The count is followed directly by the entries, or by 4 bytes of padding
+	// when the stream size says so (Breakpad writes it padded on some
+	// platforms).
+	start := int64(4)
+	if (sr.Size()-4)%moduleSize != 0 && (sr.Size()-8)%moduleSize == 0 {
+		start = 8
+	}
+	var mb [moduleSize]byte
+	if _, err := sr.ReadAt(mb[:], start); err != nil {
+		return "", &FormatError{Off: int64(f.dir[i].Rva) + start, What: "reading first module", Err: err}
+	}
+	rva := f.order.Uint32(mb[20:])
+	return f.readString(rva)
+}
+
+// LinuxCmdLine returns Breakpad's LinuxCmdLineStream with NULs as spaces.
+func (f *File) LinuxCmdLine() (string, error) {
+	b, _, err := f.streamBytes(LinuxCmdLineStream, 64<<10)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(bytes.ReplaceAll(bytes.TrimRight(b, "\x00"), []byte{0}, []byte{' '}))), nil
+}
+
+// LinuxPID returns the Pid: line of Breakpad's LinuxProcStatusStream.
+func (f *File) LinuxPID() (uint64, error) {
+	b, off, err := f.streamBytes(LinuxProcStatusStream, 64<<10)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
+			pid, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return 0, &FormatError{Off: off, What: "bad Pid line in LinuxProcStatusStream", Err: err}
+			}
+			return pid, nil
+		}
+	}
+	return 0, ErrNoStream
+}
+
+// MemoryRange is one captured range of a MemoryList or Memory64List.
+type MemoryRange struct {
+	Start, Size uint64
+	FileOff     int64
+}
+
+// maxRanges caps list decoding; each entry is at least 16 file bytes, so the
+// file size bounds it too.
+func (f *File) memoryRanges() ([]MemoryRange, error) {
+	if i := f.find(Memory64ListStream); i >= 0 {
+		return f.memory64(i)
+	}
+	if i := f.find(MemoryListStream); i >= 0 {
+		return f.memory32(i)
+	}
+	return nil, ErrNoStream
+}
+
+func (f *File) memory32(i int) ([]MemoryRange, error) {
+	n, err := f.listCount(MemoryListStream, 16)
+	if err != nil {
+		return nil, err
+	}
+	sr := f.Stream(i)
+	start := int64(4)
+	if (sr.Size()-4)%16 != 0 && (sr.Size()-8)%16 == 0 {
+		start = 8
+	}
+	buf := make([]byte, int64(n)*16)
+	if _, err := sr.ReadAt(buf, start); err != nil {
+		return nil, &FormatError{Off: int64(f.dir[i].Rva), What: "reading MemoryListStream", Err: err}
+	}
+	c := bin.New(buf, int64(f.dir[i].Rva)+start, f.order)
+	out := make([]MemoryRange, 0, n)
+	for range n {
+		addr, size, rva := c.U64(), c.U32(), c.U32()
+		if uint64(rva)+uint64(size) > uint64(f.size) {
+			f.diag(model.Warning, int64(rva), fmt.Sprintf("memory range %#x (%d bytes) at file offset %#x runs past the end of the file", addr, size, rva))
+		}
+		out = append(out, MemoryRange{Start: addr, Size: uint64(size), FileOff: int64(rva)})
+	}
+	return out, nil
+}
+
+func (f *File) memory64(i int) ([]MemoryRange, error) {
+	sr := f.Stream(i)
+	var hb [16]byte
+	if _, err := sr.ReadAt(hb[:], 0); err != nil {
+		return nil, &FormatError{Off: int64(f.dir[i].Rva), What: "Memory64ListStream too short", Err: err}
+	}
+	n := f.order.Uint64(hb[:])
+	base := f.order.Uint64(hb[8:])
+	if avail := uint64(max(sr.Size()-16, 0)) / 16; n > avail {
+		f.diag(model.Warning, int64(f.dir[i].Rva), fmt.Sprintf("Memory64ListStream claims %d ranges but holds at most %d", n, avail))
+		n = avail
+	}
+	buf := make([]byte, n*16)
+	if _, err := sr.ReadAt(buf, 16); err != nil {
+		return nil, &FormatError{Off: int64(f.dir[i].Rva) + 16, What: "reading Memory64ListStream", Err: err}
+	}
+	c := bin.New(buf, int64(f.dir[i].Rva)+16, f.order)
+	out := make([]MemoryRange, 0, n)
+	off := base
+	for range n {
+		addr, size := c.U64(), c.U64()
+		out = append(out, MemoryRange{Start: addr, Size: size, FileOff: int64(off)})
+		off += size
+	}
+	if off > uint64(f.size) {
+		f.diag(model.Warning, int64(f.dir[i].Rva), fmt.Sprintf("Memory64ListStream describes %d bytes of memory at %#x but the file ends at %#x", off-base, base, f.size))
+	}
+	return out, nil
+}
+
+// Ranges returns the captured memory ranges (Memory64List preferred, as
+// rust-minidump's UnifiedMemoryList does).
+func (f *File) Ranges() ([]model.Range, error) {
+	rs, err := f.memoryRanges()
+	if err == ErrNoStream {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Range, len(rs))
+	for i, r := range rs {
+		out[i] = model.Range{Start: r.Start, Size: r.Size, FileOff: r.FileOff}
+	}
+	return out, nil
+}

@@ -1,0 +1,90 @@
+// Package session is the headless facade over one open dump: the CLI, the
+// workspace index and the workbench all go through it, so every capability
+// behaves the same with or without a display.
+package session
+
+import (
+	"context"
+	"errors"
+
+	"github.com/crashbench/crashbench/core/dump"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/report"
+)
+
+// Options configure Open.
+type Options struct {
+	Dump dump.Options
+}
+
+// Session is one open dump.
+type Session struct {
+	d *dump.Dump
+}
+
+// Open opens the dump at path (unpacking it first if compressed).
+func Open(ctx context.Context, path string, o Options) (*Session, error) {
+	d, err := dump.Open(ctx, path, o.Dump)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{d: d}, nil
+}
+
+// Path returns the path the dump was opened from.
+func (s *Session) Path() string { return s.d.Path }
+
+// Target returns the opened dump's model.
+func (s *Session) Target() model.Target { return s.d.Target }
+
+// ReportOptions choose the optional parts of a report.
+type ReportOptions struct {
+	Memory bool // captured memory ranges
+	Log    bool // kernel log lines
+}
+
+// ErrNoLog says the dump kind has no kernel log to show.
+var ErrNoLog = errors.New("this dump kind records no kernel log")
+
+// Report builds the `info` report: the header summary, plus what o asks for.
+func (s *Session) Report(o ReportOptions) (*report.Report, error) {
+	t := s.d.Target
+	r := report.FromInfo(t.Info(), nil)
+	r.File = &report.File{Path: s.d.Path, Size: s.d.Size, Unpacked: s.d.Unpacked}
+	for _, c := range s.d.Containers {
+		r.Containers = append(r.Containers, string(c))
+	}
+	if len(r.Containers) > 0 {
+		r.Container = r.Containers[0]
+	}
+	if len(r.Containers) < 2 {
+		r.Containers = nil
+	}
+	if o.Memory {
+		if rl, ok := t.(model.RangeLister); ok {
+			rs, err := rl.Ranges()
+			if err != nil {
+				return nil, err
+			}
+			r.AddRanges(rs)
+		}
+	}
+	if o.Log {
+		lr, ok := t.(model.LogReader)
+		if !ok {
+			return nil, ErrNoLog
+		}
+		lines, err := lr.Log()
+		if err != nil {
+			return nil, err
+		}
+		r.Log = lines
+	}
+	// Diagnostics last: reading ranges or the log may find more damage.
+	fresh := report.FromInfo(model.Info{Threads: -1, Modules: -1}, t.Diagnostics())
+	r.Diagnostics = fresh.Diagnostics
+	return r, nil
+}
+
+// Close releases the dump.
+func (s *Session) Close() error { return s.d.Close() }

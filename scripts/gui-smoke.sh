@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# gui-smoke.sh BINARY DUMP SHOT: starts BINARY on DUMP under a private Xvfb,
+# waits for its window, saves a screenshot to SHOT, and fails if no window
+# titled Crashbench appears within 60 s.
+set -euo pipefail
+bin=$1 dump=$2 shot=$3
+display=":$((90 + RANDOM % 100))"
+Xvfb "$display" -screen 0 1920x1200x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+app=""
+cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+export DISPLAY=$display
+for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+"$bin" "$dump" >/tmp/crashbench-gui-smoke.log 2>&1 &
+app=$!
+for _ in $(seq 600); do
+  if xdotool search --name '^Crashbench' >/dev/null 2>&1; then
+    sleep 2 # let the summary load and render
+    import -window root "$shot"
+    echo "gui-smoke: window up; screenshot in $shot"
+    exit 0
+  fi
+  if ! kill -0 "$app" 2>/dev/null; then
+    echo "gui-smoke: the app exited before showing a window:" >&2
+    cat /tmp/crashbench-gui-smoke.log >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "gui-smoke: no Crashbench window after 60 s" >&2
+exit 1
