@@ -190,8 +190,8 @@ func cabName(b []byte, isUTF bool) string {
 
 // folderReader streams the uncompressed data of folder i, refusing
 // (ErrBudget) to decode more than limit bytes of it: MSZIP inflates up to
-// 32 KiB from a few bytes, so an unbounded folder would let a small file
-// keep the decoder busy for hours.
+// 32 KiB from a few bytes, so without a limit a small file could keep the
+// decoder busy out of all proportion to its size.
 func (c *cabinet) folderReader(i int, limit int64) (*cabFolderReader, error) {
 	f := c.folders[i]
 	switch f.comp {

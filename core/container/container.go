@@ -168,7 +168,8 @@ type Error struct {
 	Path string // the file passed to Unpack
 	// Off is the offset in the failing layer's input where the problem
 	// was found, or -1 when unknown. For stream decoders it is the input
-	// consumed so far, an approximation since decoders read ahead.
+	// consumed so far, an approximation since decoders read ahead; for a
+	// zip member, where its data starts.
 	Off  int64
 	What string // what was being done, in words
 	Err  error  // the cause: a sentinel above, a decoder error, ctx.Err(), ...

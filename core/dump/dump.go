@@ -37,6 +37,7 @@ var Formats = []Format{
 	{"lime", "a LiME memory image", lime.Probe, func(r io.ReaderAt, n int64) (model.Target, error) { return lime.NewFile(r, n) }},
 	{"fbsd", "a FreeBSD kernel minidump", fbsd.Probe, func(r io.ReaderAt, n int64) (model.Target, error) { return fbsd.NewFile(r, n) }},
 	{"vmcore", "a Linux kernel vmcore (ELF)", vmcore.ProbeELF, openVMCore},
+	{"fbsd-elf", "a FreeBSD full kernel dump (ELF)", fbsd.ProbeELF, func(r io.ReaderAt, n int64) (model.Target, error) { return fbsd.NewELFFile(r, n) }},
 	{"elfcore", "an ELF process core", elfcore.Probe, func(r io.ReaderAt, n int64) (model.Target, error) { return elfcore.NewFile(r, n) }},
 }
 

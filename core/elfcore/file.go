@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/crashbench/crashbench/core/codes"
 	"github.com/crashbench/crashbench/core/internal/elfx"
+	"github.com/crashbench/crashbench/core/internal/osfile"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -70,22 +70,12 @@ func Probe(r io.ReaderAt, size int64) bool {
 
 // Open opens the named file.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, file, err := osfile.Open(path, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	cf, err := NewFile(f, st.Size())
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	cf.closer = f
-	return cf, nil
+	f.closer = file
+	return f, nil
 }
 
 // NewFile reads the ELF header, program headers and notes.
@@ -187,66 +177,6 @@ func protString(flags uint32) string {
 	return string(b)
 }
 
-// Arch maps the ELF machine to an architecture name and, for 32-bit ABIs on
-// 64-bit CPUs, the ABI.
-func Arch(h *elfx.Header) (model.Arch, string) {
-	be := h.Data == elfx.ELFDATA2MSB
-	is64 := h.Class == elfx.ELFCLASS64
-	switch h.Machine {
-	case EM_X86_64:
-		if !is64 {
-			return model.AMD64, "x32"
-		}
-		return model.AMD64, ""
-	case EM_386:
-		return model.X86, ""
-	case EM_AARCH64:
-		return model.ARM64, ""
-	case EM_ARM:
-		return model.ARM, ""
-	case EM_PPC:
-		return model.PPC, ""
-	case EM_PPC64:
-		if be {
-			return model.PPC64, ""
-		}
-		return model.PPC64LE, ""
-	case EM_S390:
-		if is64 {
-			return model.S390X, ""
-		}
-		return model.S390, ""
-	case EM_MIPS:
-		if is64 {
-			return model.MIPS64, ""
-		}
-		if h.Flags&EF_MIPS_ABI2 != 0 {
-			return model.MIPS64, "n32"
-		}
-		return model.MIPS, ""
-	case EM_RISCV:
-		if is64 {
-			return model.RISCV64, ""
-		}
-		return model.RISCV32, ""
-	case EM_SPARCV9:
-		return model.SPARC64, ""
-	case EM_SPARC, EM_SPARC32P:
-		return model.SPARC, ""
-	case EM_68K:
-		return model.M68K, ""
-	case EM_ALPHA:
-		return model.Alpha, ""
-	case EM_PARISC:
-		return model.HPPA, ""
-	case EM_LOONGARCH:
-		return model.LoongArch, ""
-	case EM_IA_64:
-		return model.IA64, ""
-	}
-	return model.Arch(fmt.Sprintf("elf-machine-%d", h.Machine)), ""
-}
-
 // isFreeBSD reports whether the core came from FreeBSD: its notes are
 // named "FreeBSD" and its OSABI is usually ELFOSABI_FREEBSD.
 func (f *File) isFreeBSD() bool {
@@ -263,7 +193,7 @@ func (f *File) isFreeBSD() bool {
 
 func (f *File) buildInfo() model.Info {
 	info := model.Info{Format: model.ELFCore, Variant: "process", Threads: 0, Modules: -1}
-	info.Arch, info.ABI = Arch(f.Header)
+	info.Arch, info.ABI = elfx.Arch(f.Header)
 	info.OS.Family = model.Linux
 	numbering := codes.LinuxGeneric
 	switch info.Arch {
@@ -382,7 +312,7 @@ func prstatus(d []byte, ws int, order binary.ByteOrder, machine uint16, freebsd 
 	}
 	pidOff := 32
 	switch {
-	case machine == EM_68K:
+	case machine == elfx.EM_68K:
 		pidOff = 22
 	case ws == 4:
 		pidOff = 24

@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/crashbench/crashbench/core/internal/bin"
+	"github.com/crashbench/crashbench/core/internal/osfile"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -140,21 +140,11 @@ type File struct {
 
 // Open opens the named file and reads its header. Close closes the file.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	f, file, err := osfile.Open(path, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size())
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
+	f.closer = file
 	return f, nil
 }
 

@@ -3,27 +3,11 @@ package fbsd_test
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/crashbench/crashbench/core/fbsd"
 	"github.com/crashbench/crashbench/core/fbsd/fbsdtest"
 )
-
-// TestMain caps the time Go's fuzzer spends minimizing each new input at 2 s
-// unless -test.fuzzminimizetime is given: the minimizer is quadratic in the
-// input length, and with its default 60 s limit a short fuzzing run is spent
-// minimizing a single input.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.fuzzminimizetime" })
-	if !explicit {
-		_ = flag.Set("test.fuzzminimizetime", "2s")
-	}
-	os.Exit(m.Run())
-}
 
 // seedLimit keeps the header page's interesting part of each seed: NewFile
 // reads at most 256 bytes, the rest only sets the file size.

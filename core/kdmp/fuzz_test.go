@@ -3,29 +3,11 @@ package kdmp_test
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/crashbench/crashbench/core/kdmp"
 	"github.com/crashbench/crashbench/core/kdmp/kdmptest"
 )
-
-// TestMain caps the time Go's fuzzer spends minimizing each new input at 2 s
-// unless -test.fuzzminimizetime is given. The minimizer tries removing every
-// run of bytes (quadratic in the input length), and a kernel dump cannot be
-// shorter than its 8 KiB header, so with the default 60 s limit a 30 s
-// fuzzing run is spent minimizing the first interesting input instead of
-// fuzzing.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.fuzzminimizetime" })
-	if !explicit {
-		_ = flag.Set("test.fuzzminimizetime", "2s")
-	}
-	os.Exit(m.Run())
-}
 
 // seedLimit cuts seeds short after the headers: the page data adds nothing
 // for the fuzzer but makes every execution and every minimization slower.

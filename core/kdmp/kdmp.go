@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/crashbench/crashbench/core/codes"
 	"github.com/crashbench/crashbench/core/internal/bin"
+	"github.com/crashbench/crashbench/core/internal/osfile"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -118,21 +118,11 @@ type File struct {
 
 // Open opens the named file and reads its header. Close closes the file.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	f, file, err := osfile.Open(path, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size())
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
+	f.closer = file
 	return f, nil
 }
 

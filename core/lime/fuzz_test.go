@@ -3,27 +3,11 @@ package lime_test
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/crashbench/crashbench/core/lime"
 	"github.com/crashbench/crashbench/core/lime/limetest"
 )
-
-// TestMain caps the time Go's fuzzer spends minimizing each new input at 2 s
-// unless -test.fuzzminimizetime is given: the minimizer is quadratic in the
-// input length, and with its default 60 s limit a short fuzzing run is spent
-// minimizing a single input.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.fuzzminimizetime" })
-	if !explicit {
-		_ = flag.Set("test.fuzzminimizetime", "2s")
-	}
-	os.Exit(m.Run())
-}
 
 // FuzzNewFile feeds mutated LiME images to NewFile: it must never panic, fail
 // only with a *FormatError, and list only ranges inside the file.

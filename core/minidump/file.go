@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/crashbench/crashbench/core/internal/bin"
+	"github.com/crashbench/crashbench/core/internal/osfile"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -79,22 +79,12 @@ func Probe(r io.ReaderAt, size int64) bool {
 
 // Open opens the named file.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, file, err := osfile.Open(path, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	mf, err := NewFile(f, st.Size())
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	mf.closer = f
-	return mf, nil
+	f.closer = file
+	return f, nil
 }
 
 // NewFile reads the header and stream directory from r.

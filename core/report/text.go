@@ -39,6 +39,11 @@ func (r *Report) Summary() []Row {
 		format += ")"
 	}
 	add("Format", format)
+	// What crashed comes first: it is what the engineer opened the dump for.
+	if c := r.Crash; c != nil {
+		add("Crash", crashLine(c))
+		add("Message", c.Message)
+	}
 	if r.OS != nil {
 		os := strings.TrimSpace(strings.Join([]string{r.OS.Family, r.OS.Version}, " "))
 		if r.OS.Release != "" && !strings.Contains(r.OS.Version, r.OS.Release) {
@@ -70,10 +75,6 @@ func (r *Report) Summary() []Row {
 		}
 		add("Process", s)
 		add("Command line", p.CommandLine)
-	}
-	if c := r.Crash; c != nil {
-		add("Crash", crashLine(c))
-		add("Message", c.Message)
 	}
 	if r.ThreadCount != nil {
 		add("Threads", fmt.Sprint(*r.ThreadCount))

@@ -7,12 +7,12 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"regexp"
 	"slices"
 	"sync"
 
 	"github.com/crashbench/crashbench/core/internal/elfx"
+	"github.com/crashbench/crashbench/core/internal/osfile"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -112,21 +112,11 @@ func ProbeELF(r io.ReaderAt, size int64) bool {
 // Open opens the named file with NewFile; Close closes it. File-system
 // errors are returned as they come; format errors are *FormatError.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	f, file, err := osfile.Open(path, NewFile)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size())
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f.closer = fh
+	f.closer = file
 	return f, nil
 }
 

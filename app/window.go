@@ -1,0 +1,271 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
+
+	"github.com/crashbench/crashbench/assets"
+	"github.com/crashbench/crashbench/platform"
+	"github.com/crashbench/crashbench/widgets"
+)
+
+// Title is the main window's title.
+const Title = "Crashbench"
+
+// Run builds the main window, starts opening files (the dumps named on the
+// command line, which is what a double-click passes) and returns the window
+// for the caller to show: main.go calls w.ShowAndRun().
+func Run(a fyne.App, files []string) fyne.Window {
+	picker, err := platform.NativePicker()
+	if err != nil {
+		picker = nil // Fyne's own dialog instead
+	}
+	return newMainWindow(a, files, picker).win
+}
+
+// mainWindow ties the Dumps view-model to the list and summary views and
+// to the menus, the dialogs and drag and drop.
+type mainWindow struct {
+	app     fyne.App
+	win     fyne.Window
+	dumps   *Dumps
+	list    *widgets.DumpList
+	summary *widgets.Summary
+	picker  platform.FilePicker // nil: use Fyne's file dialog
+	closeMI *fyne.MenuItem
+
+	// uiMu serialises everything that touches the views. On a real driver
+	// all of it runs on the main thread and the lock is never contended;
+	// Fyne's test driver runs fyne.Do callbacks on the goroutine that calls
+	// fyne.Do, concurrently with the test.
+	uiMu sync.Mutex
+	// picking is set while an open dialog is up, so that a second Ctrl+O
+	// does not stack a second dialog.
+	picking bool
+}
+
+func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *mainWindow {
+	a.SetIcon(assets.Icon)
+	m := &mainWindow{app: a, win: a.NewWindow(Title), picker: picker}
+	m.dumps = NewDumps(context.Background())
+	m.dumps.OnLoaded = m.loaded
+	m.list = widgets.NewDumpList(m.dumps)
+	m.list.OnSelected = m.selected
+	m.summary = widgets.NewSummary()
+	m.summary.ShowPlaceholder(placeholderHint())
+
+	split := container.NewHSplit(m.list, m.summary)
+	split.Offset = 0.3
+	m.win.SetContent(split)
+	m.win.SetIcon(assets.Icon)
+	m.win.SetMainMenu(m.menu())
+	m.win.SetMaster()
+	m.win.Resize(fyne.NewSize(1200, 760))
+	m.win.SetOnDropped(m.dropped)
+	m.win.SetOnClosed(m.dumps.CloseAll)
+	m.open(files...)
+	return m
+}
+
+// Shortcuts. WinDbg opens a crash dump with Ctrl+D; Ctrl+O is what every
+// other program uses. KeyModifierShortcutDefault is Ctrl, or Cmd on macOS.
+var (
+	openShortcut     = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
+	openDumpShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault}
+	closeShortcut    = &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault}
+	quitShortcut     = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+func (m *mainWindow) menu() *fyne.MainMenu {
+	open := fyne.NewMenuItem("Open…", m.showOpen)
+	open.Shortcut = openShortcut
+	openDump := fyne.NewMenuItem("Open Crash Dump…", m.showOpen)
+	openDump.Shortcut = openDumpShortcut
+	m.closeMI = fyne.NewMenuItem("Close Dump", m.closeSelected)
+	m.closeMI.Shortcut = closeShortcut
+	m.closeMI.Disabled = true
+	// A nil Action on an IsQuit item lets Fyne close every window the way
+	// the window manager would, so SetOnClosed still runs.
+	quit := fyne.NewMenuItem("Quit", nil)
+	quit.IsQuit = true
+	quit.Shortcut = quitShortcut
+
+	// Fyne shows menu shortcuts but registers them only with macOS's
+	// native menu; elsewhere the canvas must be told.
+	c := m.win.Canvas()
+	c.AddShortcut(openShortcut, func(fyne.Shortcut) { m.showOpen() })
+	c.AddShortcut(openDumpShortcut, func(fyne.Shortcut) { m.showOpen() })
+	c.AddShortcut(closeShortcut, func(fyne.Shortcut) { m.closeSelected() })
+	c.AddShortcut(quitShortcut, func(fyne.Shortcut) { m.win.Close() })
+
+	return fyne.NewMainMenu(fyne.NewMenu("File", open, openDump, fyne.NewMenuItemSeparator(), m.closeMI, fyne.NewMenuItemSeparator(), quit))
+}
+
+// placeholderHint tells a first-time user how to start.
+func placeholderHint() string {
+	mod := "Ctrl"
+	if runtime.GOOS == "darwin" {
+		mod = "⌘"
+	}
+	return fmt.Sprintf("Open a crash dump with File › Open… (%s+O),\nor drop dump files on this window.", mod)
+}
+
+// open opens paths and selects the first of them, so that what the user
+// just asked for is what the summary shows.
+func (m *mainWindow) open(paths ...string) {
+	if len(paths) == 0 {
+		return
+	}
+	m.uiMu.Lock()
+	defer m.uiMu.Unlock()
+	first := m.dumps.Open(paths...)
+	m.list.Refresh()
+	m.list.Select(first)
+}
+
+// loaded is Dumps.OnLoaded: entry i finished loading.
+func (m *mainWindow) loaded(i int) {
+	m.uiMu.Lock()
+	defer m.uiMu.Unlock()
+	m.list.RefreshItem(i)
+	if m.list.Selected() == i {
+		m.showSummary(i)
+	}
+}
+
+// selected is the list's OnSelected. It must not take uiMu: when the
+// selection comes from open or closeSelected they already hold it, and when
+// the user taps a row it runs on the UI thread, where nothing else runs.
+func (m *mainWindow) selected(i int) {
+	m.showSummary(i)
+	m.closeMI.Disabled = false
+	m.refreshMenu()
+}
+
+func (m *mainWindow) showSummary(i int) {
+	title := m.dumps.Title(i)
+	switch m.dumps.Status(i) {
+	case widgets.StatusLoading:
+		m.summary.ShowLoading(title)
+	case widgets.StatusError:
+		m.summary.ShowError(title, m.dumps.ErrorLine(i))
+	default:
+		m.summary.ShowRows(title, m.dumps.Rows(i))
+	}
+}
+
+// closeSelected closes the selected dump and selects its neighbour, as
+// closing a tab does.
+func (m *mainWindow) closeSelected() {
+	m.uiMu.Lock()
+	defer m.uiMu.Unlock()
+	i := m.list.Selected()
+	if i < 0 {
+		return
+	}
+	m.dumps.Close(i)
+	m.list.UnselectAll()
+	m.list.Refresh()
+	if n := m.dumps.Len(); n > 0 {
+		m.list.Select(min(i, n-1))
+		return
+	}
+	m.summary.ShowPlaceholder(placeholderHint())
+	m.closeMI.Disabled = true
+	m.refreshMenu()
+}
+
+func (m *mainWindow) refreshMenu() {
+	if mm := m.win.MainMenu(); mm != nil {
+		mm.Refresh()
+	}
+}
+
+// dropped opens the files dropped on the window; folders and non-file URIs
+// (a link dragged from a browser) are ignored.
+func (m *mainWindow) dropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u.Scheme() != "file" {
+			continue
+		}
+		if ok, err := storage.CanList(u); err == nil && ok {
+			continue
+		}
+		paths = append(paths, u.Path())
+	}
+	m.open(paths...)
+}
+
+// showOpen asks for dumps with the native dialog, or Fyne's when there is
+// none. The native dialog blocks its caller, so it runs in a goroutine.
+func (m *mainWindow) showOpen() {
+	m.uiMu.Lock()
+	defer m.uiMu.Unlock()
+	if m.picking {
+		return
+	}
+	m.picking = true
+	if m.picker == nil {
+		m.showFyneOpen()
+		return
+	}
+	picker := m.picker
+	go func() {
+		paths, err := picker.OpenFiles("Open Crash Dump")
+		fyne.Do(func() { m.picked(paths, err) })
+	}()
+}
+
+// picked takes the native dialog's answer on the UI thread.
+func (m *mainWindow) picked(paths []string, err error) {
+	m.uiMu.Lock()
+	if errors.Is(err, platform.ErrNoNativeDialog) {
+		// GTK could not start, say: use Fyne's dialog from now on.
+		m.picker = nil
+		m.showFyneOpen() // still picking
+		m.uiMu.Unlock()
+		return
+	}
+	m.picking = false
+	m.uiMu.Unlock()
+	if err != nil {
+		dialog.ShowError(err, m.win)
+		return
+	}
+	m.open(paths...)
+}
+
+// showFyneOpen is the fallback open dialog; the caller holds uiMu. The
+// dialog opens the chosen file for reading, as Fyne's always does, only for
+// us to learn its path and close it.
+func (m *mainWindow) showFyneOpen() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		m.uiMu.Lock()
+		m.picking = false
+		m.uiMu.Unlock()
+		if err != nil {
+			dialog.ShowError(err, m.win)
+			return
+		}
+		if rc == nil { // cancelled
+			return
+		}
+		path := rc.URI().Path()
+		rc.Close()
+		m.open(path)
+	}, m.win)
+	d.SetTitleText("Open Crash Dump")
+	d.SetConfirmText("Open")
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}

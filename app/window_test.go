@@ -1,0 +1,204 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/crashbench/crashbench/platform"
+	"github.com/crashbench/crashbench/widgets"
+)
+
+// fakePicker is a FilePicker that answers without a dialog.
+type fakePicker struct {
+	paths []string
+	err   error
+	asked chan string
+}
+
+func (p *fakePicker) OpenFiles(title string) ([]string, error) {
+	if p.asked != nil {
+		p.asked <- title
+	}
+	return p.paths, p.err
+}
+
+func newTestWindow(t *testing.T, files []string, picker platform.FilePicker) *mainWindow {
+	t.Helper()
+	a := test.NewTempApp(t)
+	m := newMainWindow(a, files, picker)
+	t.Cleanup(m.win.Close)
+	return m
+}
+
+func settle(t *testing.T, m *mainWindow) {
+	t.Helper()
+	waitFor(t, "loads", func() bool { return m.dumps.Pending() == 0 }, 5*time.Second)
+}
+
+func hasValue(rows []widgets.Row, s string) bool {
+	return slices.ContainsFunc(rows, func(r widgets.Row) bool { return strings.Contains(r.Value, s) })
+}
+
+func TestWindowOpensArgumentsAndSelectsFirst(t *testing.T) {
+	dmp, txt := writeScenario(t, "amd64-av-write"), textFile(t)
+	m := newTestWindow(t, []string{dmp, txt}, nil)
+	if m.win.Title() != "Crashbench" {
+		t.Errorf("title %q", m.win.Title())
+	}
+	if got := m.win.Canvas().Size(); got.Width < 1000 || got.Height < 700 {
+		t.Errorf("window size %v, want about 1200x760", got)
+	}
+	settle(t, m)
+
+	if m.list.Selected() != 0 {
+		t.Fatalf("selected %d, want the first dump", m.list.Selected())
+	}
+	if m.summary.State() != widgets.SummaryRows || !hasValue(m.summary.Rows(), "EXCEPTION_ACCESS_VIOLATION_WRITE") {
+		t.Fatalf("summary %v with rows %v", m.summary.State(), m.summary.Rows())
+	}
+	if m.summary.Title() != "amd64-av-write.dmp" {
+		t.Errorf("summary title %q", m.summary.Title())
+	}
+	if m.closeMI.Disabled {
+		t.Error("Close Dump disabled with a dump selected")
+	}
+
+	// Selecting the text file shows its one-line error.
+	m.list.Select(1)
+	if m.summary.State() != widgets.SummaryError || !strings.Contains(m.summary.ErrorLine(), "looks like") {
+		t.Fatalf("text file summary: %v %q", m.summary.State(), m.summary.ErrorLine())
+	}
+
+	// Close Dump (Ctrl+W) closes it and selects the neighbour; closing the
+	// last one brings the placeholder back.
+	typeShortcut(m, closeShortcut)
+	if m.dumps.Len() != 1 || m.list.Selected() != 0 || m.summary.Title() != "amd64-av-write.dmp" {
+		t.Fatalf("after closing the text file: Len %d, selected %d, summary %q", m.dumps.Len(), m.list.Selected(), m.summary.Title())
+	}
+	m.closeSelected()
+	if m.dumps.Len() != 0 || m.summary.State() != widgets.SummaryEmpty || !m.closeMI.Disabled {
+		t.Fatalf("after closing all: Len %d, summary %v, close disabled %v", m.dumps.Len(), m.summary.State(), m.closeMI.Disabled)
+	}
+}
+
+func TestWindowNoFilesShowsPlaceholder(t *testing.T) {
+	m := newTestWindow(t, nil, nil)
+	if m.summary.State() != widgets.SummaryEmpty || !strings.Contains(m.summary.Hint(), "Open") {
+		t.Errorf("summary %v hint %q", m.summary.State(), m.summary.Hint())
+	}
+	if m.list.Selected() != -1 || !m.closeMI.Disabled {
+		t.Errorf("selected %d, close disabled %v", m.list.Selected(), m.closeMI.Disabled)
+	}
+	m.closeSelected() // nothing to close: no panic, no change
+}
+
+func TestWindowMenu(t *testing.T) {
+	m := newTestWindow(t, nil, nil)
+	mm := m.win.MainMenu()
+	if mm == nil || len(mm.Items) == 0 || mm.Items[0].Label != "File" {
+		t.Fatalf("main menu %v", mm)
+	}
+	want := map[string]fyne.Shortcut{
+		"Open…": openShortcut, "Open Crash Dump…": openDumpShortcut,
+		"Close Dump": closeShortcut, "Quit": quitShortcut,
+	}
+	for _, it := range mm.Items[0].Items {
+		if it.IsSeparator {
+			continue
+		}
+		if s, ok := want[it.Label]; !ok || it.Shortcut != s {
+			t.Errorf("menu item %q has shortcut %v", it.Label, it.Shortcut)
+		}
+		delete(want, it.Label)
+	}
+	for l := range want {
+		t.Errorf("File menu lacks %q", l)
+	}
+}
+
+// TestWindowOpenWithPicker drives Ctrl+D (WinDbg's Open Crash Dump) through
+// a fake native picker.
+func TestWindowOpenWithPicker(t *testing.T) {
+	dmp := writeScenario(t, "linux-sigsegv")
+	p := &fakePicker{paths: []string{dmp}, asked: make(chan string, 1)}
+	m := newTestWindow(t, nil, p)
+	typeShortcut(m, openDumpShortcut)
+	if title := <-p.asked; title == "" {
+		t.Error("picker asked with an empty title")
+	}
+	waitFor(t, "the picked dump", func() bool { return m.dumps.Len() == 1 }, 5*time.Second)
+	settle(t, m)
+	if m.list.Selected() != 0 || !hasValue(m.summary.Rows(), "SIGSEGV") {
+		t.Errorf("selected %d, summary rows %v", m.list.Selected(), m.summary.Rows())
+	}
+}
+
+func TestWindowPickerCancelled(t *testing.T) {
+	p := &fakePicker{asked: make(chan string, 1)}
+	m := newTestWindow(t, nil, p)
+	m.showOpen()
+	<-p.asked
+	waitFor(t, "the dialog to close", func() bool {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		return !m.picking
+	}, 5*time.Second)
+	if m.dumps.Len() != 0 {
+		t.Errorf("cancelled dialog opened %d dumps", m.dumps.Len())
+	}
+}
+
+// TestWindowFallsBackToFyneDialog: with no native dialog the Fyne file
+// dialog appears over the window.
+func TestWindowFallsBackToFyneDialog(t *testing.T) {
+	p := &fakePicker{err: platform.ErrNoNativeDialog, asked: make(chan string, 1)}
+	m := newTestWindow(t, nil, p)
+	m.showOpen()
+	<-p.asked
+	waitFor(t, "the Fyne dialog", func() bool {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		return m.picker == nil && len(m.win.Canvas().Overlays().List()) > 0
+	}, 5*time.Second)
+}
+
+func TestWindowDrop(t *testing.T) {
+	dmp := writeScenario(t, "amd64-av-write")
+	m := newTestWindow(t, nil, nil)
+	dir, err := storage.ParseURI("file://" + t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, _ := storage.ParseURI("https://example.com/a.dmp")
+	m.dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(dmp), dir, web})
+	settle(t, m)
+	if m.dumps.Len() != 1 || m.dumps.Path(0) != dmp {
+		t.Fatalf("after drop: Len %d, Path(0) %q; want only %s", m.dumps.Len(), m.dumps.Path(0), dmp)
+	}
+	if m.summary.State() != widgets.SummaryRows {
+		t.Errorf("dropped dump not shown: %v", m.summary.State())
+	}
+}
+
+func TestWindowCloseStopsEverything(t *testing.T) {
+	dmp := writeScenario(t, "amd64-av-write")
+	// Not newTestWindow: the test driver panics when a window closes twice.
+	m := newMainWindow(test.NewTempApp(t), []string{dmp}, nil)
+	settle(t, m)
+	m.win.Close()
+	if m.dumps.Len() != 0 || !errors.Is(m.dumps.ctx.Err(), context.Canceled) {
+		t.Errorf("after closing the window: Len %d, ctx err %v", m.dumps.Len(), m.dumps.ctx.Err())
+	}
+}
+
+func typeShortcut(m *mainWindow, s fyne.Shortcut) {
+	m.win.Canvas().(fyne.Shortcutable).TypedShortcut(s)
+}

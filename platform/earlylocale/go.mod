@@ -1,0 +1,3 @@
+module crashbench.dev/earlylocale
+
+go 1.26

@@ -1,0 +1,189 @@
+package widgets
+
+import (
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Row is one labelled fact of a summary: "Format" → "minidump (full memory)".
+type Row struct {
+	Key, Value string
+}
+
+// SummaryState is which of its four faces a Summary shows.
+type SummaryState int
+
+const (
+	// SummaryEmpty shows a placeholder: nothing is selected.
+	SummaryEmpty SummaryState = iota
+	// SummaryLoading shows the title and an indeterminate progress bar.
+	SummaryLoading
+	// SummaryError shows the title and a one-line error.
+	SummaryError
+	// SummaryRows shows the title and a key/value grid.
+	SummaryRows
+)
+
+// String returns the state's name, for test failures.
+func (s SummaryState) String() string {
+	switch s {
+	case SummaryEmpty:
+		return "empty"
+	case SummaryLoading:
+		return "loading"
+	case SummaryError:
+		return "error"
+	case SummaryRows:
+		return "rows"
+	}
+	return "unknown"
+}
+
+// Summary shows one dump's summary as a two-column grid of keys and values,
+// or a placeholder, a progress bar or an error line. Values are selectable
+// so that paths, addresses and codes can be copied into a ticket.
+//
+// The methods that change what it shows (ShowPlaceholder, ShowLoading,
+// ShowError, ShowRows) must be called on the UI thread.
+type Summary struct {
+	widget.BaseWidget
+
+	state   SummaryState
+	title   string
+	hint    string
+	errLine string
+	rows    []Row
+
+	content *fyne.Container // a Stack whose single object is the current face
+	bar     *widget.ProgressBarInfinite
+}
+
+// NewSummary returns a summary showing an empty placeholder.
+func NewSummary() *Summary {
+	s := &Summary{content: container.NewStack(), bar: widget.NewProgressBarInfinite()}
+	s.bar.Stop()
+	s.ExtendBaseWidget(s)
+	s.ShowPlaceholder("")
+	return s
+}
+
+// CreateRenderer implements fyne.Widget.
+func (s *Summary) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(s.content)
+}
+
+// State returns what the summary shows.
+func (s *Summary) State() SummaryState { return s.state }
+
+// Title returns the heading shown above the rows, error or progress bar;
+// it is "" in the empty state.
+func (s *Summary) Title() string { return s.title }
+
+// Hint returns the placeholder text of the empty state.
+func (s *Summary) Hint() string { return s.hint }
+
+// ErrorLine returns the error shown in the error state, "" otherwise.
+func (s *Summary) ErrorLine() string { return s.errLine }
+
+// Rows returns a copy of the rows shown in the rows state, nil otherwise.
+func (s *Summary) Rows() []Row { return slices.Clone(s.rows) }
+
+// ShowPlaceholder shows that nothing is selected, with hint underneath
+// (for example how to open a dump).
+func (s *Summary) ShowPlaceholder(hint string) {
+	s.set(SummaryEmpty, "", "", nil)
+	s.hint = hint
+	icon := widget.NewIcon(theme.NewDisabledResource(theme.DocumentIcon()))
+	iconBox := container.NewGridWrap(fyne.NewSquareSize(4*theme.IconInlineSize()), icon)
+	head := widget.NewLabel("No dump selected")
+	head.Alignment = fyne.TextAlignCenter
+	head.SizeName = theme.SizeNameSubHeadingText
+	head.Importance = widget.LowImportance
+	text := widget.NewLabel(hint)
+	text.Alignment = fyne.TextAlignCenter
+	text.Importance = widget.LowImportance
+	face := container.NewVBox(container.NewCenter(iconBox), head)
+	if hint != "" {
+		face.Add(text)
+	}
+	s.show(container.NewCenter(face))
+}
+
+// ShowLoading shows title and an indeterminate progress bar, while the dump
+// is being opened.
+func (s *Summary) ShowLoading(title string) {
+	s.set(SummaryLoading, title, "", nil)
+	msg := widget.NewLabel("Reading the dump…")
+	// Inset the bar so that its ends line up with the text above it.
+	pad := theme.InnerPadding()
+	bar := container.New(layout.NewCustomPaddedLayout(0, 0, pad, pad), s.bar)
+	s.show(container.NewBorder(s.heading(), nil, nil, nil, container.NewVBox(msg, bar)))
+	s.bar.Start()
+}
+
+// ShowError shows title and line, the one-line reason the dump could not be
+// opened. The line wraps and can be selected and copied.
+func (s *Summary) ShowError(title, line string) {
+	s.set(SummaryError, title, line, nil)
+	icon := widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))
+	msg := selectableValue(line)
+	msg.Importance = widget.DangerImportance
+	// The icon sits level with the first line of text, which starts one
+	// inner padding below the label's top; the icon is a little taller
+	// than a line, so half the difference comes off.
+	lineH := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{}).Height
+	top := theme.InnerPadding() - (theme.IconInlineSize()-lineH)/2
+	iconBox := container.New(layout.NewCustomPaddedLayout(top, 0, 0, 0), icon)
+	s.show(container.NewBorder(s.heading(), nil, nil, nil,
+		container.NewVBox(container.NewBorder(nil, nil, container.NewVBox(iconBox), nil, msg))))
+}
+
+// ShowRows shows title and rows as a two-column grid: keys on the left in
+// bold, values on the right, wrapped and selectable. The grid scrolls when
+// it is taller than the pane.
+func (s *Summary) ShowRows(title string, rows []Row) {
+	s.set(SummaryRows, title, "", slices.Clone(rows))
+	grid := container.New(layout.NewFormLayout())
+	for _, r := range rows {
+		k := widget.NewLabel(r.Key)
+		k.TextStyle.Bold = true
+		grid.Add(k)
+		grid.Add(selectableValue(r.Value))
+	}
+	s.show(container.NewBorder(s.heading(), nil, nil, nil, container.NewVScroll(grid)))
+}
+
+func (s *Summary) set(st SummaryState, title, errLine string, rows []Row) {
+	s.state, s.title, s.errLine, s.rows, s.hint = st, title, errLine, rows, ""
+	if st != SummaryLoading {
+		// A stopped bar costs nothing; a running one redraws at 60 Hz
+		// even when no face shows it.
+		s.bar.Stop()
+	}
+}
+
+func (s *Summary) show(face fyne.CanvasObject) {
+	s.content.Objects = []fyne.CanvasObject{face}
+	s.content.Refresh()
+}
+
+// heading is the title line with a rule under it, shared by three faces.
+func (s *Summary) heading() fyne.CanvasObject {
+	h := widget.NewLabel(s.title)
+	h.TextStyle.Bold = true
+	h.SizeName = theme.SizeNameSubHeadingText
+	h.Truncation = fyne.TextTruncateEllipsis
+	return container.NewVBox(h, widget.NewSeparator())
+}
+
+func selectableValue(text string) *widget.Label {
+	v := widget.NewLabel(text)
+	v.Selectable = true
+	v.Wrapping = fyne.TextWrapWord
+	return v
+}
