@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/container"
-	"github.com/crashbench/crashbench/core/internal/fixture"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 // expectation is what the corpus MANIFEST says a file is.

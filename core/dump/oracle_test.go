@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/container"
-	"github.com/crashbench/crashbench/core/internal/fixture"
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 var (

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashbench/crashbench/core/internal/fixture"
 	"github.com/crashbench/crashbench/core/kdmp"
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 // The expected values come from rizin's test database (oracle-test-db/

@@ -6,9 +6,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/crashbench/crashbench/core/internal/fixture"
 	"github.com/crashbench/crashbench/core/lime"
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 // TestCorpus opens the memflow-LiME slice of a real Debian x86_64 capture:

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -49,7 +50,7 @@ func (r *Report) Summary() []Row {
 		if r.OS.Release != "" && !strings.Contains(r.OS.Version, r.OS.Release) {
 			os += " release " + r.OS.Release
 		}
-		if r.OS.Build != "" {
+		if r.OS.Build != "" && !strings.Contains(r.OS.Version, r.OS.Build) {
 			os += " (" + r.OS.Build + ")"
 		}
 		add("OS", os)
@@ -131,15 +132,25 @@ func bytesize(n int64) string {
 // WriteText prints the summary, then memory ranges, log lines and
 // diagnostics when present.
 func (r *Report) WriteText(w io.Writer) error {
+	var buf bytes.Buffer
+	r.writeText(&buf)
+	// tabwriter pads empty last columns; drop trailing blanks.
+	for line := range strings.Lines(buf.String()) {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Report) writeText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range r.Summary() {
 		fmt.Fprintf(tw, "%s:\t%s\n", row.Key, row.Value)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	tw.Flush()
 	if len(r.Memory) > 0 {
-		fmt.Fprintf(w, "\nMemory (%d ranges):\n", len(r.Memory))
+		fmt.Fprintf(w, "\nMemory: %d %s\n", len(r.Memory), plural(len(r.Memory), "range", "ranges"))
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  base\tsize\tprotect\tstate\tfile offset\tlabel")
 		for _, m := range r.Memory {
@@ -153,9 +164,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(tw, "  %s\t%#x\t%s\t%s\t%s\t%s\n", base, m.Size, m.Protect, m.State, off, m.Label)
 		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+		tw.Flush()
 	}
 	if len(r.Log) > 0 {
 		fmt.Fprintln(w, "\nLog:")
@@ -164,7 +173,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if len(r.Diagnostics) > 0 {
-		fmt.Fprintf(w, "\nDiagnostics (%d):\n", len(r.Diagnostics))
+		fmt.Fprintf(w, "\nDiagnostics: %d\n", len(r.Diagnostics))
 		for _, d := range r.Diagnostics {
 			if d.Offset != nil {
 				fmt.Fprintf(w, "  %s at offset %#x: %s\n", d.Severity, *d.Offset, d.Message)
@@ -173,5 +182,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
-	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -6,6 +6,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/crashbench/crashbench/core/dump"
 	"github.com/crashbench/crashbench/core/model"
@@ -43,8 +44,19 @@ type ReportOptions struct {
 	Log    bool // kernel log lines
 }
 
-// ErrNoLog says the dump kind has no kernel log to show.
-var ErrNoLog = errors.New("this dump kind records no kernel log")
+// ErrNoLog matches errors saying a dump's kernel log cannot be shown.
+var ErrNoLog = errors.New("no kernel log")
+
+// noLog explains why a target gives no log: process dumps have none, while
+// for kernel dumps the log is there but reading it needs the symbol-less
+// kernel walkers that come with the kernel-dump work.
+func noLog(f model.Format) error {
+	switch f {
+	case model.Minidump, model.ELFCore:
+		return fmt.Errorf("%w: a %s is a process dump and records no kernel log", ErrNoLog, f)
+	}
+	return fmt.Errorf("%w: reading the kernel log from a %s dump is not implemented yet", ErrNoLog, f)
+}
 
 // Report builds the `info` report: the header summary, plus what o asks for.
 func (s *Session) Report(o ReportOptions) (*report.Report, error) {
@@ -72,7 +84,7 @@ func (s *Session) Report(o ReportOptions) (*report.Report, error) {
 	if o.Log {
 		lr, ok := t.(model.LogReader)
 		if !ok {
-			return nil, ErrNoLog
+			return nil, noLog(t.Info().Format)
 		}
 		lines, err := lr.Log()
 		if err != nil {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crashbench/crashbench/core/internal/fixture"
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 	"github.com/crashbench/crashbench/core/vmcore"
 	"github.com/crashbench/crashbench/core/vmcore/vmcoretest"
 )

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/crashbench/crashbench/core/internal/fixture"
-	"github.com/crashbench/crashbench/core/internal/golden"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
+	"github.com/crashbench/crashbench/core/testutil/golden"
 )
 
 // TestBundledSample keeps testdata/sample/amd64-av-write.dmp, the dump

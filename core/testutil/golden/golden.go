@@ -15,6 +15,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/golden")
 
+// pkgDir is the test's package directory, taken before any test changes
+// the working directory (t.Chdir), so goldens always land beside the test.
+var pkgDir, _ = os.Getwd()
+
 // Updating reports whether -update was given.
 func Updating() bool { return *update }
 
@@ -23,7 +27,7 @@ func Updating() bool { return *update }
 // test with the first differing lines.
 func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", filepath.FromSlash(name))
+	path := filepath.Join(pkgDir, "testdata", "golden", filepath.FromSlash(name))
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/crashbench/crashbench/core/minidump/minidumptest"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
+	"github.com/crashbench/crashbench/core/testutil/golden"
+)
+
+// runCLI runs Main from dir so that paths in the output are relative and
+// the goldens do not depend on where the checkout lives.
+func runCLI(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	t.Chdir(dir)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestInfoGoldens(t *testing.T) {
+	dir := fixture.Testdata(t, "sample")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"info-sample.txt", []string{"info", "amd64-av-write.dmp"}},
+		{"info-sample.json", []string{"info", "--json", "amd64-av-write.dmp"}},
+		{"info-sample-memory.txt", []string{"info", "amd64-av-write.dmp", "--memory"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errs, code := runCLI(t, dir, tc.args...)
+			if code != ExitOK || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			golden.Check(t, tc.name, []byte(out))
+		})
+	}
+}
+
+func TestInfoFailures(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a dump\n"), 0o644)
+	short, _ := minidumptest.New(minidumptest.LE).Truncate(20).Bytes()
+	os.WriteFile(filepath.Join(dir, "short.dmp"), short, 0o644)
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		contains []string
+	}{
+		{[]string{"info", "notes.txt"}, ExitBadInput, []string{"notes.txt", "looks like a text file", "offset 0x0"}},
+		{[]string{"info", "short.dmp"}, ExitBadInput, []string{"short.dmp", "looks like a Windows user-mode minidump", "offset 0x14", "header truncated"}},
+		{[]string{"info"}, ExitUsage, []string{"usage: crashbench info"}},
+		{[]string{"info", "--bogus", "short.dmp"}, ExitUsage, []string{"flag provided but not defined"}},
+		{[]string{"frobnicate"}, ExitUsage, []string{"unknown command"}},
+		{[]string{"analyze", "short.dmp"}, ExitUsage, []string{"not available yet"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, errs, code := runCLI(t, dir, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, tc.code, errs)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(errs, s) {
+					t.Errorf("stderr %q lacks %q", errs, s)
+				}
+			}
+			if tc.code == ExitBadInput && strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 {
+				t.Errorf("stderr has more than one line: %q", errs)
+			}
+		})
+	}
+}
+
+func TestInterspersedFlags(t *testing.T) {
+	dir := fixture.Testdata(t, "sample")
+	a, _, _ := runCLI(t, dir, "info", "--json", "amd64-av-write.dmp")
+	b, _, _ := runCLI(t, dir, "info", "amd64-av-write.dmp", "--json")
+	if a != b || !strings.HasPrefix(a, "{") {
+		t.Fatalf("flag order changed the output:\n%s\n---\n%s", a, b)
+	}
+}
