@@ -88,49 +88,15 @@ func parseMachine(m string) machineInfo {
 
 // elfArch maps e_machine to an Arch. The ELF class of a vmcore is not the
 // kernel's word size (kexec-tools writes ELF64 headers for 32-bit PAE
-// kernels), so the class only splits machines that share an e_machine.
+// kernels), so the 32-bit-ABI reading elfx.Arch gives ELFCLASS32 x86-64
+// files does not apply, and an unknown machine stays unknown.
 func elfArch(h *elfx.Header) model.Arch {
-	switch h.Machine {
-	case EM_X86_64:
+	if h.Machine == elfx.EM_X86_64 {
 		return model.AMD64
-	case EM_386:
-		return model.X86
-	case EM_AARCH64:
-		return model.ARM64
-	case EM_ARM:
-		return model.ARM
-	case EM_PPC64:
-		if h.Data == elfx.ELFDATA2LSB {
-			return model.PPC64LE
-		}
-		return model.PPC64
-	case EM_PPC:
-		return model.PPC
-	case EM_S390:
-		if h.Class == elfx.ELFCLASS64 {
-			return model.S390X
-		}
-		return model.S390
-	case EM_RISCV:
-		if h.Class == elfx.ELFCLASS64 {
-			return model.RISCV64
-		}
-		return model.RISCV32
-	case EM_MIPS:
-		if h.Class == elfx.ELFCLASS64 {
-			return model.MIPS64
-		}
-		return model.MIPS
-	case EM_LOONGARCH:
-		return model.LoongArch
-	case EM_SPARCV9:
-		return model.SPARC64
-	case EM_IA_64:
-		return model.IA64
-	case EM_68K:
-		return model.M68K
-	case EM_PARISC:
-		return model.HPPA
 	}
-	return ""
+	arch, _ := elfx.Arch(h)
+	if strings.HasPrefix(string(arch), "elf-machine-") {
+		return ""
+	}
+	return arch
 }

@@ -148,21 +148,3 @@ const (
 	noteNameVMCOREINFO = "VMCOREINFO"
 	noteNameQEMU       = "QEMU"
 )
-
-// ELF e_machine values (System V gABI, elf.h).
-const (
-	EM_386       = 3
-	EM_68K       = 4
-	EM_MIPS      = 8
-	EM_PARISC    = 15
-	EM_PPC       = 20
-	EM_PPC64     = 21
-	EM_S390      = 22
-	EM_ARM       = 40
-	EM_SPARCV9   = 43
-	EM_IA_64     = 50
-	EM_X86_64    = 62
-	EM_AARCH64   = 183
-	EM_RISCV     = 243
-	EM_LOONGARCH = 258
-)
