@@ -1,6 +1,6 @@
 module github.com/crashbench/crashbench
 
-go 1.26
+go 1.26.0
 
 require (
 	crashbench.dev/earlylocale v0.0.0
@@ -39,6 +39,7 @@ require (
 	github.com/srwiley/rasterx v0.0.0-20220730225603-2ab79fcdd4ef // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/yuin/goldmark v1.7.8 // indirect
+	golang.org/x/arch v0.32.0 // indirect
 	golang.org/x/image v0.24.0 // indirect
 	golang.org/x/net v0.35.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect

@@ -11,8 +11,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	// Blank-imported first of all: it must run before Fyne's init (see its doc).
 	_ "crashbench.dev/earlylocale"
@@ -21,6 +23,7 @@ import (
 
 	crashapp "github.com/crashbench/crashbench/app"
 	"github.com/crashbench/crashbench/app/cli"
+	"github.com/crashbench/crashbench/platform"
 )
 
 // appID is the application's reverse-DNS ID, as in FyneApp.toml. Fyne keys
@@ -37,9 +40,35 @@ func main() {
 		stop()
 		os.Exit(code)
 	}
+	dumps := absolute(files(args))
+	// One workbench per user: hand the files to a running one and exit.
+	sock := platform.InstanceSocket()
+	if ok, err := platform.HandOff(sock, dumps); ok {
+		os.Exit(0)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "crashbench:", err)
+	}
+	var incoming <-chan []string
+	if in, err := platform.Listen(sock); err == nil {
+		defer in.Close()
+		incoming = in.Files()
+	}
 	a := app.NewWithID(appID)
-	w := crashapp.Run(a, files(args))
+	w := crashapp.Run(a, dumps, incoming)
 	w.ShowAndRun()
+}
+
+// absolute makes paths absolute: a running workbench handed them has
+// another working directory.
+func absolute(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		out[i] = p
+	}
+	return out
 }
 
 // files returns the arguments that name dumps. A lone "--" ends options,

@@ -23,13 +23,30 @@ const Title = "Crashbench"
 
 // Run builds the main window, starts opening files (the dumps named on the
 // command line, which is what a double-click passes) and returns the window
-// for the caller to show: main.go calls w.ShowAndRun().
-func Run(a fyne.App, files []string) fyne.Window {
+// for the caller to show: main.go calls w.ShowAndRun(). Files that later
+// launches hand over (a double-click while the workbench runs) arrive on
+// incoming, which may be nil.
+func Run(a fyne.App, files []string, incoming <-chan []string) fyne.Window {
 	picker, err := platform.NativePicker()
 	if err != nil {
 		picker = nil // Fyne's own dialog instead
 	}
-	return newMainWindow(a, files, picker).win
+	m := newMainWindow(a, files, picker)
+	if incoming != nil {
+		go m.receive(incoming)
+	}
+	return m.win
+}
+
+// receive opens the files other launches hand over and brings the window
+// forward, so a double-click lands in the workbench the user already has.
+func (m *mainWindow) receive(incoming <-chan []string) {
+	for files := range incoming {
+		fyne.Do(func() {
+			m.open(files...)
+			m.win.RequestFocus()
+		})
+	}
 }
 
 // mainWindow ties the Dumps view-model to the list and summary views and

@@ -202,3 +202,27 @@ func TestWindowCloseStopsEverything(t *testing.T) {
 func typeShortcut(m *mainWindow, s fyne.Shortcut) {
 	m.win.Canvas().(fyne.Shortcutable).TypedShortcut(s)
 }
+
+// TestWindowReceivesHandedOffFiles: files another launch hands over (a
+// double-click while the workbench runs) open in this window and are
+// selected.
+func TestWindowReceivesHandedOffFiles(t *testing.T) {
+	first, second := writeScenario(t, "amd64-av-write"), writeScenario(t, "linux-sigsegv")
+	m := newTestWindow(t, []string{first}, nil)
+	incoming := make(chan []string, 1)
+	done := make(chan struct{})
+	go func() { m.receive(incoming); close(done) }()
+	incoming <- []string{second}
+	close(incoming)
+	<-done
+	settle(t, m)
+	m.uiMu.Lock()
+	n, sel := m.dumps.Len(), m.list.Selected()
+	m.uiMu.Unlock()
+	if n != 2 || sel != 1 {
+		t.Fatalf("entries %d, selected %d; want 2 and the handed-off dump (1)", n, sel)
+	}
+	if rows := m.dumps.Rows(1); !hasValue(rows, "SIGSEGV") {
+		t.Fatalf("handed-off dump rows %v", rows)
+	}
+}

@@ -11,6 +11,10 @@ app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 export DISPLAY=$display
+# A private runtime dir: a workbench the user already runs must not take the
+# files over (one workbench per user, see platform/instance.go).
+XDG_RUNTIME_DIR=$(mktemp -d)
+export XDG_RUNTIME_DIR
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 "$bin" "$dump" >/tmp/crashbench-gui-smoke.log 2>&1 &
 app=$!
