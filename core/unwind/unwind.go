@@ -1,0 +1,290 @@
+// Package unwind walks thread stacks: from a thread's captured registers it
+// recovers the chain of callers, each frame tagged with how much to trust
+// it, as rust-minidump and Breakpad do.
+//
+// For each caller it tries, in order: call-frame rules (Breakpad STACK CFI
+// and STACK WIN, DWARF CFI, Windows x64 unwind info — anything that
+// implements Rules), the frame-pointer chain, and finally a scan of the
+// stack for a word that looks like a return address into a module's code.
+// A walk stops at a zero or implausible instruction pointer, when the stack
+// pointer stops moving up, or at Options.MaxFrames.
+package unwind
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/crashbench/crashbench/core/mem"
+	"github.com/crashbench/crashbench/core/model"
+)
+
+// Trust says how a frame was found, most reliable first.
+type Trust uint8
+
+const (
+	Context      Trust = iota // the registers the dump captured (frame 0)
+	CFI                       // call-frame information
+	FramePointer              // the saved frame-pointer chain
+	Scan                      // a stack word that looks like a return address
+)
+
+func (t Trust) String() string {
+	switch t {
+	case Context:
+		return "context"
+	case CFI:
+		return "cfi"
+	case FramePointer:
+		return "frame-pointer"
+	case Scan:
+		return "scan"
+	}
+	return fmt.Sprintf("trust(%d)", uint8(t))
+}
+
+// Registers maps register names (as gdb and WinDbg print them) to values.
+// A frame holds only the registers its unwinding recovered.
+type Registers map[string]uint64
+
+// Frame is one stack frame, innermost first.
+type Frame struct {
+	Index  int
+	PC     uint64 // the instruction address (a return address for callers)
+	SP, FP uint64
+	Regs   Registers
+	Trust  Trust
+	Module *model.Module // the module containing PC, nil if none
+}
+
+// LookupPC returns the address to symbolise for the frame: for callers the
+// return address minus one, so that a call at the very end of a function
+// is attributed to that function rather than the next one.
+func (f Frame) LookupPC() uint64 {
+	if f.Index == 0 || f.Trust == Context || f.PC == 0 {
+		return f.PC
+	}
+	return f.PC - 1
+}
+
+// Rules recovers a caller's registers with call-frame information. ok is
+// false when the rules have nothing for pc, so the walker falls back.
+type Rules interface {
+	Caller(pc uint64, callee Registers, read func(addr uint64, size int) (uint64, error)) (caller Registers, ok bool, err error)
+}
+
+// Options tune a walk.
+type Options struct {
+	Rules     Rules // nil: frame pointers and scanning only
+	MaxFrames int   // default 1024
+	ScanWords int   // stack words scanned for a return address; default 40 (Breakpad's)
+	// IsCode reports whether an address is executable code; nil means "in
+	// some module". Scanning accepts only addresses it approves.
+	IsCode func(pc uint64) bool
+}
+
+// archSpec is what the walker needs to know about an architecture.
+type archSpec struct {
+	ptr            int
+	pc, sp, fp, lr string
+	// pcMask strips pointer-authentication bits from return addresses.
+	pcMask uint64
+}
+
+var specs = map[model.Arch]archSpec{
+	model.AMD64: {ptr: 8, pc: "rip", sp: "rsp", fp: "rbp", pcMask: ^uint64(0)},
+	model.X86:   {ptr: 4, pc: "eip", sp: "esp", fp: "ebp", pcMask: 0xffffffff},
+	model.ARM64: {ptr: 8, pc: "pc", sp: "sp", fp: "fp", lr: "lr", pcMask: 0x0000_ffff_ffff_ffff},
+	model.ARM:   {ptr: 4, pc: "pc", sp: "sp", fp: "r11", lr: "lr", pcMask: 0xffffffff},
+}
+
+// ErrUnsupportedArch says the walker cannot unwind this architecture.
+var ErrUnsupportedArch = errors.New("unwind: unsupported architecture")
+
+// Walk unwinds the stack that start describes. mods lets it attribute
+// frames to modules and judge scanned return addresses. It returns the
+// frames found even when it stops early with an error (a cancelled
+// context, an unsupported architecture after frame 0).
+func Walk(ctx context.Context, m mem.Reader, start model.Context, mods []model.Module, o Options) ([]Frame, error) {
+	if start == nil {
+		return nil, errors.New("unwind: no register context")
+	}
+	spec, ok := specs[start.Arch()]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnsupportedArch, start.Arch())
+	}
+	if o.MaxFrames <= 0 {
+		o.MaxFrames = 1024
+	}
+	if o.ScanWords <= 0 {
+		o.ScanWords = 40
+	}
+	w := &walker{m: m, spec: spec, mods: mods, o: o}
+	regs := Registers{}
+	for _, r := range start.Regs() {
+		if r.Wide == nil {
+			regs[r.Name] = r.Value
+		}
+	}
+	frame := w.frame(0, regs, Context)
+	frames := []Frame{frame}
+	for len(frames) < o.MaxFrames {
+		if err := ctx.Err(); err != nil {
+			return frames, err
+		}
+		next, ok := w.caller(frames[len(frames)-1])
+		if !ok {
+			break
+		}
+		frames = append(frames, next)
+	}
+	return frames, nil
+}
+
+type walker struct {
+	m    mem.Reader
+	spec archSpec
+	mods []model.Module
+	o    Options
+}
+
+func (w *walker) frame(i int, regs Registers, t Trust) Frame {
+	f := Frame{Index: i, PC: regs[w.spec.pc], SP: regs[w.spec.sp], FP: regs[w.spec.fp], Regs: regs, Trust: t}
+	f.Module = w.module(f.PC)
+	return f
+}
+
+func (w *walker) module(pc uint64) *model.Module {
+	for i := range w.mods {
+		if w.mods[i].Contains(pc) && !w.mods[i].Unloaded {
+			return &w.mods[i]
+		}
+	}
+	return nil
+}
+
+func (w *walker) isCode(pc uint64) bool {
+	if w.o.IsCode != nil {
+		return w.o.IsCode(pc)
+	}
+	return w.module(pc) != nil
+}
+
+func (w *walker) read(addr uint64, size int) (uint64, error) {
+	var order binary.ByteOrder = binary.LittleEndian
+	return mem.ReadUint(w.m, addr, size, order)
+}
+
+// caller finds the frame that called f.
+func (w *walker) caller(f Frame) (Frame, bool) {
+	if w.o.Rules != nil {
+		if regs, ok, err := w.o.Rules.Caller(f.PC, f.Regs, w.read); err == nil && ok {
+			if next, ok := w.accept(f, regs, CFI); ok {
+				return next, true
+			}
+		}
+	}
+	if regs, ok := w.byFramePointer(f); ok {
+		if next, ok := w.accept(f, regs, FramePointer); ok {
+			return next, true
+		}
+	}
+	if regs, ok := w.byScan(f); ok {
+		if next, ok := w.accept(f, regs, Scan); ok {
+			return next, true
+		}
+	}
+	return Frame{}, false
+}
+
+// accept applies the sanity checks every unwinding method must pass: a
+// non-zero instruction pointer and a stack pointer that moved up (or, for
+// the first caller found by rules, stayed: a leaf frame on arm64).
+func (w *walker) accept(callee Frame, regs Registers, t Trust) (Frame, bool) {
+	pc := regs[w.spec.pc] & w.spec.pcMask
+	regs[w.spec.pc] = pc
+	sp, haveSP := regs[w.spec.sp]
+	if pc == 0 || !haveSP {
+		return Frame{}, false
+	}
+	// The stack grows down: a caller's SP lies above its callee's. Only
+	// rules, or a link register on arm64, may keep it equal: a leaf that
+	// pushed nothing.
+	sameSPOK := t == CFI || (t == FramePointer && w.spec.lr != "")
+	if sp < callee.SP || (sp == callee.SP && (!sameSPOK || pc == callee.PC)) {
+		return Frame{}, false
+	}
+	if t != CFI && !w.isCode(pc) {
+		return Frame{}, false
+	}
+	return w.frame(callee.Index+1, regs, t), true
+}
+
+// byFramePointer follows the saved frame-pointer chain: [fp] holds the
+// caller's frame pointer and the word after it the return address (x86,
+// amd64 and arm64 frame records alike).
+func (w *walker) byFramePointer(f Frame) (Registers, bool) {
+	if w.spec.fp == "r11" { // arm32 frame layouts vary by compiler; scan instead
+		return nil, false
+	}
+	fp, ok := f.Regs[w.spec.fp]
+	if ok && fp == 0 && w.spec.lr != "" {
+		// arm64 outermost record: no caller record, but lr still says where
+		// this frame returns to.
+		if lr, ok := f.Regs[w.spec.lr]; ok && lr != 0 {
+			return Registers{w.spec.pc: lr, w.spec.sp: f.SP, w.spec.fp: 0}, true
+		}
+	}
+	if !ok || fp == 0 || fp < f.SP || fp%uint64(w.spec.ptr) != 0 {
+		return nil, false
+	}
+	p := uint64(w.spec.ptr)
+	savedFP, err := w.read(fp, w.spec.ptr)
+	if err != nil {
+		return nil, false
+	}
+	ret, err := w.read(fp+p, w.spec.ptr)
+	if err != nil {
+		return nil, false
+	}
+	// The caller's frame pointer must lie above this one (or be zero at the
+	// outermost frame); anything else is not a chain.
+	if savedFP != 0 && savedFP <= fp {
+		return nil, false
+	}
+	if w.spec.lr != "" {
+		// arm64: the frame record holds the caller's fp and lr; the caller
+		// resumes at this frame's lr (a leaf never saved it), as Breakpad's
+		// StackwalkerARM64 does.
+		lr, ok := f.Regs[w.spec.lr]
+		if !ok {
+			return nil, false
+		}
+		return Registers{w.spec.pc: lr, w.spec.lr: ret & w.spec.pcMask, w.spec.sp: fp + 2*p, w.spec.fp: savedFP}, true
+	}
+	return Registers{w.spec.pc: ret, w.spec.sp: fp + 2*p, w.spec.fp: savedFP}, true
+}
+
+// byScan looks for a return address among the stack words at and above
+// SP (a caller's SP points just past the return address that led to it, so
+// its own return address lies above).
+func (w *walker) byScan(f Frame) (Registers, bool) {
+	p := uint64(w.spec.ptr)
+	for i := 0; i < w.o.ScanWords; i++ {
+		addr := f.SP + uint64(i)*p
+		v, err := w.read(addr, w.spec.ptr)
+		if err != nil {
+			return nil, false
+		}
+		v &= w.spec.pcMask
+		if v != 0 && w.isCode(v) && v != f.PC {
+			regs := Registers{w.spec.pc: v, w.spec.sp: addr + p}
+			if fp, ok := f.Regs[w.spec.fp]; ok {
+				regs[w.spec.fp] = fp // callee-saved: unknown, keep the best guess
+			}
+			return regs, true
+		}
+	}
+	return nil, false
+}
