@@ -37,7 +37,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"info", "info [--json] [--memory] [--log] FILE", "identify a dump and print its summary", runInfo},
-		{"analyze", "analyze [--json] [--sympath P] FILE", "the !analyze -v report", notYet("analyze", "stack walking and !analyze arrive with the user-minidump work (issue 3)")},
+		{"analyze", "analyze [--json] [--sympath P] FILE", "the !analyze -v report", runAnalyze},
 		{"run", "run [--sympath P] FILE -c \"CMD; CMD\"", "run console commands", notYet("run", "the console engine arrives with issue 3")},
 		{"index", "index [--db P] PATH...", "add dumps to the workspace index", notYet("index", "the SQLite index arrives with issue 8")},
 		{"watch", "watch [--db P] DIR...", "index dumps as they appear", notYet("watch", "folder watching arrives with issue 8")},
@@ -188,3 +188,39 @@ func fail(stderr io.Writer, path string, err error) int {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the JSON report")
+	sympath := fs.String("sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] FILE") }
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return ExitUsage
+	}
+	path := files[0]
+	s, err := session.Open(ctx, path, session.Options{SymPath: *sympath})
+	if err != nil {
+		return fail(stderr, path, err)
+	}
+	defer s.Close()
+	r, a, err := s.AnalysisReport(ctx)
+	if err != nil {
+		return fail(stderr, path, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fail(stderr, path, err)
+		}
+		return ExitOK
+	}
+	session.WriteAnalysisText(stdout, a, s.SymbolNotes())
+	return ExitOK
+}

@@ -30,6 +30,9 @@ func ProblemClass(c *model.Crash) string {
 	case model.Signal:
 		return signalClass(c)
 	}
+	if strings.HasPrefix(c.Name, "EXC_") { // a Mach exception (macOS, iOS)
+		return signalClass(c)
+	}
 	switch uint32(c.Code) {
 	case 0xc0000005, 0xc0000006:
 		return accessClass(c)
@@ -91,7 +94,7 @@ func signalClass(c *model.Crash) string {
 	if name == "" {
 		name = fmt.Sprintf("SIGNAL_%d", c.Code)
 	}
-	if (name == "SIGSEGV" || name == "SIGBUS") && c.Address != nil {
+	if (name == "SIGSEGV" || name == "SIGBUS" || name == "EXC_BAD_ACCESS") && c.Address != nil {
 		switch a := *c.Address; {
 		case a == 0:
 			return name + "_NULL_POINTER"
@@ -123,7 +126,7 @@ func BucketID(c *model.Crash, faulting *Frame) string {
 	if c == nil || c.Kind == model.NoCrash || c.Kind == model.BugCheck || c.Kind == model.Panic || c.Kind == model.Oops {
 		return class + "_" + where
 	}
-	if c.Kind == model.Signal {
+	if c.Kind == model.Signal || strings.HasPrefix(c.Name, "EXC_") {
 		return class + "_" + where
 	}
 	return fmt.Sprintf("%s_%x_%s", class, uint32(c.Code), where)

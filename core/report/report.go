@@ -32,8 +32,11 @@ type Report struct {
 	Crash       *Crash       `json:"crash,omitempty"`
 	ThreadCount *int         `json:"thread_count,omitempty"`
 	ModuleCount *int         `json:"module_count,omitempty"`
+	Threads     []Thread     `json:"threads,omitempty"`
+	Modules     []Module     `json:"modules,omitempty"`
 	Memory      []Memory     `json:"memory,omitempty"`
 	Log         []string     `json:"log,omitempty"`
+	Analysis    *Analysis    `json:"analysis,omitempty"`
 	Details     []Detail     `json:"details,omitempty"`
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
 }

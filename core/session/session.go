@@ -15,12 +15,15 @@ import (
 
 // Options configure Open.
 type Options struct {
-	Dump dump.Options
+	Dump    dump.Options
+	SymPath string // WinDbg-style symbol path; default $_NT_SYMBOL_PATH
 }
 
 // Session is one open dump.
 type Session struct {
-	d *dump.Dump
+	d    *dump.Dump
+	opts Options
+	eng  engine
 }
 
 // Open opens the dump at path (unpacking it first if compressed).
@@ -29,7 +32,7 @@ func Open(ctx context.Context, path string, o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{d: d}, nil
+	return &Session{d: d, opts: o}, nil
 }
 
 // Path returns the path the dump was opened from.

@@ -179,7 +179,16 @@ func (w *walker) read(addr uint64, size int) (uint64, error) {
 // caller finds the frame that called f.
 func (w *walker) caller(f Frame) (Frame, bool) {
 	if w.o.Rules != nil {
-		if regs, ok, err := w.o.Rules.Caller(f.PC, f.Regs, w.read); err == nil && ok {
+		// Rules are looked up at the call instruction (the return address
+		// minus one) for callers, so a call ending a function finds the
+		// function's own rules.
+		if regs, ok, err := w.o.Rules.Caller(f.LookupPC(), f.Regs, w.read); err == nil && ok {
+			// Rules that recover a zero return address mark the outermost
+			// frame (a thread's start routine): the stack ends here, and
+			// scanning on would only find stale words.
+			if regs[w.spec.pc]&w.spec.pcMask == 0 {
+				return Frame{}, false
+			}
 			if next, ok := w.accept(f, regs, CFI); ok {
 				return next, true
 			}

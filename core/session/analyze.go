@@ -1,0 +1,235 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/crashbench/crashbench/core/analyze"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/report"
+	"github.com/crashbench/crashbench/core/unwind"
+)
+
+// Frame is an unwound frame with its name.
+type Frame struct {
+	unwind.Frame
+	Analysis analyze.Frame // module, function, offset, source line
+}
+
+// ThreadStack is one thread and its stack.
+type ThreadStack struct {
+	Thread  model.Thread
+	Crashed bool
+	Context model.Context // the context the walk started from
+	Frames  []Frame
+	Err     error // why the stack could not be walked (the thread is still listed)
+}
+
+// Analysis is the session's !analyze result.
+type Analysis struct {
+	Info     model.Info
+	Threads  []ThreadStack
+	Crashed  int // index into Threads of the crashing thread, -1 if none
+	Faulting int // index into the crashed thread's Frames, -1 if none
+	Result   report.Analysis
+}
+
+// name symbolises an unwound frame. Callers are named at their return
+// address minus one, and offsets count from the return address, as
+// Breakpad and WinDbg print them.
+func (s *Session) name(f unwind.Frame) analyze.Frame {
+	a := analyze.Frame{PC: f.PC}
+	if f.Module != nil {
+		a.Module = f.Module.Name()
+		a.Offset = f.PC - f.Module.Base
+	}
+	if sym, ok := s.Symbols().Lookup(f.LookupPC()); ok && sym.Name != "" {
+		a.Function = sym.Name
+		a.Offset = f.PC - sym.Addr
+		a.File, a.Line = sym.File, sym.Line
+	}
+	return a
+}
+
+// Analyze walks every thread and names the crash: the crashing thread's
+// stack from the exception context, the frame to blame, the signature and
+// the bucket. It is the engine behind `crashbench analyze` and !analyze -v.
+func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
+	info := s.d.Target.Info()
+	a := &Analysis{Info: info, Crashed: -1, Faulting: -1}
+	threads, err := s.Threads()
+	if err != nil && err != ErrNoThreads {
+		return nil, err
+	}
+	var crashTID *uint64
+	if info.Crash != nil && info.Crash.Kind != model.NoCrash {
+		crashTID = info.Crash.ThreadID
+	}
+	for _, th := range threads {
+		ts := ThreadStack{Thread: th, Context: th.Context}
+		if crashTID != nil && th.ID == *crashTID {
+			ts.Crashed = true
+			a.Crashed = len(a.Threads)
+			if ec, ok := s.d.Target.(model.ExceptionContext); ok {
+				if c, err := ec.ExceptionContext(); err == nil && c != nil {
+					ts.Context = c
+				}
+			}
+		}
+		frames, err := s.Stack(ctx, ts.Context)
+		if err != nil {
+			ts.Err = err
+		}
+		for _, f := range frames {
+			ts.Frames = append(ts.Frames, Frame{Frame: f, Analysis: s.name(f)})
+		}
+		a.Threads = append(a.Threads, ts)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	rules := analyze.DefaultRules()
+	var faulting *analyze.Frame
+	if a.Crashed >= 0 {
+		var names []analyze.Frame
+		for _, f := range a.Threads[a.Crashed].Frames {
+			names = append(names, f.Analysis)
+		}
+		a.Result.Signature = rules.Signature(names)
+		if i := rules.Faulting(names); i >= 0 {
+			a.Faulting = i
+			faulting = &names[i]
+			a.Result.FaultingFrame = faulting.String()
+			a.Result.FaultingModule = faulting.Module
+			a.Result.ProbablyCausedBy = faulting.Module
+		}
+	}
+	a.Result.BucketID = analyze.BucketID(info.Crash, faulting)
+	return a, nil
+}
+
+// AnalysisReport is the `analyze --json` report: the info report plus
+// threads with frames, modules and the analysis.
+func (s *Session) AnalysisReport(ctx context.Context) (*report.Report, *Analysis, error) {
+	a, err := s.Analyze(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.Report(ReportOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, ts := range a.Threads {
+		rt := report.Thread{ID: ts.Thread.ID, Name: ts.Thread.Name, Crashed: ts.Crashed}
+		if ts.Context != nil {
+			rt.Registers = map[string]string{}
+			for _, reg := range ts.Context.Regs() {
+				if reg.Wide == nil {
+					rt.Registers[reg.Name] = report.Hex(reg.Value)
+				}
+			}
+		}
+		for _, f := range ts.Frames {
+			rf := report.Frame{Index: f.Index, PC: report.Hex(f.PC), SP: report.Hex(f.SP), Trust: f.Trust.String(),
+				Module: f.Analysis.Module, Function: f.Analysis.Function, File: f.Analysis.File, Line: f.Analysis.Line}
+			if f.Analysis.Module != "" || f.Analysis.Function != "" {
+				rf.Offset = report.Hex(f.Analysis.Offset)
+			}
+			rt.Frames = append(rt.Frames, rf)
+		}
+		r.Threads = append(r.Threads, rt)
+	}
+	set := s.Symbols()
+	for _, m := range s.Modules() {
+		rm := report.Module{Base: report.Hex(m.Base), Size: m.Size, Name: m.Name(), Path: m.Path, Version: m.Version,
+			CodeID: m.CodeID, DebugFile: m.DebugFile, DebugID: m.DebugID, Unloaded: m.Unloaded}
+		if !m.Time.IsZero() {
+			rm.Timestamp = m.Time.Unix()
+		}
+		if len(m.BuildID) > 0 {
+			rm.BuildID = fmt.Sprintf("%x", m.BuildID)
+		}
+		if !m.Unloaded && set.Loaded(m.Name()) {
+			if src, err := set.Status(m.Name()); err == nil {
+				rm.Symbols = src
+			}
+		}
+		r.Modules = append(r.Modules, rm)
+	}
+	res := a.Result
+	r.Analysis = &res
+	return r, a, nil
+}
+
+// WriteAnalysisText prints the analysis as `!analyze -v` does: the
+// exception, the faulting thread's stack, the blamed module and the
+// bucket.
+func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
+	c := a.Info.Crash
+	fmt.Fprintln(w, "*******************************************************************************")
+	fmt.Fprintln(w, "*                        Exception Analysis                                   *")
+	fmt.Fprintln(w, "*******************************************************************************")
+	fmt.Fprintln(w)
+	if c == nil || c.Kind == model.NoCrash {
+		fmt.Fprintln(w, "This dump records no crash (a snapshot or a requested dump).")
+	} else {
+		if c.PC != nil {
+			fmt.Fprintf(w, "ExceptionAddress: %s\n", hex(*c.PC))
+		}
+		fmt.Fprintf(w, "   ExceptionCode: %08x (%s)\n", c.Code, c.Name)
+		if len(c.Parameters) > 0 {
+			fmt.Fprintf(w, "NumberParameters: %d\n", len(c.Parameters))
+			for i, p := range c.Parameters {
+				fmt.Fprintf(w, "   Parameter[%d]: %s\n", i, hex(p))
+			}
+		}
+		if c.Address != nil {
+			fmt.Fprintf(w, "   Crash address: %s\n", hex(*c.Address))
+		}
+		if c.Message != "" {
+			fmt.Fprintf(w, "         Message: %s\n", c.Message)
+		}
+	}
+	fmt.Fprintln(w)
+	if a.Crashed >= 0 {
+		ts := a.Threads[a.Crashed]
+		fmt.Fprintf(w, "FAULTING_THREAD:  %x\n\n", ts.Thread.ID)
+		fmt.Fprintln(w, "STACK_TEXT:")
+		for _, f := range ts.Frames {
+			mark := "  "
+			if f.Index == a.Faulting {
+				mark = "> "
+			}
+			line := f.Analysis.String()
+			if f.Analysis.File != "" {
+				line += fmt.Sprintf(" [%s @ %d]", f.Analysis.File, f.Analysis.Line)
+			}
+			fmt.Fprintf(w, "%s%02x %s %s %s  (%s)\n", mark, f.Index, hex(f.SP), hex(f.PC), line, f.Trust)
+		}
+		if ts.Err != nil {
+			fmt.Fprintf(w, "  (stack walk stopped: %v)\n", ts.Err)
+		}
+		fmt.Fprintln(w)
+	}
+	r := a.Result
+	for _, kv := range [][2]string{
+		{"FAULTING_FRAME", r.FaultingFrame}, {"MODULE_NAME", r.FaultingModule},
+		{"PROBABLY_CAUSED_BY", r.ProbablyCausedBy}, {"SIGNATURE", r.Signature}, {"FAILURE_BUCKET_ID", r.BucketID},
+	} {
+		if kv[1] != "" {
+			fmt.Fprintf(w, "%s:  %s\n", kv[0], kv[1])
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		sort.Strings(notes)
+		for _, n := range notes {
+			fmt.Fprintln(w, "NOTE: "+n)
+		}
+	}
+}
+
+// hex prints an address in WinDbg's 64-bit form (00000000`0040429e).
+func hex(v uint64) string { return fmt.Sprintf("%08x`%08x", v>>32, v&0xffffffff) }

@@ -1,0 +1,143 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/crashbench/crashbench/core/mem"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/breakpad"
+	"github.com/crashbench/crashbench/core/symbols/pe"
+	"github.com/crashbench/crashbench/core/unwind"
+)
+
+// engine holds what the session derives from the target on first use:
+// modules, memory, symbols. Each is computed once.
+type engine struct {
+	once     sync.Once
+	modules  []model.Module
+	memory   mem.Space
+	symbols  *symbols.Set
+	symNotes []string // symbol path entries that could not be used, and why
+}
+
+// SymbolPathDirs splits a WinDbg-style symbol path into the plain folders
+// it names. Server entries (srv*, symsrv*, cache*) need the symbol-server
+// client; they are returned as notes saying so.
+func SymbolPathDirs(path string) (dirs, notes []string) {
+	for _, e := range strings.Split(path, ";") {
+		e = strings.TrimSpace(e)
+		switch {
+		case e == "":
+		case strings.Contains(e, "*"):
+			notes = append(notes, fmt.Sprintf("symbol path entry %q: symbol servers are not supported yet (issue 6); using its local folders only", e))
+			for _, part := range strings.Split(e, "*") {
+				if st, err := os.Stat(part); err == nil && st.IsDir() {
+					dirs = append(dirs, part)
+				}
+			}
+		default:
+			if st, err := os.Stat(e); err != nil || !st.IsDir() {
+				notes = append(notes, fmt.Sprintf("symbol path entry %q is not a folder", e))
+				continue
+			}
+			dirs = append(dirs, e)
+		}
+	}
+	return dirs, notes
+}
+
+func (s *Session) engine() *engine {
+	e := &s.eng
+	e.once.Do(func() {
+		t := s.d.Target
+		if ml, ok := t.(model.ModuleLister); ok {
+			if mods, err := ml.Modules(); err == nil {
+				e.modules = mods
+			}
+		}
+		if mr, ok := t.(model.MemoryReader); ok {
+			if m, err := mr.Memory(); err == nil {
+				e.memory = m
+			}
+		}
+		sympath := s.opts.SymPath
+		if sympath == "" {
+			sympath = os.Getenv("_NT_SYMBOL_PATH")
+		}
+		dirs, notes := SymbolPathDirs(sympath)
+		e.symNotes = notes
+		var providers []symbols.Provider
+		if len(dirs) > 0 {
+			providers = append(providers, breakpad.NewDir(dirs...))
+		}
+		if e.memory != nil {
+			providers = append(providers, pe.NewProvider(e.memory))
+		}
+		var loaded []model.Module
+		for _, m := range e.modules {
+			if !m.Unloaded {
+				loaded = append(loaded, m)
+			}
+		}
+		e.symbols = symbols.NewResolver(loaded, providers...)
+	})
+	return e
+}
+
+// Modules returns the target's modules (loaded and unloaded), or nil.
+func (s *Session) Modules() []model.Module { return s.engine().modules }
+
+// Memory returns the target's default address space, or nil when the dump
+// holds no memory.
+func (s *Session) Memory() mem.Space { return s.engine().memory }
+
+// Symbols returns the symbol resolver over the target's loaded modules.
+func (s *Session) Symbols() *symbols.Set { return s.engine().symbols }
+
+// SymbolNotes says which symbol-path entries could not be used.
+func (s *Session) SymbolNotes() []string { return s.engine().symNotes }
+
+// Threads returns the target's threads.
+func (s *Session) Threads() ([]model.Thread, error) {
+	tl, ok := s.d.Target.(model.ThreadLister)
+	if !ok {
+		return nil, ErrNoThreads
+	}
+	return tl.Threads()
+}
+
+// ErrNoThreads says the dump kind records no threads (yet).
+var ErrNoThreads = errors.New("this dump has no thread list")
+
+// ErrNoMemory says the dump holds no memory to walk a stack in.
+var ErrNoMemory = errors.New("this dump holds no memory")
+
+// Stack walks a thread's stack from ctx (its own context, or the
+// exception context for the crashing thread).
+func (s *Session) Stack(ctx context.Context, regs model.Context) ([]unwind.Frame, error) {
+	e := s.engine()
+	if regs == nil {
+		return nil, errors.New("no register context for this thread")
+	}
+	var m mem.Reader = e.memory
+	if m == nil {
+		m = emptyMemory{}
+	}
+	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{
+		Rules: unwind.BreakpadRules{Set: e.symbols, Arch: regs.Arch()},
+	})
+}
+
+// emptyMemory answers every read with "not in dump", so a dump without
+// memory still yields its context frame.
+type emptyMemory struct{}
+
+func (emptyMemory) ReadMemory(p []byte, addr uint64) (int, error) {
+	return 0, &mem.FaultError{Space: "memory", Addr: addr, Kind: mem.NotInDump}
+}
