@@ -9,6 +9,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/internal/bin"
 	"github.com/crashbench/crashbench/core/internal/osfile"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -64,7 +65,10 @@ type File struct {
 	mu    sync.Mutex
 	diags []model.Diagnostic
 
-	info func() model.Info
+	info         func() model.Info
+	modelThreads func() ([]model.Thread, error)
+	modelModules func() ([]model.Module, error)
+	memory       func() (mem.Space, error)
 }
 
 // Probe reports whether r starts with the minidump signature in either byte
@@ -137,6 +141,9 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 		}
 	}
 	f.info = sync.OnceValue(f.buildInfo)
+	f.modelThreads = sync.OnceValues(f.buildThreads)
+	f.modelModules = sync.OnceValues(f.buildModules)
+	f.memory = sync.OnceValues(f.buildMemory)
 	return f, nil
 }
 
@@ -227,4 +234,52 @@ func (f *File) readString(rva uint32) (string, error) {
 		return "", &FormatError{Off: int64(rva) + 4, What: "reading string", Err: err}
 	}
 	return bin.UTF16(b, f.order), nil
+}
+
+// maxRead bounds one structure read through read: no record the package
+// decodes in one piece is larger, and it keeps a hostile size from
+// allocating more than the file could justify.
+const maxRead = 64 << 20
+
+// read returns n bytes at off, failing with a FormatError if they do not lie
+// inside the file.
+func (f *File) read(off, n int64) ([]byte, error) {
+	if off < 0 || n < 0 || n > maxRead || off > f.size || n > f.size-off {
+		return nil, &FormatError{Off: off, What: fmt.Sprintf("%d bytes at %#x lie outside the %d-byte file", n, off, f.size), Err: io.ErrUnexpectedEOF}
+	}
+	b := make([]byte, n)
+	if _, err := f.r.ReadAt(b, off); err != nil && !(err == io.EOF && n > 0) {
+		return nil, &FormatError{Off: off, What: "read failed", Err: err}
+	}
+	return b, nil
+}
+
+// streamData returns the whole of the first stream of type t (bounded by
+// maxStreamRead), failing if the stream is cut short by the end of the file.
+func (f *File) streamData(t StreamType) ([]byte, int64, error) {
+	i := f.find(t)
+	if i < 0 {
+		return nil, 0, ErrNoStream
+	}
+	d := f.dir[i]
+	n := min(int64(d.DataSize), maxStreamRead)
+	b, err := f.read(int64(d.Rva), n)
+	if err != nil {
+		return nil, int64(d.Rva), &FormatError{Off: int64(d.Rva), What: fmt.Sprintf("%v (%d bytes) runs past the end of the file", t, d.DataSize), Err: io.ErrUnexpectedEOF}
+	}
+	return b, int64(d.Rva), nil
+}
+
+// utf8String reads a Crashpad MinidumpUTF8String (byte length, bytes, NUL).
+func (f *File) utf8String(rva uint32) (string, error) {
+	lb, err := f.read(int64(rva), 4)
+	if err != nil {
+		return "", err
+	}
+	n := int64(f.order.Uint32(lb))
+	b, err := f.read(int64(rva)+4, n)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }

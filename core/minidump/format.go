@@ -139,3 +139,52 @@ const (
 	exceptionSize  = 168 // MINIDUMP_EXCEPTION_STREAM
 	moduleSize     = 108 // MINIDUMP_MODULE
 )
+
+// ContextFlags architecture bits (winnt.h CONTEXT_i386, CONTEXT_AMD64,
+// CONTEXT_ARM, CONTEXT_ARM64; Breakpad's MD_CONTEXT_ARM and
+// MD_CONTEXT_ARM64_OLD in minidump_cpu_arm.h / minidump_cpu_arm64.h).
+const (
+	ContextFlagX86        = 0x00010000
+	ContextFlagAMD64      = 0x00100000
+	ContextFlagARMWindows = 0x00200000
+	ContextFlagARM64      = 0x00400000
+	ContextFlagARM        = 0x40000000 // MD_CONTEXT_ARM
+	ContextFlagARM64Old   = 0x80000000 // MD_CONTEXT_ARM64_OLD (64-bit flags word)
+	contextXStateBit      = 0x40       // CONTEXT_XSTATE, relative to the arch bit
+	contextAMD64Size      = 1232       // sizeof(CONTEXT) on x64
+	contextX86Size        = 716        // sizeof(CONTEXT) on x86, with ExtendedRegisters
+	contextARM64Size      = 912        // sizeof(ARM64_NT_CONTEXT)
+	contextARM64OldLen    = 796        // MDRawContextARM64_Old, packed
+	contextARMSize        = 368        // MDRawContextARM
+	contextARMWinSize     = 416        // sizeof(CONTEXT) on Windows ARM
+	contextExSize         = 24         // CONTEXT_EX: All, Legacy, XState chunks
+	xsaveLegacySize       = 512        // XSAVE legacy region (x87/SSE)
+	xsaveHeaderSize       = 64         // XSAVE_AREA_HEADER
+)
+
+// XSAVE feature bits (XSTATE_* in winnt.h).
+const (
+	XStateAVX  = 2
+	XStateCETU = 11
+)
+
+// CodeView record signatures (the first four bytes of a module's CvRecord).
+const (
+	CVSignatureRSDS = 0x53445352 // "RSDS": PDB 7.0
+	CVSignatureNB10 = 0x3031424e // "NB10": PDB 2.0
+	CVSignatureELF  = 0x4270454c // "LEpB": Breakpad's ELF build id (MD_CVINFOELF_SIGNATURE)
+)
+
+// VSFixedFileInfoSignature is VS_FIXEDFILEINFO.dwSignature.
+const VSFixedFileInfoSignature = 0xfeef04bd
+
+// MINIDUMP_MISC_INFO Flags1 bits beyond the first two.
+const (
+	miscProcessorPowerInfo = 0x4
+	miscProcessIntegrity   = 0x10
+	miscExecuteFlags       = 0x20
+	miscTimeZone           = 0x40
+	miscProtectedProcess   = 0x80
+	miscBuildString        = 0x100
+	miscProcessCookie      = 0x200
+)

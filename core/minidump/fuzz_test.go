@@ -27,6 +27,18 @@ func FuzzNewFile(f *testing.F) {
 		}
 		_ = file.Info()
 		_, _ = file.Ranges()
+		for _, dec := range Decoders { // touch every stream, as rust-minidump's fuzz target does
+			_, _ = dec(file)
+		}
+		_, _ = file.Threads()
+		_, _ = file.Modules()
+		_, _ = file.ExceptionContext()
+		if m, err := file.Memory(); err == nil {
+			for r := range m.Regions() {
+				p := make([]byte, min(r.Size, 16))
+				_, _ = m.ReadMemory(p, r.Start)
+			}
+		}
 		_ = file.Diagnostics()
 	})
 }

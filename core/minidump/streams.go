@@ -24,6 +24,54 @@ type SystemInfo struct {
 	CSDVersionRva         uint32
 	SuiteMask             uint16
 	CSDVersion            string
+
+	// CPU is the CPU_INFORMATION union: for x86 and amd64 the CPUID
+	// vendor, version and feature words; otherwise ProcessorFeatures.
+	CPU CPUInformation
+}
+
+// CPUInformation is the CPU_INFORMATION union of MINIDUMP_SYSTEM_INFO, both
+// views decoded.
+type CPUInformation struct {
+	VendorID               [3]uint32 // x86: CPUID 0 EBX, EDX, ECX
+	VersionInformation     uint32    // CPUID 1 EAX
+	FeatureInformation     uint32    // CPUID 1 EDX
+	AMDExtendedCPUFeatures uint32    // CPUID 0x80000001 EBX
+	ProcessorFeatures      [2]uint64 // other architectures
+}
+
+// Vendor returns the CPUID vendor string ("GenuineIntel"), or "" when the
+// words are not printable ASCII.
+func (c CPUInformation) Vendor() string {
+	var b [12]byte
+	for i, w := range c.VendorID {
+		b[4*i], b[4*i+1], b[4*i+2], b[4*i+3] = byte(w), byte(w>>8), byte(w>>16), byte(w>>24)
+	}
+	for _, x := range b {
+		if x < 0x20 || x > 0x7e {
+			return ""
+		}
+	}
+	return string(b[:])
+}
+
+// CPUInfo describes an x86 or amd64 CPU as Breakpad's processor does
+// ("GenuineIntel family 6 model 13 stepping 8"): family from
+// ProcessorLevel, model and stepping from the bytes of ProcessorRevision,
+// and the CPUID vendor only for x86 dumps. Other architectures give "".
+func (s *SystemInfo) CPUInfo() string {
+	switch s.ProcessorArchitecture {
+	case ArchX86, ArchX86OnWin64, ArchAMD64:
+	default:
+		return ""
+	}
+	out := fmt.Sprintf("family %d model %d stepping %d", s.ProcessorLevel, s.ProcessorRevision>>8, s.ProcessorRevision&0xff)
+	if s.ProcessorArchitecture != ArchAMD64 {
+		if v := s.CPU.Vendor(); v != "" {
+			out = v + " " + out
+		}
+	}
+	return out
 }
 
 // SystemInfo decodes the SystemInfoStream.
@@ -39,6 +87,15 @@ func (f *File) SystemInfo() (*SystemInfo, error) {
 	s.MajorVersion, s.MinorVersion, s.BuildNumber, s.PlatformID = c.U32(), c.U32(), c.U32(), c.U32()
 	s.CSDVersionRva = c.U32()
 	s.SuiteMask = c.U16()
+	c.U16() // Reserved2
+	cpu := c.Bytes(24)
+	if cpu != nil {
+		cc := bin.New(cpu, off+32, f.order)
+		s.CPU.VendorID = [3]uint32{cc.U32(), cc.U32(), cc.U32()}
+		s.CPU.VersionInformation, s.CPU.FeatureInformation, s.CPU.AMDExtendedCPUFeatures = cc.U32(), cc.U32(), cc.U32()
+		cc = bin.New(cpu, off+32, f.order)
+		s.CPU.ProcessorFeatures = [2]uint64{cc.U64(), cc.U64()}
+	}
 	if c.Err() != nil {
 		return nil, &FormatError{Off: off, What: "SystemInfoStream too short", Err: c.Err()}
 	}
@@ -101,7 +158,9 @@ func (f *File) Exception() (*Exception, error) {
 	return e, nil
 }
 
-// MiscInfo holds the fields of MINIDUMP_MISC_INFO that the flags mark valid.
+// MiscInfo holds MINIDUMP_MISC_INFO through MINIDUMP_MISC_INFO_5: the
+// fields of later versions are decoded when SizeOfInfo (and the stream) is
+// large enough, and the Has* flags say which Flags1 marks valid.
 type MiscInfo struct {
 	SizeOfInfo        uint32
 	Flags1            uint32
@@ -111,12 +170,49 @@ type MiscInfo struct {
 	ProcessKernelTime uint32
 	HasProcessID      bool
 	HasProcessTimes   bool
+
+	// MINIDUMP_MISC_INFO_2
+	ProcessorMaxMhz, ProcessorCurrentMhz, ProcessorMhzLimit uint32
+	ProcessorMaxIdleState, ProcessorCurrentIdleState        uint32
+	HasProcessorPower                                       bool
+
+	// MINIDUMP_MISC_INFO_3
+	ProcessIntegrityLevel, ProcessExecuteFlags, ProtectedProcess uint32
+	TimeZoneID                                                   uint32
+	TimeZone                                                     *TimeZone
+
+	// MINIDUMP_MISC_INFO_4
+	BuildString, DbgBldStr string
+
+	// MINIDUMP_MISC_INFO_5
+	XState        *XStateConfig
+	ProcessCookie uint32
+	HasCookie     bool
 }
 
-// MiscInfo decodes the first 24 bytes of the MiscInfoStream, common to all
-// five versions.
+// TimeZone is TIME_ZONE_INFORMATION (SYSTEMTIMEs kept as their 8 words).
+type TimeZone struct {
+	Bias         int32
+	StandardName string
+	StandardDate [8]uint16
+	StandardBias int32
+	DaylightName string
+	DaylightDate [8]uint16
+	DaylightBias int32
+}
+
+// XStateConfig is XSTATE_CONFIG_FEATURE_MSC_INFO: where each enabled XSAVE
+// feature lives in the standard-form XSAVE area.
+type XStateConfig struct {
+	SizeOfInfo      uint32
+	ContextSize     uint32
+	EnabledFeatures uint64
+	Features        [64]struct{ Offset, Size uint32 }
+}
+
+// MiscInfo decodes the MiscInfoStream, any of its five versions.
 func (f *File) MiscInfo() (*MiscInfo, error) {
-	b, off, err := f.streamBytes(MiscInfoStream, 24)
+	b, off, err := f.streamBytes(MiscInfoStream, 1364)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +224,45 @@ func (f *File) MiscInfo() (*MiscInfo, error) {
 	}
 	m.HasProcessID = m.Flags1&miscProcessID != 0
 	m.HasProcessTimes = m.Flags1&miscProcessTimes != 0
+	size := min(int(m.SizeOfInfo), len(b))
+	if size >= 44 {
+		m.ProcessorMaxMhz, m.ProcessorCurrentMhz, m.ProcessorMhzLimit = c.U32(), c.U32(), c.U32()
+		m.ProcessorMaxIdleState, m.ProcessorCurrentIdleState = c.U32(), c.U32()
+		m.HasProcessorPower = m.Flags1&miscProcessorPowerInfo != 0
+	}
+	if size >= 232 {
+		m.ProcessIntegrityLevel, m.ProcessExecuteFlags, m.ProtectedProcess = c.U32(), c.U32(), c.U32()
+		m.TimeZoneID = c.U32()
+		tz := &TimeZone{Bias: int32(c.U32()), StandardName: bin.UTF16(c.Bytes(64), f.order)}
+		for i := range tz.StandardDate {
+			tz.StandardDate[i] = c.U16()
+		}
+		tz.StandardBias = int32(c.U32())
+		tz.DaylightName = bin.UTF16(c.Bytes(64), f.order)
+		for i := range tz.DaylightDate {
+			tz.DaylightDate[i] = c.U16()
+		}
+		tz.DaylightBias = int32(c.U32())
+		if m.Flags1&miscTimeZone != 0 {
+			m.TimeZone = tz
+		}
+	}
+	if size >= 832 {
+		m.BuildString = bin.UTF16(c.Bytes(520), f.order)
+		m.DbgBldStr = bin.UTF16(c.Bytes(80), f.order)
+	}
+	if size >= 1364 {
+		x := &XStateConfig{SizeOfInfo: c.U32(), ContextSize: c.U32(), EnabledFeatures: c.U64()}
+		for i := range x.Features {
+			x.Features[i].Offset, x.Features[i].Size = c.U32(), c.U32()
+		}
+		m.XState = x
+		m.ProcessCookie = c.U32()
+		m.HasCookie = m.Flags1&miscProcessCookie != 0
+	}
+	if c.Err() != nil {
+		return nil, &FormatError{Off: off, What: "MiscInfoStream shorter than its SizeOfInfo", Err: c.Err()}
+	}
 	return m, nil
 }
 

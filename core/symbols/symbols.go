@@ -1,37 +1,36 @@
-// Package symbols names addresses: it turns a module and an offset into a
-// function, a source file and line, and finds symbols by pattern for the
-// console's x command. Symbol sources (Breakpad .sym files, PE export
-// tables, ELF symbol tables and DWARF, PDBs later) plug in as Providers and
-// are loaded lazily, per module, when an address in that module is first
-// asked about.
 package symbols
 
 import (
 	"context"
-	"errors"
 
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 )
 
 // Symbol is a named address.
-type Symbol struct {
-	Name   string // function or data name, demangled where the source allows
-	Module string // module file name without directory ("ntdll.dll")
-	Addr   uint64 // absolute start address
-	Size   uint64 // 0 when unknown (PUBLIC and export symbols)
-	File   string // source file of the line, "" when unknown
-	Line   int    // 0 when unknown
-	// Inlined lists the functions inlined at this address, innermost
-	// first, each with the call site's file and line in its caller.
-	Inlined []Inline
-}
+//
+//	Name     function or data name, demangled where the source allows
+//	Module   module file name without directory ("ntdll.dll")
+//	Addr     absolute start address (an RVA when a Table returns it)
+//	Size     0 when unknown (PUBLIC and export symbols)
+//	File     source file of the line at the address, "" when unknown
+//	Line     0 when unknown
+//	Inlined  functions inlined at the address, innermost first
+//	Multiple the source folded several symbols at this address
+//
+// File and Line are the innermost source position (the line record at the
+// address). With inlines, the containing function's own position is the
+// call site of the outermost inline: Symbol.OuterLine returns it.
+//
+// The type is defined in an internal package (an alias keeps it the same
+// type) so that the Breakpad parser can implement Table while this package
+// offers FromBreakpadText without an import cycle.
+type Symbol = symtab.Symbol
 
-// Inline is one inlined call at an address.
-type Inline struct {
-	Name string
-	File string // the inlined function's own file and line at the address
-	Line int
-}
+// Inline is one inlined call at an address: the inlined function's name,
+// its own File and Line at the address, the CallFile and CallLine of the
+// call in its caller, and Addr, the start of the inlined range.
+type Inline = symtab.Inline
 
 // Resolver answers symbol questions for a whole target.
 type Resolver interface {
@@ -45,12 +44,10 @@ type Resolver interface {
 
 // Table is the symbols of one module, loaded by a Provider. Addresses in a
 // Table are relative to the module's base (RVAs).
-type Table interface {
-	// LookupRVA returns the symbol containing rva.
-	LookupRVA(rva uint64) (Symbol, bool)
-	// Symbols calls yield for every symbol, in ascending RVA order.
-	Symbols(yield func(Symbol) bool)
-}
+//
+//	LookupRVA(rva uint64) (Symbol, bool) // the symbol containing rva
+//	Symbols(yield func(Symbol) bool)     // every symbol, ascending RVA
+type Table = symtab.Table
 
 // Provider loads the table of one module. It returns ErrNoSymbols when it
 // has nothing for the module, so the resolver tries the next provider.
@@ -59,4 +56,4 @@ type Provider interface {
 }
 
 // ErrNoSymbols says a provider has no symbols for a module.
-var ErrNoSymbols = errors.New("symbols: none for this module")
+var ErrNoSymbols = symtab.ErrNoSymbols

@@ -45,13 +45,75 @@ type Exception struct {
 	Flags    uint32
 	Address  uint64
 	Params   []uint64
+	Context  []byte // exception context; nil writes none
 }
 
 // Module describes MINIDUMP_MODULE.
 type Module struct {
-	Base uint64
-	Size uint32
-	Name string
+	Base      uint64
+	Size      uint32
+	Name      string
+	Checksum  uint32
+	Timestamp uint32
+	// Version, when set, writes a VS_FIXEDFILEINFO with this file version
+	// (a.b.c.d).
+	Version *[4]uint16
+	PDB     *PDB70 // CodeView RSDS record
+	BuildID []byte // Breakpad's ELF CodeView record ('BpEL'); ignored with PDB
+}
+
+// PDB70 is a CodeView RSDS record: a GUID (Data1, Data2, Data3, Data4 as
+// in the Windows struct), an age and the PDB path.
+type PDB70 struct {
+	Data1 uint32
+	Data2 uint16
+	Data3 uint16
+	Data4 [8]byte
+	Age   uint32
+	Name  string
+}
+
+// UnloadedModule describes MINIDUMP_UNLOADED_MODULE.
+type UnloadedModule struct {
+	Base      uint64
+	Size      uint32
+	Timestamp uint32
+	Name      string
+}
+
+// Thread describes a MINIDUMP_THREAD with its stack and context.
+type Thread struct {
+	ID      uint32
+	Name    string // written to a ThreadNamesStream when any thread has one
+	TEB     uint64
+	Stack   Memory // also added to the memory list
+	Context []byte // from AMD64Context, X86Context or ARM64Context
+}
+
+// MemoryInfo describes MINIDUMP_MEMORY_INFO.
+type MemoryInfo struct {
+	Base, AllocationBase uint64
+	AllocationProtect    uint32
+	Size                 uint64
+	State, Protect, Type uint32
+}
+
+// CrashpadInfo describes MinidumpCrashpadInfo with one module's
+// annotations.
+type CrashpadInfo struct {
+	ReportID, ClientID [16]byte
+	Simple             [][2]string
+	ModuleIndex        uint32
+	ModuleList         []string
+	ModuleSimple       [][2]string
+	Objects            []Annotation
+}
+
+// Annotation is a MinidumpAnnotation (type 1 = string).
+type Annotation struct {
+	Name  string
+	Type  uint16
+	Value []byte
 }
 
 // Memory describes one captured range.
@@ -85,6 +147,11 @@ type Builder struct {
 	truncate    int
 	linuxCmd    string
 	linuxStatus string
+	xthreads    []Thread
+	unloaded    []UnloadedModule
+	meminfo     []MemoryInfo
+	crashpad    *CrashpadInfo
+	text        []stream
 }
 
 // New returns a builder for a dump in the given byte order.
@@ -107,6 +174,51 @@ func (b *Builder) Exception(e Exception) *Builder { b.exc = &e; return b }
 
 // Thread adds a thread with the given id (no context or stack).
 func (b *Builder) Thread(id uint32) *Builder { b.threads = append(b.threads, id); return b }
+
+// AddThread adds a thread with a context and a stack (the stack is added
+// to the memory list too).
+func (b *Builder) AddThread(t Thread) *Builder {
+	b.xthreads = append(b.xthreads, t)
+	if len(t.Stack.Bytes) > 0 {
+		b.memory = append(b.memory, t.Stack)
+	}
+	return b
+}
+
+// Unloaded adds an entry to the UnloadedModuleListStream.
+func (b *Builder) Unloaded(m UnloadedModule) *Builder { b.unloaded = append(b.unloaded, m); return b }
+
+// MemoryInfo adds an entry to the MemoryInfoListStream.
+func (b *Builder) MemoryInfo(m MemoryInfo) *Builder { b.meminfo = append(b.meminfo, m); return b }
+
+// Crashpad adds a CrashpadInfoStream.
+func (b *Builder) Crashpad(c CrashpadInfo) *Builder { b.crashpad = &c; return b }
+
+// LinuxMaps adds Breakpad's /proc/PID/maps stream.
+func (b *Builder) LinuxMaps(text string) *Builder {
+	b.text = append(b.text, stream{typ: 0x47670009, raw: []byte(text)})
+	return b
+}
+
+// LinuxEnviron adds Breakpad's environment stream (NUL-separated).
+func (b *Builder) LinuxEnviron(vars ...string) *Builder {
+	var s string
+	for _, v := range vars {
+		s += v + "\x00"
+	}
+	b.text = append(b.text, stream{typ: 0x47670007, raw: []byte(s)})
+	return b
+}
+
+// LinuxAuxv adds Breakpad's auxv stream of 64-bit (type, value) pairs.
+func (b *Builder) LinuxAuxv(pairs ...uint64) *Builder {
+	s := testasm.New(b.order)
+	for _, p := range pairs {
+		s.D64(p)
+	}
+	b.text = append(b.text, stream{typ: 0x47670008, raw: s.MustBytes()})
+	return b
+}
 
 // Module adds a module.
 func (b *Builder) Module(m Module) *Builder { b.modules = append(b.modules, m); return b }
@@ -193,27 +305,111 @@ func (b *Builder) Bytes() ([]byte, error) {
 				}
 				body.D64(v)
 			}
-			body.D32(0).D32(0) // no context
+			if e.Context == nil {
+				body.D32(0).D32(0) // no context
+				return
+			}
+			ctx := testasm.NewLabel("exctx")
+			body.D32(uint32(len(e.Context))).L32(ctx)
+			late = append(late, func(body *testasm.Section) { body.Align(16).Mark(ctx).Append(e.Context) })
 		})
 	}
-	if len(b.threads) > 0 {
+	stackRVAs := map[int]*testasm.Label{}
+	if len(b.threads) > 0 || len(b.xthreads) > 0 {
 		add(3, func(body *testasm.Section) {
-			body.D32(uint32(len(b.threads)))
+			body.D32(uint32(len(b.threads) + len(b.xthreads)))
 			for _, id := range b.threads {
 				// MINIDUMP_THREAD: id, suspend, priority class, priority,
 				// TEB, stack descriptor (start, size, rva), context location.
 				body.D32(id).D32(0).D32(0).D32(0).D64(0).D64(0).D32(0).D32(0).D32(0).D32(0)
 			}
+			for i, t := range b.xthreads {
+				body.D32(t.ID).D32(0).D32(0).D32(0).D64(t.TEB)
+				if len(t.Stack.Bytes) > 0 {
+					l := testasm.NewLabel("stack")
+					stackRVAs[i] = l
+					body.D64(t.Stack.Start).D32(uint32(len(t.Stack.Bytes))).L32(l)
+				} else {
+					body.D64(0).D32(0).D32(0)
+				}
+				if t.Context != nil {
+					ctx := testasm.NewLabel("ctx")
+					body.D32(uint32(len(t.Context))).L32(ctx)
+					late = append(late, func(body *testasm.Section) { body.Align(16).Mark(ctx).Append(t.Context) })
+				} else {
+					body.D32(0).D32(0)
+				}
+			}
 		})
+	}
+	named := false
+	for _, t := range b.xthreads {
+		named = named || t.Name != ""
+	}
+	if named {
+		add(24, func(body *testasm.Section) {
+			body.D32(uint32(len(b.xthreads)))
+			for _, t := range b.xthreads {
+				// MINIDUMP_THREAD_NAME: id, RVA64 of a MINIDUMP_STRING.
+				name := testasm.NewLabel("tname")
+				body.D32(t.ID).L64(name)
+				late = append(late, func(body *testasm.Section) { body.Align(4).Mark(name); b.minidumpString(body, t.Name) })
+			}
+		})
+	}
+	if len(b.unloaded) > 0 {
+		add(14, func(body *testasm.Section) {
+			body.D32(12).D32(24).D32(uint32(len(b.unloaded)))
+			for _, m := range b.unloaded {
+				name := testasm.NewLabel("uname")
+				body.D64(m.Base).D32(m.Size).D32(0).D32(m.Timestamp).L32(name)
+				late = append(late, func(body *testasm.Section) { body.Align(4).Mark(name); b.minidumpString(body, m.Name) })
+			}
+		})
+	}
+	if len(b.meminfo) > 0 {
+		add(16, func(body *testasm.Section) {
+			body.D32(16).D32(48).D64(uint64(len(b.meminfo)))
+			for _, m := range b.meminfo {
+				body.D64(m.Base).D64(m.AllocationBase).D32(m.AllocationProtect).D32(0).
+					D64(m.Size).D32(m.State).D32(m.Protect).D32(m.Type).D32(0)
+			}
+		})
+	}
+	if b.crashpad != nil {
+		b.crashpadStream(add, &late)
 	}
 	if len(b.modules) > 0 {
 		add(4, func(body *testasm.Section) {
 			body.D32(uint32(len(b.modules)))
 			for _, m := range b.modules {
 				name := testasm.NewLabel("modname")
-				body.D64(m.Base).D32(m.Size).D32(0).D32(0).L32(name)
-				body.Repeat(0, 52) // VS_FIXEDFILEINFO
-				body.D32(0).D32(0).D32(0).D32(0).D64(0).D64(0)
+				body.D64(m.Base).D32(m.Size).D32(m.Checksum).D32(m.Timestamp).L32(name)
+				if v := m.Version; v != nil {
+					// VS_FIXEDFILEINFO: signature, struct version, file
+					// version MS/LS, product version MS/LS, then 7 words.
+					ms, ls := uint32(v[0])<<16|uint32(v[1]), uint32(v[2])<<16|uint32(v[3])
+					body.D32(0xfeef04bd).D32(0x10000).D32(ms).D32(ls).D32(ms).D32(ls).Repeat(0, 28)
+				} else {
+					body.Repeat(0, 52)
+				}
+				var cv []byte
+				switch {
+				case m.PDB != nil:
+					s := testasm.New(b.order).Append([]byte("RSDS")).D32(m.PDB.Data1).D16(m.PDB.Data2).D16(m.PDB.Data3).
+						Append(m.PDB.Data4[:]).D32(m.PDB.Age).Append([]byte(m.PDB.Name)).D8(0)
+					cv = s.MustBytes()
+				case m.BuildID != nil:
+					cv = append([]byte("LEpB"), m.BuildID...)
+				}
+				if cv != nil {
+					l := testasm.NewLabel("cv")
+					body.D32(uint32(len(cv))).L32(l)
+					late = append(late, func(body *testasm.Section) { body.Align(4).Mark(l).Append(cv) })
+				} else {
+					body.D32(0).D32(0)
+				}
+				body.D32(0).D32(0).D64(0).D64(0)
 				late = append(late, func(body *testasm.Section) { body.Align(4).Mark(name); b.minidumpString(body, m.Name) })
 			}
 		})
@@ -229,6 +425,11 @@ func (b *Builder) Bytes() ([]byte, error) {
 				late = append(late, func(body *testasm.Section) {
 					body.Align(16).Mark(base)
 					for _, m := range b.memory {
+						for i, t := range b.xthreads {
+							if l := stackRVAs[i]; l != nil && t.Stack.Start == m.Start && len(t.Stack.Bytes) == len(m.Bytes) {
+								body.Mark(l)
+							}
+						}
 						body.Append(m.Bytes)
 					}
 				})
@@ -238,6 +439,11 @@ func (b *Builder) Bytes() ([]byte, error) {
 				body.D32(uint32(len(b.memory)))
 				for _, m := range b.memory {
 					rva := testasm.NewLabel("memrva")
+					for i, t := range b.xthreads {
+						if l := stackRVAs[i]; l != nil && t.Stack.Start == m.Start && len(t.Stack.Bytes) == len(m.Bytes) {
+							rva = l
+						}
+					}
 					body.D64(m.Start).D32(uint32(len(m.Bytes))).L32(rva)
 					late = append(late, func(body *testasm.Section) { body.Mark(rva).Append(m.Bytes) })
 				}
@@ -252,6 +458,9 @@ func (b *Builder) Bytes() ([]byte, error) {
 	}
 	if b.linuxStatus != "" {
 		add(0x47670004, func(body *testasm.Section) { body.Append([]byte(b.linuxStatus)) })
+	}
+	for _, r := range b.text {
+		add(r.typ, func(body *testasm.Section) { body.Append(r.raw) })
 	}
 	for _, r := range b.raw {
 		add(r.typ, func(body *testasm.Section) { body.Append(r.raw) })
@@ -329,6 +538,53 @@ func Scenarios() map[string]func() *Builder {
 		"full-memory": func() *Builder {
 			return New(LE).FullMemory().Memory(Memory{Start: 0x10000, Bytes: make([]byte, 4096)}).
 				Memory(Memory{Start: 0x20000, Bytes: bytes.Repeat([]byte{1}, 4096)})
+		},
+		"amd64-threads-modules": func() *Builder {
+			stack := Memory{Start: 0x14_0000, Bytes: append(bytes.Repeat([]byte{0}, 8), 0x10, 0x10, 0, 0, 0xf6, 0x7f, 0, 0)}
+			ctx := AMD64Context(AMD64Regs{Rax: 0x45, Rbx: 1, Rcx: 2, Rdx: 3, Rsi: 4, Rdi: 5, Rbp: 0x14_0008, Rsp: 0x14_0000,
+				R8: 8, R15: 15, Rip: 0x7ff6_0000_1010, EFlags: 0x10246})
+			return New(LE).
+				AddThread(Thread{ID: 0x1234, Name: "main thread", TEB: 0x7ff0_0000_0000, Stack: stack, Context: ctx}).
+				AddThread(Thread{ID: 0x1238, Name: "worker", Context: AMD64Context(AMD64Regs{Rip: 0x7ffd_0000_2000, Rsp: 0x20_0000})}).
+				Module(Module{Base: 0x7ff6_0000_0000, Size: 0x10000, Name: `C:\app\app.exe`, Timestamp: 0x45d35f6c, Checksum: 0x1234,
+					Version: &[4]uint16{1, 2, 3, 4},
+					PDB:     &PDB70{Data1: 0x5a9832e5, Data2: 0x2872, Data3: 0x41c1, Data4: [8]byte{0x83, 0x8e, 0xd9, 0x89, 0x14, 0xe9, 0xb7, 0xff}, Age: 0x1a, Name: `C:\app\app.pdb`}}).
+				Module(Module{Base: 0x7ffd_0000_0000, Size: 0x200000, Name: `C:\Windows\System32\ntdll.dll`}).
+				Unloaded(UnloadedModule{Base: 0x7ffc_0000_0000, Size: 0x3000, Timestamp: 0x5000_0000, Name: `C:\gone.dll`}).
+				MemoryInfo(MemoryInfo{Base: 0x14_0000, AllocationBase: 0x10_0000, AllocationProtect: 4, Size: 0x1000, State: 0x1000, Protect: 4, Type: 0x20000}).
+				Exception(Exception{ThreadID: 0x1234, Code: 0xc0000005, Address: 0x7ff6_0000_1010, Params: []uint64{1, 0x45}, Context: ctx}).
+				MiscInfo(4242, 1_599_999_000)
+		},
+		"x86-threads": func() *Builder {
+			return New(LE).SystemInfo(&SystemInfo{Arch: X86, CPUs: 1, Major: 10, Build: 19041, Platform: Windows}).
+				AddThread(Thread{ID: 7, Stack: Memory{Start: 0x12_f000, Bytes: []byte{0x9e, 0x42, 0x40, 0, 0, 0, 0, 0}},
+					Context: X86Context(X86Regs{Eax: 0x45, Ebp: 0x12_f004, Esp: 0x12_f000, Eip: 0x40429e, EFlags: 0x246})})
+		},
+		"arm64-threads": func() *Builder {
+			var x [31]uint64
+			for i := range x {
+				x[i] = uint64(i) * 0x100
+			}
+			return New(LE).SystemInfo(&SystemInfo{Arch: ARM64, CPUs: 8, Major: 10, Build: 22621, Platform: Windows}).
+				AddThread(Thread{ID: 9, Context: ARM64Context(x, 0x7fff_0000, 0x1_4000_1000, 0x60000000)})
+		},
+		"amd64-cet": func() *Builder {
+			return New(LE).AddThread(Thread{ID: 1, Context: AMD64Context(AMD64Regs{Rip: 0x1000, Rsp: 0x2000, SSP: 0xcbc8_3fef_c8})})
+		},
+		"linux-breakpad-streams": func() *Builder {
+			return New(LE).SystemInfo(&SystemInfo{Arch: AMD64, CPUs: 4, Platform: Linux, CSD: "Linux 4.9.60-linuxkit-aufs #1 SMP x86_64"}).
+				Module(Module{Base: 0x400000, Size: 0x1a000, Name: "/bin/crash",
+					BuildID: []byte{0xf1, 0xc3, 0xbc, 0xc0, 0x27, 0x98, 0x65, 0xfe, 0x30, 0x58, 0x40, 0x4b, 0x28, 0x31, 0xd9, 0xe6, 0x41, 0x35, 0x38, 0x6c}}).
+				LinuxMaps("00400000-0041a000 r-xp 00000000 08:01 123 /bin/crash\n7ffc0000-7ffc1000 rw-p 00000000 00:00 0 [stack]\n").
+				LinuxEnviron("PATH=/bin", "HOME=/root").LinuxAuxv(6, 4096, 0, 0).
+				LinuxCmdLine("/bin/crash").LinuxProcStatus("Name:\tcrash\nPid:\t99\n")
+		},
+		"crashpad-annotations": func() *Builder {
+			return New(LE).SystemInfo(&SystemInfo{Arch: AMD64, CPUs: 4, Major: 10, Minor: 15, Build: 7, Platform: MacOS}).
+				Module(Module{Base: 0x1000, Size: 0x1000, Name: "/usr/lib/libsystem_c.dylib"}).
+				Crashpad(CrashpadInfo{ReportID: [16]byte{1, 2, 3}, ClientID: [16]byte{4, 5, 6}, Simple: [][2]string{{"hello", "world"}},
+					ModuleIndex: 0, ModuleList: []string{"abort() called"}, ModuleSimple: [][2]string{{"k", "v"}},
+					Objects: []Annotation{{Name: "exceptionReason", Type: 1, Value: []byte("boom")}}})
 		},
 		"big-endian": func() *Builder {
 			return New(BE).SystemInfo(&SystemInfo{Arch: 3, CPUs: 1, Major: 10, Minor: 5, Build: 8, Platform: MacOS}).
