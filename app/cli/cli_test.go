@@ -33,6 +33,8 @@ func TestInfoGoldens(t *testing.T) {
 		{"info-sample.txt", []string{"info", "amd64-av-write.dmp"}},
 		{"info-sample.json", []string{"info", "--json", "amd64-av-write.dmp"}},
 		{"info-sample-memory.txt", []string{"info", "amd64-av-write.dmp", "--memory"}},
+		{"analyze-sample.txt", []string{"analyze", "amd64-av-write.dmp"}},
+		{"analyze-sample.json", []string{"analyze", "--json", "amd64-av-write.dmp"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errs, code := runCLI(t, dir, tc.args...)
@@ -59,7 +61,8 @@ func TestInfoFailures(t *testing.T) {
 		{[]string{"info"}, ExitUsage, []string{"usage: crashbench info"}},
 		{[]string{"info", "--bogus", "short.dmp"}, ExitUsage, []string{"flag provided but not defined"}},
 		{[]string{"frobnicate"}, ExitUsage, []string{"unknown command"}},
-		{[]string{"analyze", "short.dmp"}, ExitUsage, []string{"not available yet"}},
+		{[]string{"analyze", "short.dmp"}, ExitBadInput, []string{"short.dmp", "header truncated"}},
+		{[]string{"index", "short.dmp"}, ExitUsage, []string{"not available yet"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, errs, code := runCLI(t, dir, tc.args...)
@@ -84,5 +87,27 @@ func TestInterspersedFlags(t *testing.T) {
 	b, _, _ := runCLI(t, dir, "info", "amd64-av-write.dmp", "--json")
 	if a != b || !strings.HasPrefix(a, "{") {
 		t.Fatalf("flag order changed the output:\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestAnalyzeMinidump2Golden is the !analyze -v text and JSON of the
+// Breakpad test dump with its symbols (frames checked against
+// minidump_stackwalk in core/session).
+func TestAnalyzeMinidump2Golden(t *testing.T) {
+	dir := filepath.Join(fixture.CorpusDir(t), "breakpad")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"analyze-minidump2.txt", []string{"analyze", "--sympath", "symbols", "minidump2.dmp"}},
+		{"analyze-minidump2.json", []string{"analyze", "--json", "--sympath", "symbols", "minidump2.dmp"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errs, code := runCLI(t, dir, tc.args...)
+			if code != ExitOK || errs != "" {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			golden.Check(t, tc.name, []byte(out))
+		})
 	}
 }
