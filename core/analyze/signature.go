@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/crashbench/crashbench/assets/signature"
 )
@@ -99,14 +100,15 @@ func ParseRules(irrelevant, prefix, sentinel, system string) (*Rules, error) {
 	return r, nil
 }
 
-// DefaultRules returns the rules embedded from assets/signature.
-func DefaultRules() *Rules {
+// DefaultRules returns the rules embedded from assets/signature, compiled
+// once.
+var DefaultRules = sync.OnceValue(func() *Rules {
 	r, err := ParseRules(signature.Irrelevant, signature.Prefix, signature.Sentinel, signature.System)
 	if err != nil {
 		panic(err) // the embedded lists are tested; a bad one is a build bug
 	}
 	return r
-}
+})
 
 func matchAny(res []*regexp.Regexp, s string) bool {
 	for _, re := range res {
