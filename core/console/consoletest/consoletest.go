@@ -1,0 +1,300 @@
+// Package consoletest fakes a console.Env from in-memory data and runs
+// console transcripts: files under testdata/script whose first line is
+// "# scenario: NAME", where "> " starts a command and the lines up to the
+// next "> " are its expected output. Run the tests with -update to rewrite
+// the expected blocks (the flag belongs to core/testutil/golden).
+package consoletest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/mem"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/testutil/golden"
+)
+
+// Context is a fake register context.
+type Context struct {
+	ArchV          model.Arch
+	RegList        []model.Reg
+	PCName, SPName string // register names of the PC and SP ("rip", "rsp")
+	FPName         string
+}
+
+// Arch returns ArchV.
+func (c *Context) Arch() model.Arch { return c.ArchV }
+
+// PC returns the register named PCName.
+func (c *Context) PC() uint64 { v, _ := c.Reg(c.PCName); return v }
+
+// SP returns the register named SPName.
+func (c *Context) SP() uint64 { v, _ := c.Reg(c.SPName); return v }
+
+// FP returns the register named FPName, or 0.
+func (c *Context) FP() uint64 { v, _ := c.Reg(c.FPName); return v }
+
+// Regs returns RegList.
+func (c *Context) Regs() []model.Reg { return c.RegList }
+
+// Reg returns a register by name.
+func (c *Context) Reg(name string) (uint64, bool) {
+	for _, r := range c.RegList {
+		if r.Name == name {
+			return r.Value, true
+		}
+	}
+	return 0, false
+}
+
+// AMD64 returns an amd64 context with the 17 general registers and eflags;
+// values are taken from vals by name and are zero otherwise.
+func AMD64(vals map[string]uint64) *Context {
+	c := &Context{ArchV: model.AMD64, PCName: "rip", SPName: "rsp", FPName: "rbp"}
+	for _, n := range []string{"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rip", "rsp", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"} {
+		c.RegList = append(c.RegList, model.Reg{Name: n, Value: vals[n], Size: 8})
+	}
+	c.RegList = append(c.RegList, model.Reg{Name: "efl", Value: vals["efl"], Size: 4})
+	return c
+}
+
+// Target is a fake model.Target that offers every capability the console
+// uses. Bare wraps one to offer none.
+type Target struct {
+	InfoV      model.Info
+	ThreadList []model.Thread
+	ModuleList []model.Module
+	Mem        mem.Space     // nil: Memory fails
+	Exception  model.Context // nil: ExceptionContext fails
+	Diags      []model.Diagnostic
+}
+
+// Info returns InfoV.
+func (t *Target) Info() model.Info { return t.InfoV }
+
+// Diagnostics returns Diags.
+func (t *Target) Diagnostics() []model.Diagnostic { return t.Diags }
+
+// Close does nothing.
+func (t *Target) Close() error { return nil }
+
+// Threads returns ThreadList.
+func (t *Target) Threads() ([]model.Thread, error) { return t.ThreadList, nil }
+
+// Modules returns ModuleList.
+func (t *Target) Modules() ([]model.Module, error) { return t.ModuleList, nil }
+
+// ErrNoMemory is returned by Memory when Mem is nil.
+var ErrNoMemory = errors.New("consoletest: no memory")
+
+// Memory returns Mem.
+func (t *Target) Memory() (mem.Space, error) {
+	if t.Mem == nil {
+		return nil, ErrNoMemory
+	}
+	return t.Mem, nil
+}
+
+// ExceptionContext returns Exception.
+func (t *Target) ExceptionContext() (model.Context, error) {
+	if t.Exception == nil {
+		return nil, errors.New("consoletest: no exception context")
+	}
+	return t.Exception, nil
+}
+
+// Bare returns a target offering only model.Target's own methods: no
+// threads, modules, memory or exception context.
+func Bare(t model.Target) model.Target { return bare{t} }
+
+type bare struct{ t model.Target }
+
+func (b bare) Info() model.Info                { return b.t.Info() }
+func (b bare) Diagnostics() []model.Diagnostic { return b.t.Diagnostics() }
+func (b bare) Close() error                    { return b.t.Close() }
+
+// Resolver is a fake symbols.Resolver over a fixed list of absolute
+// symbols. Lookup finds the symbol containing an address (or the nearest
+// preceding one of the same module when sizes are zero).
+type Resolver struct {
+	Syms    []symbols.Symbol
+	Modules []model.Module // bounds for size-less symbols
+}
+
+// Lookup implements symbols.Resolver.
+func (r *Resolver) Lookup(addr uint64) (symbols.Symbol, bool) {
+	var best symbols.Symbol
+	found := false
+	for _, s := range r.Syms {
+		if s.Addr > addr {
+			continue
+		}
+		if s.Size > 0 && addr-s.Addr >= s.Size {
+			continue
+		}
+		if s.Size == 0 && !r.sameModule(s, addr) {
+			continue
+		}
+		if !found || s.Addr > best.Addr {
+			best, found = s, true
+		}
+	}
+	return best, found
+}
+
+func (r *Resolver) sameModule(s symbols.Symbol, addr uint64) bool {
+	for _, m := range r.Modules {
+		if m.Contains(s.Addr) {
+			return m.Contains(addr)
+		}
+	}
+	return false
+}
+
+// Find implements symbols.Resolver with console.Match on "module!name",
+// where module is the name without extension.
+func (r *Resolver) Find(pattern string) ([]symbols.Symbol, error) {
+	mp, np, ok := strings.Cut(pattern, "!")
+	if !ok {
+		mp, np = "*", pattern
+	}
+	var out []symbols.Symbol
+	for _, s := range r.Syms {
+		if console.Match(mp, console.ModuleName(s.Module)) && console.Match(np, s.Name) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Env is a fake console.Env.
+type Env struct {
+	T    model.Target
+	Syms symbols.Resolver // nil for "no symbols"
+	S    *console.Scope
+}
+
+// Target returns T.
+func (e *Env) Target() model.Target { return e.T }
+
+// Symbols returns Syms.
+func (e *Env) Symbols() symbols.Resolver { return e.Syms }
+
+// Scope returns S, creating it with console.NewScope on first use.
+func (e *Env) Scope() *console.Scope {
+	if e.S == nil {
+		e.S = console.NewScope(e.T)
+	}
+	return e.S
+}
+
+// Run executes one line and returns what it printed; an error is printed
+// as its message on a line of its own, as the CLI shows it.
+func Run(e *console.Engine, env console.Env, line string) string {
+	var b bytes.Buffer
+	if err := e.Exec(context.Background(), env, line, console.NewTextOutput(&b)); err != nil {
+		if b.Len() > 0 && !bytes.HasSuffix(b.Bytes(), []byte("\n")) {
+			b.WriteByte('\n')
+		}
+		b.WriteString(err.Error() + "\n")
+	}
+	return b.String()
+}
+
+// Scenarios returns the named fake environments transcripts can use.
+func Scenarios() map[string]func() *Env {
+	return map[string]func() *Env{
+		"amd64-av-read-null": AMD64AV,
+		"bare":               func() *Env { return &Env{T: Bare(AMD64AV().T)} },
+		"amd64-nosyms":       func() *Env { e := AMD64AV(); e.Syms = nil; return e },
+		"arm64-segv":         ARM64Segv,
+	}
+}
+
+// RunScripts runs every testdata/script/*.txt transcript under dir with
+// engine e, each as a subtest. With -update it rewrites the expected
+// output in place.
+func RunScripts(t *testing.T, e *console.Engine, dir string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts in %s (%v)", dir, err)
+	}
+	scen := Scenarios()
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name, cmds, err := ParseScript(string(data))
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			mk, ok := scen[name]
+			if !ok {
+				t.Fatalf("%s: unknown scenario %q", f, name)
+			}
+			env := mk()
+			var got strings.Builder
+			fmt.Fprintf(&got, "# scenario: %s\n", name)
+			for _, c := range cmds {
+				out := Run(e, env, c.Line)
+				got.WriteString("> " + c.Line + "\n" + out)
+				if !golden.Updating() && out != c.Want {
+					t.Errorf("%s: > %s\n%s", filepath.Base(f), c.Line, golden.Diff(c.Want, out))
+				}
+			}
+			if golden.Updating() && got.String() != string(data) {
+				if err := os.WriteFile(f, []byte(got.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// ScriptCommand is one command of a transcript with its expected output.
+type ScriptCommand struct {
+	Line string
+	Want string
+}
+
+// ParseScript splits a transcript into its scenario name and commands.
+func ParseScript(s string) (string, []ScriptCommand, error) {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(nil, 1<<20)
+	if !sc.Scan() {
+		return "", nil, errors.New("empty transcript")
+	}
+	name, ok := strings.CutPrefix(sc.Text(), "# scenario: ")
+	if !ok {
+		return "", nil, errors.New(`first line must be "# scenario: NAME"`)
+	}
+	var cmds []ScriptCommand
+	for sc.Scan() {
+		l := sc.Text()
+		if line, ok := strings.CutPrefix(l, "> "); ok {
+			cmds = append(cmds, ScriptCommand{Line: line})
+			continue
+		}
+		if len(cmds) == 0 {
+			if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			return "", nil, fmt.Errorf("output before the first command: %q", l)
+		}
+		cmds[len(cmds)-1].Want += l + "\n"
+	}
+	return strings.TrimSpace(name), slices.Clip(cmds), sc.Err()
+}

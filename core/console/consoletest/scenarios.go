@@ -1,0 +1,127 @@
+package consoletest
+
+import (
+	"encoding/binary"
+	"time"
+	"unicode/utf16"
+
+	"github.com/crashbench/crashbench/core/mem/memtest"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols"
+)
+
+func u64(v uint64) *uint64 { return &v }
+
+// AMD64AV is a Windows x64 process dump that crashed reading through a null
+// pointer in app!main: two threads, app.exe with symbols and ntdll.dll
+// without, code, a string table and a stack in memory.
+func AMD64AV() *Env {
+	const app, ntdll = 0x7ff600000000, 0x7ffb00000000
+	code := []byte{
+		0x48, 0x89, 0x5c, 0x24, 0x08, // 1000 mov qword ptr [rsp+8],rbx
+		0x48, 0x83, 0xec, 0x28, // 1005 sub rsp,28h
+		0x48, 0x8d, 0x0d, 0xf0, 0x1f, 0x00, 0x00, // 1009 lea rcx,[app!g_table]
+		0x48, 0x8b, 0x00, // 1010 mov rax,qword ptr [rax]  <- crash
+		0xe8, 0xe8, 0x00, 0x00, 0x00, // 1013 call app!helper
+		0x48, 0x83, 0xc4, 0x28, // 1018 add rsp,28h
+		0xc3, // 101c ret
+	}
+	for len(code) < 0x100 {
+		code = append(code, 0xcc)
+	}
+	code = append(code, 0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3) // 1100 helper
+	data := []byte("Hello, crash!\x00")
+	for _, u := range utf16.Encode([]rune("Wide text")) {
+		data = binary.LittleEndian.AppendUint16(data, u)
+	}
+	data = append(data, 0, 0, 0xef, 0xbe, 0xad, 0xde, 0x78, 0x56, 0x34, 0x12)
+	stack := make([]byte, 0x40)
+	binary.LittleEndian.PutUint64(stack[0x00:], app+0x1018)
+	binary.LittleEndian.PutUint64(stack[0x08:], app+0x3000)
+	binary.LittleEndian.PutUint64(stack[0x10:], 0x1122334455667788)
+	binary.LittleEndian.PutUint64(stack[0x18:], ntdll+0x1234)
+	pad := make([]byte, 0x20) // int3 padding before main, as linkers leave it
+	for i := range pad {
+		pad[i] = 0xcc
+	}
+	m := memtest.Map{
+		app + 0xfe0:  append(pad, code...),
+		app + 0x3000: data,
+		0x14fe00:     stack,
+		ntdll + 0x1200: {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+			0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+			0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+			0x90, 0x90, 0x90, 0x90, 0x0f, 0x05, 0xc3},
+	}
+	main := AMD64(map[string]uint64{"rip": app + 0x1010, "rsp": 0x14fe00, "rbp": 0x14fe40, "rcx": app + 0x3000, "rbx": 0x5, "efl": 0x10246})
+	exc := AMD64(map[string]uint64{"rip": app + 0x1010, "rsp": 0x14fe00, "rbp": 0x14fe40, "rcx": app + 0x3000, "rbx": 0x5, "rax": 0, "r8": 0x8888, "efl": 0x10246})
+	worker := AMD64(map[string]uint64{"rip": ntdll + 0x1234, "rsp": 0x24fe00, "efl": 0x246})
+	mods := []model.Module{
+		{Base: app, Size: 0x10000, Path: `C:\app\app.exe`, Version: "1.2.3.4", Time: time.Unix(0x65e1c0de, 0), Checksum: 0x1a2b3,
+			CodeID: "65E1C0DE10000", DebugFile: "app.pdb", DebugID: "0123456789ABCDEF0123456789ABCDEF1"},
+		{Base: ntdll, Size: 0x200000, Path: `C:\Windows\System32\ntdll.dll`, Version: "10.0.19041.3636"},
+	}
+	t := &Target{
+		InfoV: model.Info{
+			Format: model.Minidump, Variant: "full-memory",
+			OS:   model.OS{Family: model.Windows, Version: "10.0.19045", Build: "19041.1.amd64fre.vb_release.191206-1406"},
+			Arch: model.AMD64, CPUs: 8,
+			Time:    time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC),
+			Uptime:  26*time.Hour + 2*time.Minute + 3*time.Second,
+			Process: &model.Process{PID: 0x1a2c, Name: "app.exe", CommandLine: `C:\app\app.exe --parse input.txt`},
+			Crash: &model.Crash{Kind: model.Exception, Code: 0xc0000005, Name: "EXCEPTION_ACCESS_VIOLATION_READ",
+				Address: u64(0), PC: u64(app + 0x1010), Parameters: []uint64{0, 0}, ThreadID: u64(0x1b30)},
+			Threads: 2, Modules: 2,
+			Details: []model.Detail{{Key: "Dump flags", Value: "MiniDumpWithFullMemory"}, {Key: "Streams", Value: "12"}},
+		},
+		ThreadList: []model.Thread{
+			{ID: 0x1c44, Name: "worker", Context: worker, TEB: 0xc5d7a51000, StackStart: 0x24f000, StackSize: 0x1000, Suspend: 1},
+			{ID: 0x1b30, Name: "main", Context: main, TEB: 0xc5d7a4f000, StackStart: 0x14f000, StackSize: 0x1000, Suspend: 1},
+		},
+		ModuleList: mods,
+		Mem:        m,
+		Exception:  exc,
+		Diags:      []model.Diagnostic{{Severity: model.Warning, Off: 0x1f0, Msg: "memory range 3 overlaps range 2"}},
+	}
+	res := &Resolver{Modules: mods, Syms: []symbols.Symbol{
+		{Name: "main", Module: "app.exe", Addr: app + 0x1000, Size: 0x100, File: `c:\src\app\main.c`, Line: 42},
+		{Name: "helper", Module: "app.exe", Addr: app + 0x1100, Size: 0x80},
+		{Name: "g_table", Module: "app.exe", Addr: app + 0x3000, Size: 0x40},
+		{Name: "g_wide", Module: "app.exe", Addr: app + 0x300e, Size: 0x14},
+	}}
+	return &Env{T: t, Syms: res}
+}
+
+// ARM64Segv is a Linux arm64 process core killed by SIGSEGV in main.
+func ARM64Segv() *Env {
+	const exe = 0x400000
+	code := []byte{
+		0x1f, 0x20, 0x03, 0xd5, // 400100 nop
+		0x40, 0x00, 0x00, 0x94, // 400104 bl work
+		0xc0, 0x03, 0x5f, 0xd6, // 400108 ret
+	}
+	m := memtest.Map{exe + 0x100: code, exe + 0x204: {0x00, 0x00, 0x40, 0xf9, 0xc0, 0x03, 0x5f, 0xd6}}
+	ctx := &Context{ArchV: model.ARM64, PCName: "pc", SPName: "sp", FPName: "x29"}
+	for _, r := range []model.Reg{{Name: "x0", Value: 0x10}, {Name: "x1", Value: 1}, {Name: "x29", Value: 0x7ffff000}, {Name: "x30", Value: exe + 0x108},
+		{Name: "sp", Value: 0x7fffefe0}, {Name: "pc", Value: exe + 0x204}, {Name: "cpsr", Value: 0x60000000, Size: 4}} {
+		if r.Size == 0 {
+			r.Size = 8
+		}
+		ctx.RegList = append(ctx.RegList, r)
+	}
+	mods := []model.Module{{Base: exe, Size: 0x1000, Path: "/usr/bin/crasher", BuildID: []byte{0xde, 0xad, 0xbe, 0xef}}}
+	t := &Target{
+		InfoV: model.Info{Format: model.ELFCore, OS: model.OS{Family: model.Linux, Release: "6.1.0-26-arm64"}, Arch: model.ARM64,
+			Process: &model.Process{PID: 4242, Name: "crasher"},
+			Crash:   &model.Crash{Kind: model.Signal, Code: 11, Name: "SIGSEGV", Address: u64(0x10), ThreadID: u64(4242)},
+			Threads: 1, Modules: 1},
+		ThreadList: []model.Thread{{ID: 4242, Name: "crasher", Context: ctx}},
+		ModuleList: mods,
+		Mem:        m,
+	}
+	res := &Resolver{Modules: mods, Syms: []symbols.Symbol{
+		{Name: "main", Module: "crasher", Addr: exe + 0x100, Size: 0x40},
+		{Name: "work", Module: "crasher", Addr: exe + 0x204, Size: 0x10},
+	}}
+	return &Env{T: t, Syms: res}
+}
