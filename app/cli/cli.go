@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/crashbench/crashbench/core/console"
 	"github.com/crashbench/crashbench/core/dump"
 	"github.com/crashbench/crashbench/core/session"
 )
@@ -38,7 +39,7 @@ func commands() []command {
 	return []command{
 		{"info", "info [--json] [--memory] [--log] FILE", "identify a dump and print its summary", runInfo},
 		{"analyze", "analyze [--json] [--sympath P] FILE", "the !analyze -v report", runAnalyze},
-		{"run", "run [--sympath P] FILE -c \"CMD; CMD\"", "run console commands", notYet("run", "the console engine arrives with issue 3")},
+		{"run", "run [--sympath P] FILE -c \"CMD; CMD\"", "run console commands, like cdb -z FILE -c", runConsole},
 		{"index", "index [--db P] PATH...", "add dumps to the workspace index", notYet("index", "the SQLite index arrives with issue 8")},
 		{"watch", "watch [--db P] DIR...", "index dumps as they appear", notYet("watch", "folder watching arrives with issue 8")},
 		{"buckets", "buckets [--db P] [--json]", "recurring-crash groups", notYet("buckets", "crash grouping arrives with issue 8")},
@@ -222,5 +223,42 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return ExitOK
 	}
 	session.WriteAnalysisText(stdout, a, s.SymbolNotes())
+	return ExitOK
+}
+
+// runConsole is `crashbench run FILE -c "CMD; CMD"`: each command is
+// printed after the prompt, as cdb echoes it, followed by its output.
+func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sympath := fs.String("sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
+	cmds := fs.String("c", "", "console commands, separated by ;")
+	fs.Usage = func() { fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] FILE -c "CMD; CMD"`) }
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(files) != 1 || strings.TrimSpace(*cmds) == "" {
+		fs.Usage()
+		return ExitUsage
+	}
+	path := files[0]
+	s, err := session.Open(ctx, path, session.Options{SymPath: *sympath})
+	if err != nil {
+		return fail(stderr, path, err)
+	}
+	defer s.Close()
+	lines, err := console.ParseLine(*cmds)
+	if err != nil {
+		fmt.Fprintf(stderr, "crashbench run: %v\n", err)
+		return ExitUsage
+	}
+	out := console.NewTextOutput(stdout)
+	for _, inv := range lines {
+		fmt.Fprintf(stdout, "%s %s\n", s.Prompt(), inv.Raw)
+		if err := s.Exec(ctx, inv.Raw, out); err != nil {
+			fmt.Fprintln(stdout, err)
+		}
+	}
 	return ExitOK
 }

@@ -63,6 +63,7 @@ func TestInfoFailures(t *testing.T) {
 		{[]string{"frobnicate"}, ExitUsage, []string{"unknown command"}},
 		{[]string{"analyze", "short.dmp"}, ExitBadInput, []string{"short.dmp", "header truncated"}},
 		{[]string{"index", "short.dmp"}, ExitUsage, []string{"not available yet"}},
+		{[]string{"run", "short.dmp"}, ExitUsage, []string{"usage: crashbench run"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, errs, code := runCLI(t, dir, tc.args...)
@@ -101,6 +102,7 @@ func TestAnalyzeMinidump2Golden(t *testing.T) {
 	}{
 		{"analyze-minidump2.txt", []string{"analyze", "--sympath", "symbols", "minidump2.dmp"}},
 		{"analyze-minidump2.json", []string{"analyze", "--json", "--sympath", "symbols", "minidump2.dmp"}},
+		{"run-minidump2.txt", []string{"run", "--sympath", "symbols", "minidump2.dmp", "-c", "|; ~; .ecxr; k; lm; ln @eip; dd @esp L8; ~1 k; .lastevent"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errs, code := runCLI(t, dir, tc.args...)

@@ -43,8 +43,10 @@ func Builtins() []Command {
 			Run:  runRegs},
 		{Names: []string{".ecxr"}, Kind: Meta, Group: GroupThreads, Usage: ".ecxr", Summary: "switch to the exception context record and show its registers",
 			Run: runEcxr},
-		{Names: []string{"k", "kb", "kp", "kn", "kv"}, Group: GroupThreads, Usage: "k [count]", Summary: "show the call stack (not available yet)",
-			Run: notYet("stack walking (issue 3)")},
+		{Names: []string{"k", "kb", "kp", "kn", "kv"}, Group: GroupThreads, Usage: "k [count]", Summary: "show the call stack of the current thread",
+			Help: "Frames are numbered, innermost first, with the child stack pointer, the return address and the call site. " +
+				"Use .ecxr first to walk the crashing thread from the exception context. Parameters (kb, kv) are not shown.",
+			Run: runStack},
 		{Names: []string{"!teb"}, Kind: Extension, Group: GroupThreads, Usage: "!teb", Summary: "show the thread environment block (not available yet)",
 			Run: notYet("Windows structure layouts for the TEB")},
 		{Names: []string{"lm"}, Group: GroupModules, Usage: "lm [v] [t n] [m pattern]", Summary: "list modules",
@@ -74,8 +76,8 @@ func Builtins() []Command {
 			Run: runLn},
 		{Names: []string{"x"}, Group: GroupSymbols, Usage: "x module!pattern", Summary: "list symbols matching a wildcard pattern",
 			Run: runX},
-		{Names: []string{"!analyze"}, Kind: Extension, Group: GroupAnalysis, Usage: "!analyze [-v]", Summary: "analyze the crash (not available yet)",
-			Run: notYet("stack walking (issue 3)")},
+		{Names: []string{"!analyze"}, Kind: Extension, Group: GroupAnalysis, Usage: "!analyze [-v]", Summary: "analyze the crash: exception, faulting frame, signature and bucket",
+			Run: runAnalyze},
 		{Names: []string{"!handle"}, Kind: Extension, Group: GroupAnalysis, Usage: "!handle", Summary: "list handles (not available yet)",
 			Run: notYet("the minidump handle stream")},
 	}

@@ -24,6 +24,7 @@ type Session struct {
 	d    *dump.Dump
 	opts Options
 	eng  engine
+	con  consoleState
 }
 
 // Open opens the dump at path (unpacking it first if compressed).

@@ -182,6 +182,17 @@ type Env struct {
 	T    model.Target
 	Syms symbols.Resolver // nil for "no symbols"
 	S    *console.Scope
+	// Frames are the stacks k shows, by thread index; nil makes Stack
+	// report that the environment cannot walk stacks.
+	Frames map[int][]console.StackFrame
+}
+
+// Stack returns the canned frames of a thread (console.Stacker).
+func (e *Env) Stack(_ context.Context, thread int, _ bool) ([]console.StackFrame, error) {
+	if e.Frames == nil {
+		return nil, &console.NotSupportedError{What: "this fake dump has no stacks"}
+	}
+	return e.Frames[thread], nil
 }
 
 // Target returns T.

@@ -2,6 +2,7 @@ package consoletest
 
 import (
 	"encoding/binary"
+	"github.com/crashbench/crashbench/core/console"
 	"time"
 	"unicode/utf16"
 
@@ -89,7 +90,13 @@ func AMD64AV() *Env {
 		{Name: "g_table", Module: "app.exe", Addr: app + 0x3000, Size: 0x40},
 		{Name: "g_wide", Module: "app.exe", Addr: app + 0x300e, Size: 0x14},
 	}}
-	return &Env{T: t, Syms: res}
+	// The stack of the crashing thread (index 1) as a walker finds it: main, its caller
+	// in ntdll by scanning.
+	frames := []console.StackFrame{
+		{Index: 0, SP: 0x000000a1b2c3d000, PC: app + 0x1010, Name: "app!main+0x10", File: `c:\src\app\main.c`, Line: 42, Trust: "context"},
+		{Index: 1, SP: 0x000000a1b2c3d020, PC: ntdll + 0x1234, Name: "ntdll+0x1234", Trust: "scan"},
+	}
+	return &Env{T: t, Syms: res, Frames: map[int][]console.StackFrame{1: frames}}
 }
 
 // ARM64Segv is a Linux arm64 process core killed by SIGSEGV in main.

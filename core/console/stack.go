@@ -1,0 +1,101 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// StackFrame is one frame as k prints it.
+type StackFrame struct {
+	Index int
+	SP    uint64
+	PC    uint64
+	Name  string // "module!Function+0x1f", "module+0x1234" or the address
+	File  string
+	Line  int
+	Trust string // how the frame was found: context, cfi, frame-pointer, scan
+}
+
+// Stacker is an optional Env capability: stack walking. core/session
+// provides it; an Env without it makes k say so.
+type Stacker interface {
+	// Stack walks the stack of thread index thread, from the exception
+	// context when exception is set (after .ecxr).
+	Stack(ctx context.Context, thread int, exception bool) ([]StackFrame, error)
+}
+
+// Analyzer is an optional Env capability: the crash analysis !analyze
+// prints.
+type Analyzer interface {
+	WriteAnalysis(ctx context.Context, w io.Writer, verbose bool) error
+}
+
+// runStack is k: the current thread's frames, innermost first, with the
+// child SP, the return address (the caller's PC) and the call site.
+func runStack(ctx context.Context, env Env, inv *Invocation, out Output) error {
+	st, ok := env.(Stacker)
+	if !ok {
+		return &NotSupportedError{What: "this environment cannot walk stacks"}
+	}
+	count := -1
+	for _, tok := range inv.Tokens {
+		if n, err := strconv.ParseUint(strings.TrimPrefix(tok, "0n"), 0, 32); err == nil {
+			count = int(n)
+		}
+	}
+	sc := env.Scope()
+	if sc.Thread < 0 {
+		return &NotSupportedError{What: "this dump has no threads"}
+	}
+	frames, err := st.Stack(ctx, sc.Thread, sc.Exception)
+	if err != nil && len(frames) == 0 {
+		return err
+	}
+	shown := len(frames)
+	if count >= 0 && count < shown {
+		shown = count
+	}
+	ptr := PointerSize(env.Target().Info().Arch)
+	var b strings.Builder
+	fmt.Fprintf(&b, " # %-*s %-*s Call Site\n", len(FormatAddr(0, ptr)), "Child-SP", len(FormatAddr(0, ptr)), "RetAddr")
+	for i, f := range frames[:shown] {
+		ret := "????????"
+		if ptr == 8 {
+			ret = "????????`????????"
+		}
+		if i+1 < len(frames) {
+			ret = FormatAddr(frames[i+1].PC, ptr)
+		}
+		site := f.Name
+		if f.File != "" {
+			site += fmt.Sprintf(" [%s @ %d]", f.File, f.Line)
+		}
+		if f.Trust == "scan" {
+			site += "  (found by stack scanning)"
+		}
+		fmt.Fprintf(&b, "%02x %s %s %s\n", f.Index, FormatAddr(f.SP, ptr), ret, site)
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "(stack walk stopped: %v)\n", err)
+	}
+	out.Text(b.String())
+	return nil
+}
+
+// runAnalyze is !analyze [-v].
+func runAnalyze(ctx context.Context, env Env, inv *Invocation, out Output) error {
+	an, ok := env.(Analyzer)
+	if !ok {
+		return &NotSupportedError{What: "this environment cannot analyze crashes"}
+	}
+	var b strings.Builder
+	verbose := strings.Contains(inv.Args, "-v")
+	if err := an.WriteAnalysis(ctx, &b, verbose); err != nil {
+		return err
+	}
+	out.Text(b.String())
+	return nil
+}

@@ -1,0 +1,111 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols"
+)
+
+// consoleEnv is what console commands see of a session: the dump, its
+// symbols, the current scope, and the stack walking and analysis only the
+// session can do (console.Stacker, console.Analyzer).
+type consoleEnv struct {
+	s *Session
+}
+
+func (e consoleEnv) Target() model.Target      { return e.s.d.Target }
+func (e consoleEnv) Symbols() symbols.Resolver { return e.s.Symbols() }
+func (e consoleEnv) Scope() *console.Scope     { return e.s.scope() }
+
+// Stack walks a thread for k: from the exception context when the scope
+// says so (.ecxr) and the thread is the one that crashed.
+func (e consoleEnv) Stack(ctx context.Context, thread int, exception bool) ([]console.StackFrame, error) {
+	threads, err := e.s.Threads()
+	if err != nil {
+		return nil, err
+	}
+	if thread < 0 || thread >= len(threads) {
+		return nil, errors.New("no such thread")
+	}
+	regs := threads[thread].Context
+	if exception {
+		if ec, ok := e.s.d.Target.(model.ExceptionContext); ok {
+			if c, err := ec.ExceptionContext(); err == nil && c != nil {
+				regs = c
+			}
+		}
+	}
+	frames, err := e.s.Stack(ctx, regs)
+	out := make([]console.StackFrame, 0, len(frames))
+	for _, f := range frames {
+		a := e.s.name(f)
+		out = append(out, console.StackFrame{Index: f.Index, SP: f.SP, PC: f.PC, Name: a.String(), File: a.File, Line: a.Line, Trust: f.Trust.String()})
+	}
+	return out, err
+}
+
+// WriteAnalysis is !analyze.
+func (e consoleEnv) WriteAnalysis(ctx context.Context, w io.Writer, verbose bool) error {
+	a, err := e.s.Analyze(ctx)
+	if err != nil {
+		return err
+	}
+	WriteAnalysisText(w, a, e.s.SymbolNotes())
+	return nil
+}
+
+var (
+	_ console.Env      = consoleEnv{}
+	_ console.Stacker  = consoleEnv{}
+	_ console.Analyzer = consoleEnv{}
+)
+
+// consoleState is the session's console: one engine and one scope.
+type consoleState struct {
+	once   sync.Once
+	engine *console.Engine
+	scope  *console.Scope
+	mu     sync.Mutex // Exec runs one command line at a time: commands change the scope
+}
+
+func (s *Session) scope() *console.Scope {
+	s.initConsole()
+	return s.con.scope
+}
+
+func (s *Session) initConsole() {
+	s.con.once.Do(func() {
+		s.con.engine = console.New(console.Builtins()...)
+		s.con.scope = console.NewScope(s.d.Target)
+	})
+}
+
+// Exec runs one console command line (commands separated by ;) and
+// writes its output to out.
+func (s *Session) Exec(ctx context.Context, line string, out console.Output) error {
+	s.initConsole()
+	s.con.mu.Lock()
+	defer s.con.mu.Unlock()
+	return s.con.engine.Exec(ctx, consoleEnv{s}, line, out)
+}
+
+// Prompt is the console prompt for the current scope, as WinDbg shows it:
+// "0:000>" for process dumps (process 0, thread index), "kd>" for kernel
+// dumps.
+func (s *Session) Prompt() string {
+	switch s.d.Target.Info().Format {
+	case model.WindowsKernel, model.LinuxVMCore, model.FreeBSDVMCore, model.LiME:
+		return "kd>"
+	}
+	t := s.scope().Thread
+	if t < 0 {
+		t = 0
+	}
+	return fmt.Sprintf("0:%03d>", t)
+}
