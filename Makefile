@@ -5,7 +5,7 @@ export LANG := en_US.UTF-8
 export GSETTINGS_BACKEND := memory
 GOTAGS := sqlite_fts5
 FUZZTIME ?= 30s
-SAMPLE := testdata/sample/amd64-av-write.dmp
+SAMPLE := testdata/sample/sample.dmp
 
 .PHONY: all setup build run test test-go test-gui bench fuzz clean
 
@@ -20,7 +20,7 @@ build: setup
 # Opens the workbench on the bundled sample dump (made by minidumptest).
 run: build
 	@if [ -z "$$DISPLAY" ]; then echo "make run: no DISPLAY; for a virtual one: Xvfb :99 & DISPLAY=:99 make run" >&2; exit 1; fi
-	bin/crashbench $(SAMPLE)
+	_NT_SYMBOL_PATH=testdata/sample/symbols bin/crashbench $(SAMPLE)
 
 test: setup test-go test-gui
 

@@ -49,7 +49,7 @@ func TestCLIContract(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	sample, err := filepath.Abs("testdata/sample/amd64-av-write.dmp")
+	sample, err := filepath.Abs("testdata/sample/sample.dmp")
 	if err != nil {
 		t.Fatal(err)
 	}

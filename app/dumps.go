@@ -105,18 +105,23 @@ func (d *Dumps) start(e *entry) {
 	go func() {
 		s, err := session.Open(e.ctx, e.path, session.Options{})
 		var rep *report.Report
+		var extra []report.Row
 		if err == nil {
 			if rep, err = s.Report(session.ReportOptions{}); err != nil {
 				s.Close()
 				s = nil
+			} else if a, aerr := s.Analyze(e.ctx); aerr == nil {
+				// What crashed, where: the stack and bucket belong on the
+				// first screen, next to the crash line.
+				extra = a.SummaryRows()
 			}
 		}
-		fyne.Do(func() { d.apply(e, s, rep, err) })
+		fyne.Do(func() { d.apply(e, s, rep, extra, err) })
 	}()
 }
 
 // apply stores a finished load; it runs on the UI thread.
-func (d *Dumps) apply(e *entry, s *session.Session, rep *report.Report, err error) {
+func (d *Dumps) apply(e *entry, s *session.Session, rep *report.Report, analysis []report.Row, err error) {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	defer d.pending.Add(-1) // last: a test that saw 0 sees the views updated
@@ -129,7 +134,7 @@ func (d *Dumps) apply(e *entry, s *session.Session, rep *report.Report, err erro
 			e.status = widgets.StatusError
 		} else {
 			e.status = widgets.StatusOK
-			for _, r := range rep.Summary() {
+			for _, r := range withAnalysis(rep.Summary(), analysis) {
 				e.rows = append(e.rows, widgets.Row{Key: r.Key, Value: r.Value})
 			}
 		}
@@ -318,3 +323,15 @@ func shortError(err error) string {
 // oneLine folds newlines and runs of spaces, so a multi-line message from a
 // nested error cannot break the list's row layout.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// withAnalysis places the analysis rows right after the crash rows.
+func withAnalysis(summary, analysis []report.Row) []report.Row {
+	at := len(summary)
+	for i, r := range summary {
+		if r.Key == "Crash" || r.Key == "Message" {
+			at = i + 1
+		}
+	}
+	out := append(slices.Clone(summary[:at]), analysis...)
+	return append(out, summary[at:]...)
+}

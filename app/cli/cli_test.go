@@ -30,11 +30,13 @@ func TestInfoGoldens(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"info-sample.txt", []string{"info", "amd64-av-write.dmp"}},
-		{"info-sample.json", []string{"info", "--json", "amd64-av-write.dmp"}},
-		{"info-sample-memory.txt", []string{"info", "amd64-av-write.dmp", "--memory"}},
-		{"analyze-sample.txt", []string{"analyze", "amd64-av-write.dmp"}},
-		{"analyze-sample.json", []string{"analyze", "--json", "amd64-av-write.dmp"}},
+		{"info-sample.txt", []string{"info", "sample.dmp"}},
+		{"info-sample.json", []string{"info", "--json", "sample.dmp"}},
+		{"info-sample-memory.txt", []string{"info", "sample.dmp", "--memory"}},
+		{"analyze-sample.txt", []string{"analyze", "sample.dmp"}},
+		{"analyze-sample.json", []string{"analyze", "--json", "sample.dmp"}},
+		{"analyze-sample-symbols.txt", []string{"analyze", "--sympath", "symbols", "sample.dmp"}},
+		{"run-sample.txt", []string{"run", "sample.dmp", "--sympath", "symbols", "-c", ".ecxr; k; ~; lm; r rip; ln @rip; dq @rsp L4"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errs, code := runCLI(t, dir, tc.args...)
@@ -84,8 +86,8 @@ func TestInfoFailures(t *testing.T) {
 
 func TestInterspersedFlags(t *testing.T) {
 	dir := fixture.Testdata(t, "sample")
-	a, _, _ := runCLI(t, dir, "info", "--json", "amd64-av-write.dmp")
-	b, _, _ := runCLI(t, dir, "info", "amd64-av-write.dmp", "--json")
+	a, _, _ := runCLI(t, dir, "info", "--json", "sample.dmp")
+	b, _, _ := runCLI(t, dir, "info", "sample.dmp", "--json")
 	if a != b || !strings.HasPrefix(a, "{") {
 		t.Fatalf("flag order changed the output:\n%s\n---\n%s", a, b)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/crashbench/crashbench/core/analyze"
 	"github.com/crashbench/crashbench/core/model"
@@ -233,3 +234,35 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 
 // hex prints an address in WinDbg's 64-bit form (00000000`0040429e).
 func hex(v uint64) string { return fmt.Sprintf("%08x`%08x", v>>32, v&0xffffffff) }
+
+// SummaryRows are the analysis lines the workbench shows under the crash:
+// the faulting frame, the top of the crashing stack, the signature and
+// the bucket.
+func (a *Analysis) SummaryRows() []report.Row {
+	var rows []report.Row
+	add := func(k, v string) {
+		if v != "" {
+			rows = append(rows, report.Row{Key: k, Value: v})
+		}
+	}
+	add("Faulting frame", a.Result.FaultingFrame)
+	if a.Crashed >= 0 {
+		const shown = 12
+		var b strings.Builder
+		frames := a.Threads[a.Crashed].Frames
+		for _, f := range frames[:min(len(frames), shown)] {
+			fmt.Fprintf(&b, "%02d  %s", f.Index, f.Analysis.String())
+			if f.Analysis.File != "" {
+				fmt.Fprintf(&b, "  [%s @ %d]", f.Analysis.File, f.Analysis.Line)
+			}
+			b.WriteByte('\n')
+		}
+		if len(frames) > shown {
+			fmt.Fprintf(&b, "… %d more frames", len(frames)-shown)
+		}
+		add("Stack", strings.TrimRight(b.String(), "\n"))
+	}
+	add("Signature", a.Result.Signature)
+	add("Bucket", a.Result.BucketID)
+	return rows
+}

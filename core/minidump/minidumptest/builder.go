@@ -555,6 +555,31 @@ func Scenarios() map[string]func() *Builder {
 				Exception(Exception{ThreadID: 0x1234, Code: 0xc0000005, Address: 0x7ff6_0000_1010, Params: []uint64{1, 0x45}, Context: ctx}).
 				MiscInfo(4242, 1_599_999_000)
 		},
+		// sample is the dump `make run` opens (testdata/sample): a null-class
+		// write in app.exe with a frame-pointer chain through main,
+		// BaseThreadInitThunk and RtlUserThreadStart, so the workbench has
+		// a stack to show; testdata/sample/symbols names app.exe's frames.
+		"sample": func() *Builder {
+			const app, k32, ntdll = 0x7ff6_0000_0000, 0x7ffd_0000_0000, 0x7ffd_1000_0000
+			stack := make([]byte, 0x100)
+			le := func(off int, v uint64) { LE.PutUint64(stack[off:], v) }
+			le(0x20, 0x14_0040) // CrashFunction's frame record: caller's rbp, return into main
+			le(0x28, app+0x2046)
+			le(0x40, 0x14_0060) // main's record: return into BaseThreadInitThunk
+			le(0x48, k32+0x1744d)
+			le(0x60, 0) // outermost record: return into RtlUserThreadStart
+			le(0x68, ntdll+0x5485b)
+			ctx := AMD64Context(AMD64Regs{Rax: 0, Rcx: 0x45, Rbp: 0x14_0020, Rsp: 0x14_0000, Rip: app + 0x1018, EFlags: 0x10246})
+			return New(LE).
+				AddThread(Thread{ID: 0x1234, Name: "main", TEB: 0x7ff0_0000_0000, Stack: Memory{Start: 0x14_0000, Bytes: stack}, Context: ctx}).
+				AddThread(Thread{ID: 0x1238, Name: "worker", Context: AMD64Context(AMD64Regs{Rip: ntdll + 0x9d3c4, Rsp: 0x20_0000})}).
+				Module(Module{Base: app, Size: 0x10000, Name: `C:\app\app.exe`, Timestamp: 0x45d35f6c, Version: &[4]uint16{1, 2, 3, 4},
+					PDB: &PDB70{Data1: 0x5a9832e5, Data2: 0x2872, Data3: 0x41c1, Data4: [8]byte{0x83, 0x8e, 0xd9, 0x89, 0x14, 0xe9, 0xb7, 0xff}, Age: 1, Name: `C:\app\app.pdb`}}).
+				Module(Module{Base: k32, Size: 0xb0000, Name: `C:\Windows\System32\kernel32.dll`}).
+				Module(Module{Base: ntdll, Size: 0x200000, Name: `C:\Windows\System32\ntdll.dll`}).
+				Exception(Exception{ThreadID: 0x1234, Code: 0xc0000005, Address: app + 0x1018, Params: []uint64{1, 0x45}, Context: ctx}).
+				MiscInfo(4242, 1_599_999_000)
+		},
 		"x86-threads": func() *Builder {
 			return New(LE).SystemInfo(&SystemInfo{Arch: X86, CPUs: 1, Major: 10, Build: 19041, Platform: Windows}).
 				AddThread(Thread{ID: 7, Stack: Memory{Start: 0x12_f000, Bytes: []byte{0x9e, 0x42, 0x40, 0, 0, 0, 0, 0}},

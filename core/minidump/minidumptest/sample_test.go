@@ -10,15 +10,15 @@ import (
 	"github.com/crashbench/crashbench/core/testutil/golden"
 )
 
-// TestBundledSample keeps testdata/sample/amd64-av-write.dmp, the dump
+// TestBundledSample keeps testdata/sample/sample.dmp, the dump
 // `make run` opens, equal to what this builder makes. Regenerate it with
 // go test ./core/minidump/minidumptest -update.
 func TestBundledSample(t *testing.T) {
-	got, err := Scenarios()["amd64-av-write"]().Bytes()
+	got, err := Scenarios()["sample"]().Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := fixture.Testdata(t, "sample/amd64-av-write.dmp")
+	path := fixture.Testdata(t, "sample/sample.dmp")
 	if golden.Updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
