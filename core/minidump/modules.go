@@ -281,6 +281,13 @@ func (f *File) buildModules() ([]model.Module, error) {
 	if err != nil && !errors.Is(err, ErrNoStream) {
 		return nil, err
 	}
+	// Mach-O images have no TimeDateStamp/SizeOfImage: Breakpad and
+	// rust-minidump identify their code by the Mach-O UUID, which the
+	// CodeView record carries as the GUID.
+	apple := false
+	if si, err := f.SystemInfo(); err == nil {
+		apple = si.PlatformID == PlatformMacOSX || si.PlatformID == PlatformIOS
+	}
 	var out []model.Module
 	for i := range ms {
 		m := &ms[i]
@@ -288,6 +295,9 @@ func (f *File) buildModules() ([]model.Module, error) {
 			Base: m.BaseOfImage, Size: uint64(m.SizeOfImage), Path: m.Name,
 			Version: m.VersionInfo.Version(), Time: stamp(m.TimeDateStamp), Checksum: m.CheckSum,
 			CodeID: m.CodeID(), DebugFile: m.DebugFile(), DebugID: m.DebugID(),
+		}
+		if apple && m.CodeView != nil && m.CodeView.Signature == CVSignatureRSDS && len(mm.DebugID) >= 32 {
+			mm.CodeID = strings.ToLower(mm.DebugID[:32])
 		}
 		if m.CodeView != nil && m.CodeView.Signature == CVSignatureELF {
 			mm.BuildID = m.CodeView.BuildID
