@@ -78,8 +78,8 @@ func Builtins() []Command {
 			Run: runX},
 		{Names: []string{"!analyze"}, Kind: Extension, Group: GroupAnalysis, Usage: "!analyze [-v]", Summary: "analyze the crash: exception, faulting frame, signature and bucket",
 			Run: runAnalyze},
-		{Names: []string{"!handle"}, Kind: Extension, Group: GroupAnalysis, Usage: "!handle", Summary: "list handles (not available yet)",
-			Run: notYet("the minidump handle stream")},
+		{Names: []string{"!handle"}, Kind: Extension, Group: GroupAnalysis, Usage: "!handle [handle]", Summary: "list the handles the dump recorded",
+			Run: runHandle},
 	}
 }
 

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"time"
 
 	"github.com/crashbench/crashbench/core/mem"
@@ -93,3 +94,23 @@ type MemoryReader interface {
 type ExceptionContext interface {
 	ExceptionContext() (Context, error)
 }
+
+// Handle is one open handle of a process (Windows HandleDataStream).
+type Handle struct {
+	Value         uint64
+	Type          string // "File", "Event", "Key", ...
+	Object        string // object name, "" when unnamed
+	Attributes    uint32
+	GrantedAccess uint32
+	HandleCount   uint32
+	PointerCount  uint32
+}
+
+// HandleLister is implemented by targets that record open handles.
+type HandleLister interface {
+	Handles() ([]Handle, error)
+}
+
+// ErrNotRecorded says the dump lacks what was asked for (a stream, a list)
+// although its format could hold it; callers match it with errors.Is.
+var ErrNotRecorded = errors.New("not recorded in this dump")
