@@ -74,7 +74,7 @@ func TestAgreesWithSymbolicSnapshots(t *testing.T) {
 				t.Fatalf("%d threads, want %d", len(a.Threads), len(chunks))
 			}
 			for i, chunk := range chunks {
-				id, _ := strconv.ParseUint(threadIDRE.FindStringSubmatch("            "+strings.TrimLeft(chunk, "\n "))[1], 10, 64)
+				id, _ := strconv.ParseUint(threadIDRE.FindStringSubmatch("            " + strings.TrimLeft(chunk, "\n "))[1], 10, 64)
 				if a.Threads[i].Thread.ID != id {
 					t.Errorf("thread %d id %d, want %d", i, a.Threads[i].Thread.ID, id)
 				}
