@@ -105,7 +105,7 @@ func TestAnalyzeMinidump2Golden(t *testing.T) {
 		{"analyze-minidump2.txt", []string{"analyze", "--sympath", "symbols", "minidump2.dmp"}},
 		{"analyze-minidump2.json", []string{"analyze", "--json", "--sympath", "symbols", "minidump2.dmp"}},
 		{"run-minidump2.txt", []string{"run", "--sympath", "symbols", "minidump2.dmp", "-c", "|; ~; .ecxr; k; lm; ln @eip; dd @esp L8; ~1 k; .lastevent; !handle"}},
-		{"run-cet-handles.txt", []string{"run", "tiny-exe-with-cet-xsave.dmp", "-c", "!handle 8; vertarget; r"}},
+		{"run-cet-handles.txt", []string{"run", "tiny-exe-with-cet-xsave.dmp", "-c", "!handle 8; vertarget; r; !teb; !peb"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errs, code := runCLI(t, dir, tc.args...)

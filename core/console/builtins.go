@@ -47,8 +47,9 @@ func Builtins() []Command {
 			Help: "Frames are numbered, innermost first, with the child stack pointer, the return address and the call site. " +
 				"Use .ecxr first to walk the crashing thread from the exception context. Parameters (kb, kv) are not shown.",
 			Run: runStack},
-		{Names: []string{"!teb"}, Kind: Extension, Group: GroupThreads, Usage: "!teb", Summary: "show the thread environment block (not available yet)",
-			Run: notYet("Windows structure layouts for the TEB")},
+		{Names: []string{"!teb"}, Kind: Extension, Group: GroupThreads, Usage: "!teb", Summary: "show the current thread's TEB: stack bounds, client id, PEB, last error",
+			Help: "Reads the documented TEB fields from the dump's memory; the TEB must have been captured (MiniDumpWithProcessThreadData or a full dump).",
+			Run:  runTEB},
 		{Names: []string{"lm"}, Group: GroupModules, Usage: "lm [v] [t n] [m pattern]", Summary: "list modules",
 			Help: "Options may be run together as in WinDbg (lmv, lmvm app, lmtn). `v` adds path, version, timestamp, checksum and debug id; " +
 				"`m pattern` keeps modules whose name matches the wildcard pattern; `t n` shows the timestamp and image name.",
@@ -65,8 +66,9 @@ func Builtins() []Command {
 			Run: runSearch},
 		{Names: []string{"!address"}, Kind: Extension, Group: GroupMemory, Usage: "!address [addr]", Summary: "list memory regions, or show the one holding addr",
 			Run: runAddress},
-		{Names: []string{"!peb"}, Kind: Extension, Group: GroupMemory, Usage: "!peb", Summary: "show the process environment block (not available yet)",
-			Run: notYet("Windows structure layouts for the PEB")},
+		{Names: []string{"!peb"}, Kind: Extension, Group: GroupMemory, Usage: "!peb", Summary: "show the PEB: image base, loader data, image path and command line",
+			Help: "Reads the documented PEB and process-parameters fields from the dump's memory, when captured.",
+			Run:  runPEB},
 		{Names: []string{"u"}, Group: GroupCode, Usage: "u [range]", Summary: "disassemble forward (8 instructions by default)",
 			Run: runU},
 		{Names: []string{"ub"}, Group: GroupCode, Usage: "ub [addr] [L count]", Summary: "disassemble the instructions before addr",
