@@ -85,12 +85,6 @@ func Builtins() []Command {
 	}
 }
 
-func notYet(needs string) func(context.Context, Env, *Invocation, Output) error {
-	return func(_ context.Context, _ Env, inv *Invocation, _ Output) error {
-		return &NotAvailableError{Command: inv.Name, Needs: needs}
-	}
-}
-
 func runEval(_ context.Context, env Env, inv *Invocation, out Output) error {
 	if inv.Args == "" {
 		return &ExprError{Kind: SyntaxErr, Col: 1}

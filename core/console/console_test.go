@@ -215,13 +215,10 @@ func TestErrorsAreTyped(t *testing.T) {
 	if err := run("nosuch"); !errors.Is(err, console.ErrUnknownCommand) {
 		t.Errorf("unknown: %v", err)
 	}
-	if err := run("!peb"); !errors.Is(err, console.ErrNotAvailable) {
-		t.Errorf("!peb: %v", err)
-	}
 	if err := run("k"); !errors.Is(err, console.ErrNotSupported) {
 		t.Errorf("k without a stack walker: %v", err)
 	}
-	for _, c := range []string{"lm", "~", "db 0", "r", ".ecxr", "!address"} {
+	for _, c := range []string{"lm", "~", "db 0", "r", ".ecxr", "!address", "!peb", "!teb", "!handle"} {
 		if err := run(c); !errors.Is(err, console.ErrNotSupported) {
 			t.Errorf("%s on a bare dump: %v", c, err)
 		}

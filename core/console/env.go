@@ -84,19 +84,3 @@ func (e *NotSupportedError) Unwrap() error { return e.Err }
 
 // Is matches ErrNotSupported.
 func (e *NotSupportedError) Is(target error) bool { return target == ErrNotSupported }
-
-// ErrNotAvailable matches commands that are registered but not written yet.
-var ErrNotAvailable = errors.New("not available yet")
-
-// NotAvailableError is returned by registered placeholder commands
-// (k, !analyze, ...): "not available yet: needs stack walking (issue 3)".
-type NotAvailableError struct {
-	Command string
-	Needs   string // "stack walking (issue 3)"
-}
-
-// Error returns the message WinDbg users see.
-func (e *NotAvailableError) Error() string { return "not available yet: needs " + e.Needs }
-
-// Is matches ErrNotAvailable.
-func (e *NotAvailableError) Is(target error) bool { return target == ErrNotAvailable }
