@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
 	"github.com/crashbench/crashbench/core/symbols/breakpad"
+	"github.com/crashbench/crashbench/core/symbols/image"
 	"github.com/crashbench/crashbench/core/symbols/pe"
 	"github.com/crashbench/crashbench/core/unwind"
 )
@@ -23,6 +26,8 @@ type engine struct {
 	modules  []model.Module
 	memory   mem.Space
 	symbols  *symbols.Set
+	images   *image.Finder // module image files on the symbol path or beside the dump
+	peUnwind *unwind.PEUnwind
 	symNotes []string // symbol path entries that could not be used, and why
 }
 
@@ -76,6 +81,13 @@ func (s *Session) engine() *engine {
 		if len(dirs) > 0 {
 			providers = append(providers, breakpad.NewDir(dirs...))
 		}
+		// Module images (the .exe and .dll files) are looked for on the
+		// symbol path and beside the dump, as WinDbg's exe path does:
+		// their DWARF or COFF symbols name frames, and their x64 unwind
+		// tables walk stacks without Breakpad CFI.
+		e.images = &image.Finder{Dirs: append(slices.Clone(dirs), filepath.Dir(s.d.Path))}
+		providers = append(providers, image.NewProvider(e.images))
+		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
 		}
@@ -129,9 +141,11 @@ func (s *Session) Stack(ctx context.Context, regs model.Context) ([]unwind.Frame
 	if m == nil {
 		m = emptyMemory{}
 	}
-	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{
-		Rules: unwind.BreakpadRules{Set: e.symbols, Arch: regs.Arch()},
-	})
+	rules := unwind.Chain{unwind.BreakpadRules{Set: e.symbols, Arch: regs.Arch()}}
+	if regs.Arch() == model.AMD64 {
+		rules = append(rules, e.peUnwind)
+	}
+	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{Rules: rules})
 }
 
 // emptyMemory answers every read with "not in dump", so a dump without

@@ -297,3 +297,22 @@ func (w *walker) byScan(f Frame) (Registers, bool) {
 	}
 	return nil, false
 }
+
+// Chain tries several rule sources in order (Breakpad CFI first, then
+// Windows x64 unwind info from images, ...): the first that covers the
+// address decides.
+type Chain []Rules
+
+// Caller implements Rules.
+func (c Chain) Caller(pc uint64, callee Registers, read func(uint64, int) (uint64, error)) (Registers, bool, error) {
+	for _, r := range c {
+		if r == nil {
+			continue
+		}
+		regs, ok, err := r.Caller(pc, callee, read)
+		if err == nil && ok {
+			return regs, true, nil
+		}
+	}
+	return nil, false, nil
+}
