@@ -97,7 +97,8 @@ func TestInterspersedFlags(t *testing.T) {
 // Breakpad test dump with its symbols (frames checked against
 // minidump_stackwalk in core/session).
 func TestAnalyzeMinidump2Golden(t *testing.T) {
-	dir := filepath.Join(fixture.CorpusDir(t), "breakpad")
+	corpus := fixture.CorpusDir(t)
+	dir := filepath.Join(corpus, "breakpad")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -106,6 +107,7 @@ func TestAnalyzeMinidump2Golden(t *testing.T) {
 		{"analyze-minidump2.json", []string{"analyze", "--json", "--sympath", "symbols", "minidump2.dmp"}},
 		{"run-minidump2.txt", []string{"run", "--sympath", "symbols", "minidump2.dmp", "-c", "|; ~; .ecxr; k; lm; ln @eip; dd @esp L8; ~1 k; .lastevent; !handle"}},
 		{"run-cet-handles.txt", []string{"run", "tiny-exe-with-cet-xsave.dmp", "-c", "!handle 8; vertarget; r; !teb; !peb"}},
+		{"run-wine.txt", []string{"run", "../generated/windows-minidump/wine-MiniDumpNormal-exception.dmp", "-c", ".ecxr; k; u @rip L4; uf wcrash!level2; .frame 2; r; !analyze -v"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errs, code := runCLI(t, dir, tc.args...)

@@ -43,6 +43,9 @@ func Builtins() []Command {
 			Run:  runRegs},
 		{Names: []string{".ecxr"}, Kind: Meta, Group: GroupThreads, Usage: ".ecxr", Summary: "switch to the exception context record and show its registers",
 			Run: runEcxr},
+		{Names: []string{".frame", ".f"}, Kind: Meta, Group: GroupThreads, Usage: ".frame [N]", Summary: "select a stack frame (r, u and @registers then show that frame), or show the selected one",
+			Help: "Caller frames hold only the registers the unwinder recovered (the stack and instruction pointers, and the registers the call-frame rules restore).",
+			Run:  runFrame},
 		{Names: []string{"k", "kb", "kp", "kn", "kv"}, Group: GroupThreads, Usage: "k [count]", Summary: "show the call stack of the current thread",
 			Help: "Frames are numbered, innermost first, with the child stack pointer, the return address and the call site. " +
 				"Use .ecxr first to walk the crashing thread from the exception context. Parameters (kb, kv) are not shown.",
@@ -71,6 +74,8 @@ func Builtins() []Command {
 			Run:  runPEB},
 		{Names: []string{"u"}, Group: GroupCode, Usage: "u [range]", Summary: "disassemble forward (8 instructions by default)",
 			Run: runU},
+		{Names: []string{"uf"}, Group: GroupCode, Usage: "uf address", Summary: "disassemble the whole function holding an address (bounds from symbols)",
+			Run: runUF},
 		{Names: []string{"ub"}, Group: GroupCode, Usage: "ub [addr] [L count]", Summary: "disassemble the instructions before addr",
 			Help: "Finds a start before addr whose instruction stream lands exactly on addr, as WinDbg does.",
 			Run:  runUB},

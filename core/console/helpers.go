@@ -80,6 +80,9 @@ func current(env Env) (model.Thread, int, error) {
 // context returns the register context of the scope: the exception context
 // after .ecxr, else the current thread's.
 func context_(env Env) (model.Context, error) {
+	if c, ok := selectedFrame(env); ok {
+		return c, nil
+	}
 	if env.Scope().Exception {
 		ec, ok := env.Target().(model.ExceptionContext)
 		if !ok {

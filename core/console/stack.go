@@ -17,6 +17,8 @@ type StackFrame struct {
 	File  string
 	Line  int
 	Trust string // how the frame was found: context, cfi, frame-pointer, scan
+	FP    uint64
+	Regs  map[string]uint64 // the registers recovered for this frame
 }
 
 // Stacker is an optional Env capability: stack walking. core/session

@@ -45,7 +45,8 @@ func (e consoleEnv) Stack(ctx context.Context, thread int, exception bool) ([]co
 	out := make([]console.StackFrame, 0, len(frames))
 	for _, f := range frames {
 		a := e.s.name(f)
-		out = append(out, console.StackFrame{Index: f.Index, SP: f.SP, PC: f.PC, Name: a.String(), File: a.File, Line: a.Line, Trust: f.Trust.String()})
+		out = append(out, console.StackFrame{Index: f.Index, SP: f.SP, PC: f.PC, FP: f.FP, Regs: f.Regs,
+			Name: a.String(), File: a.File, Line: a.Line, Trust: f.Trust.String()})
 	}
 	return out, err
 }

@@ -102,5 +102,10 @@ func (s *Session) Report(o ReportOptions) (*report.Report, error) {
 	return r, nil
 }
 
-// Close releases the dump.
-func (s *Session) Close() error { return s.d.Close() }
+// Close releases the dump and any module images mapped for it.
+func (s *Session) Close() error {
+	for _, c := range s.eng.closers {
+		c.Close()
+	}
+	return s.d.Close()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,13 +23,15 @@ import (
 // engine holds what the session derives from the target on first use:
 // modules, memory, symbols. Each is computed once.
 type engine struct {
-	once     sync.Once
-	modules  []model.Module
-	memory   mem.Space
-	symbols  *symbols.Set
-	images   *image.Finder // module image files on the symbol path or beside the dump
-	peUnwind *unwind.PEUnwind
-	symNotes []string // symbol path entries that could not be used, and why
+	once       sync.Once
+	modules    []model.Module
+	memory     mem.Space // the dump's memory with matching module images underneath
+	closers    []io.Closer
+	imageFiles []string // image files mapped into memory
+	symbols    *symbols.Set
+	images     *image.Finder // module image files on the symbol path or beside the dump
+	peUnwind   *unwind.PEUnwind
+	symNotes   []string // symbol path entries that could not be used, and why
 }
 
 // SymbolPathDirs splits a WinDbg-style symbol path into the plain folders
@@ -86,6 +89,11 @@ func (s *Session) engine() *engine {
 		// their DWARF or COFF symbols name frames, and their x64 unwind
 		// tables walk stacks without Breakpad CFI.
 		e.images = &image.Finder{Dirs: append(slices.Clone(dirs), filepath.Dir(s.d.Path))}
+		if m, closers, used := withImages(e.memory, e.modules, e.images); len(closers) > 0 {
+			if sp, ok := m.(mem.Space); ok {
+				e.memory, e.closers, e.imageFiles = sp, closers, used
+			}
+		}
 		providers = append(providers, image.NewProvider(e.images))
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
 		if e.memory != nil {

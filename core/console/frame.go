@@ -1,0 +1,151 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/crashbench/crashbench/core/disasm"
+	"github.com/crashbench/crashbench/core/model"
+)
+
+// frameContext is the register state of a caller frame as the unwinder
+// recovered it: only the registers the unwinding could restore.
+type frameContext struct {
+	arch       model.Arch
+	regs       map[string]uint64
+	pc, sp, fp uint64
+}
+
+func (c frameContext) Arch() model.Arch { return c.arch }
+func (c frameContext) PC() uint64       { return c.pc }
+func (c frameContext) SP() uint64       { return c.sp }
+func (c frameContext) FP() uint64       { return c.fp }
+func (c frameContext) Reg(n string) (uint64, bool) {
+	v, ok := c.regs[n]
+	return v, ok
+}
+func (c frameContext) Regs() []model.Reg {
+	names := make([]string, 0, len(c.regs))
+	for n := range c.regs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	size := PointerSize(c.arch)
+	out := make([]model.Reg, len(names))
+	for i, n := range names {
+		out[i] = model.Reg{Name: n, Value: c.regs[n], Size: size}
+	}
+	return out
+}
+
+// frames walks the scope's thread (from the exception context after
+// .ecxr).
+func frames(ctx context.Context, env Env) ([]StackFrame, error) {
+	st, ok := env.(Stacker)
+	if !ok {
+		return nil, &NotSupportedError{What: "this environment cannot walk stacks"}
+	}
+	sc := env.Scope()
+	if sc.Thread < 0 {
+		return nil, &NotSupportedError{What: "this dump has no threads"}
+	}
+	fs, err := st.Stack(ctx, sc.Thread, sc.Exception)
+	if err != nil && len(fs) == 0 {
+		return nil, err
+	}
+	return fs, nil
+}
+
+// selectedFrame returns the context of the frame .frame selected, for r,
+// u and the @register expressions.
+func selectedFrame(env Env) (model.Context, bool) {
+	sc := env.Scope()
+	if sc.Frame <= 0 {
+		return nil, false
+	}
+	fs, err := frames(context.Background(), env)
+	if err != nil || sc.Frame >= len(fs) {
+		return nil, false
+	}
+	f := fs[sc.Frame]
+	return frameContext{arch: env.Target().Info().Arch, regs: f.Regs, pc: f.PC, sp: f.SP, fp: f.FP}, true
+}
+
+// runFrame is .frame [N]: select frame N of the current stack (what r, u
+// and @registers then refer to), or show the selected one.
+func runFrame(ctx context.Context, env Env, inv *Invocation, out Output) error {
+	fs, err := frames(ctx, env)
+	if err != nil {
+		return err
+	}
+	sc := env.Scope()
+	if a := strings.TrimSpace(inv.Args); a != "" {
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(a, "/c "), "0x"), 16, 32)
+		if err != nil {
+			return fmt.Errorf("Syntax error at '%s': .frame takes a frame number (hex)", a)
+		}
+		if int(n) >= len(fs) {
+			return &NotSupportedError{What: fmt.Sprintf("frame %x does not exist: the stack has %d frames", n, len(fs))}
+		}
+		sc.Frame = int(n)
+	}
+	if sc.Frame >= len(fs) {
+		sc.Frame = 0
+	}
+	f := fs[sc.Frame]
+	ptr := ptrOf(env)
+	site := f.Name
+	if f.File != "" {
+		site += fmt.Sprintf(" [%s @ %d]", f.File, f.Line)
+	}
+	out.Text(fmt.Sprintf("%02x %s %s %s\n", f.Index, FormatAddr(f.SP, ptr), FormatAddr(f.PC, ptr), site))
+	return nil
+}
+
+// runUF is uf ADDR: disassemble the whole function holding ADDR, using the
+// function's start and size from symbols.
+func runUF(_ context.Context, env Env, inv *Invocation, out Output) error {
+	arg := strings.TrimSpace(inv.Args)
+	if arg == "" {
+		return fmt.Errorf("Syntax error: uf needs an address")
+	}
+	a, err := Eval(arg, NewEvalEnv(env))
+	if err != nil {
+		return err
+	}
+	syms := env.Symbols()
+	if syms == nil {
+		return &NotSupportedError{What: "uf needs symbols to know where the function starts and ends"}
+	}
+	sym, ok := syms.Lookup(a)
+	if !ok || sym.Size == 0 {
+		return &NotSupportedError{What: fmt.Sprintf("no symbol gives the extent of the function at %s (uf needs FUNC records or debug info; try u)", addr(env, a))}
+	}
+	m, err := memory(env)
+	if err != nil {
+		return err
+	}
+	d, err := decoderFor(env)
+	if err != nil {
+		return err
+	}
+	ins, ferr := disasm.Range(m, d, sym.Addr, int(min(sym.Size, 1<<16)))
+	for k, in := range ins {
+		if in.Addr >= sym.Addr+sym.Size {
+			ins, ferr = ins[:k], nil
+			break
+		}
+	}
+	printInsts(env, ins, out)
+	if ferr != nil {
+		end := sym.Addr
+		if len(ins) > 0 {
+			end = ins[len(ins)-1].Addr + uint64(ins[len(ins)-1].Len)
+		}
+		out.Text(fmt.Sprintf("%s ??              ??? (the function's code is not in the dump)\n", addr(env, end)))
+	}
+	return nil
+}
