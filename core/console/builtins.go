@@ -43,6 +43,8 @@ func Builtins() []Command {
 			Run:  runRegs},
 		{Names: []string{".ecxr"}, Kind: Meta, Group: GroupThreads, Usage: ".ecxr", Summary: "switch to the exception context record and show its registers",
 			Run: runEcxr},
+		{Names: []string{".cxr"}, Kind: Meta, Group: GroupThreads, Usage: ".cxr [address]", Summary: "use the CONTEXT record stored at an address as the register state (no address: back to the thread)",
+			Run: runCxr},
 		{Names: []string{".frame", ".f"}, Kind: Meta, Group: GroupThreads, Usage: ".frame [N]", Summary: "select a stack frame (r, u and @registers then show that frame), or show the selected one",
 			Help: "Caller frames hold only the registers the unwinder recovered (the stack and instruction pointers, and the registers the call-frame rules restore).",
 			Run:  runFrame},
@@ -375,7 +377,7 @@ func runSwitch(ctx context.Context, env Env, inv *Invocation, out Output) error 
 		return &SyntaxError{Line: inv.Raw, Col: 1, Msg: "can only switch to one thread"}
 	}
 	sc := env.Scope()
-	sc.Thread, sc.Frame, sc.Exception, sc.NextCodeValid = idx[0], 0, false, false
+	sc.Thread, sc.Frame, sc.Exception, sc.NextCodeValid, sc.Cxr = idx[0], 0, false, false, nil
 	if ths[idx[0]].Context == nil {
 		return nil
 	}
@@ -400,7 +402,7 @@ func runEcxr(_ context.Context, env Env, _ *Invocation, out Output) error {
 			}
 		}
 	}
-	sc.Exception, sc.Frame, sc.NextCodeValid = true, 0, false
+	sc.Exception, sc.Frame, sc.NextCodeValid, sc.Cxr = true, 0, false, nil
 	return showRegs(env, out)
 }
 

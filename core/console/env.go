@@ -36,6 +36,10 @@ type Scope struct {
 	LastData      string // the last d* command, repeated by a bare "d"
 	NextCode      uint64 // where u continues
 	NextCodeValid bool
+
+	// Cxr is the context record .cxr loaded from memory; while set, r,
+	// u, k and @registers use it instead of the thread's registers.
+	Cxr model.Context
 }
 
 // NewScope returns the initial scope for a target: the thread that

@@ -41,18 +41,23 @@ func (c frameContext) Regs() []model.Reg {
 	return out
 }
 
-// frames walks the scope's thread (from the exception context after
-// .ecxr).
-func frames(ctx context.Context, env Env) ([]StackFrame, error) {
+// walk walks the scope's stack from its base context (the thread's
+// registers, the exception context after .ecxr, or a .cxr record).
+func walk(ctx context.Context, env Env) ([]StackFrame, error) {
 	st, ok := env.(Stacker)
 	if !ok {
 		return nil, &NotSupportedError{What: "this environment cannot walk stacks"}
 	}
-	sc := env.Scope()
-	if sc.Thread < 0 {
-		return nil, &NotSupportedError{What: "this dump has no threads"}
+	regs, err := baseContext(env)
+	if err != nil {
+		return nil, err
 	}
-	fs, err := st.Stack(ctx, sc.Thread, sc.Exception)
+	return st.Stack(ctx, regs)
+}
+
+// frames is walk for commands that need at least one frame.
+func frames(ctx context.Context, env Env) ([]StackFrame, error) {
+	fs, err := walk(ctx, env)
 	if err != nil && len(fs) == 0 {
 		return nil, err
 	}
@@ -148,4 +153,31 @@ func runUF(_ context.Context, env Env, inv *Invocation, out Output) error {
 		out.Text(fmt.Sprintf("%s ??              ??? (the function's code is not in the dump)\n", addr(env, end)))
 	}
 	return nil
+}
+
+// runCxr is .cxr ADDR: decode a CONTEXT record from memory (as exception
+// dispatchers and !analyze leave them) and use it as the register state.
+// Without an address it returns to the thread's own registers.
+func runCxr(_ context.Context, env Env, inv *Invocation, out Output) error {
+	sc := env.Scope()
+	arg := strings.TrimSpace(inv.Args)
+	if arg == "" {
+		sc.Cxr, sc.Frame, sc.NextCodeValid = nil, 0, false
+		out.Text("Resetting default scope\n")
+		return nil
+	}
+	cr, ok := env.Target().(model.ContextReader)
+	if !ok {
+		return &NotSupportedError{What: "this dump kind cannot decode context records"}
+	}
+	a, err := Eval(arg, NewEvalEnv(env))
+	if err != nil {
+		return err
+	}
+	c, err := cr.ContextAt(a)
+	if err != nil {
+		return &NotSupportedError{What: fmt.Sprintf("no context record can be read at %s", addr(env, a)), Err: err}
+	}
+	sc.Cxr, sc.Frame, sc.Exception, sc.NextCodeValid = c, 0, false, false
+	return showRegs(env, out)
 }

@@ -83,6 +83,15 @@ func context_(env Env) (model.Context, error) {
 	if c, ok := selectedFrame(env); ok {
 		return c, nil
 	}
+	return baseContext(env)
+}
+
+// baseContext is the register state stacks are walked from: a .cxr
+// record, the exception context after .ecxr, or the thread's registers.
+func baseContext(env Env) (model.Context, error) {
+	if c := env.Scope().Cxr; c != nil {
+		return c, nil
+	}
 	if env.Scope().Exception {
 		ec, ok := env.Target().(model.ExceptionContext)
 		if !ok {

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"github.com/crashbench/crashbench/core/model"
 	"io"
 	"strconv"
 	"strings"
@@ -24,9 +25,8 @@ type StackFrame struct {
 // Stacker is an optional Env capability: stack walking. core/session
 // provides it; an Env without it makes k say so.
 type Stacker interface {
-	// Stack walks the stack of thread index thread, from the exception
-	// context when exception is set (after .ecxr).
-	Stack(ctx context.Context, thread int, exception bool) ([]StackFrame, error)
+	// Stack walks a stack starting from the given register state.
+	Stack(ctx context.Context, regs model.Context) ([]StackFrame, error)
 }
 
 // Analyzer is an optional Env capability: the crash analysis !analyze
@@ -38,21 +38,13 @@ type Analyzer interface {
 // runStack is k: the current thread's frames, innermost first, with the
 // child SP, the return address (the caller's PC) and the call site.
 func runStack(ctx context.Context, env Env, inv *Invocation, out Output) error {
-	st, ok := env.(Stacker)
-	if !ok {
-		return &NotSupportedError{What: "this environment cannot walk stacks"}
-	}
 	count := -1
 	for _, tok := range inv.Tokens {
 		if n, err := strconv.ParseUint(strings.TrimPrefix(tok, "0n"), 0, 32); err == nil {
 			count = int(n)
 		}
 	}
-	sc := env.Scope()
-	if sc.Thread < 0 {
-		return &NotSupportedError{What: "this dump has no threads"}
-	}
-	frames, err := st.Stack(ctx, sc.Thread, sc.Exception)
+	frames, err := walk(ctx, env)
 	if err != nil && len(frames) == 0 {
 		return err
 	}

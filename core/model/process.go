@@ -114,3 +114,9 @@ type HandleLister interface {
 // ErrNotRecorded says the dump lacks what was asked for (a stream, a list)
 // although its format could hold it; callers match it with errors.Is.
 var ErrNotRecorded = errors.New("not recorded in this dump")
+
+// ContextReader is implemented by targets that can decode a CPU context
+// record stored in the dumped memory (the .cxr command).
+type ContextReader interface {
+	ContextAt(addr uint64) (Context, error)
+}

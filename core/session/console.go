@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -23,24 +22,8 @@ func (e consoleEnv) Target() model.Target      { return e.s.d.Target }
 func (e consoleEnv) Symbols() symbols.Resolver { return e.s.Symbols() }
 func (e consoleEnv) Scope() *console.Scope     { return e.s.scope() }
 
-// Stack walks a thread for k: from the exception context when the scope
-// says so (.ecxr) and the thread is the one that crashed.
-func (e consoleEnv) Stack(ctx context.Context, thread int, exception bool) ([]console.StackFrame, error) {
-	threads, err := e.s.Threads()
-	if err != nil {
-		return nil, err
-	}
-	if thread < 0 || thread >= len(threads) {
-		return nil, errors.New("no such thread")
-	}
-	regs := threads[thread].Context
-	if exception {
-		if ec, ok := e.s.d.Target.(model.ExceptionContext); ok {
-			if c, err := ec.ExceptionContext(); err == nil && c != nil {
-				regs = c
-			}
-		}
-	}
+// Stack walks from a register state for k and .frame.
+func (e consoleEnv) Stack(ctx context.Context, regs model.Context) ([]console.StackFrame, error) {
 	frames, err := e.s.Stack(ctx, regs)
 	out := make([]console.StackFrame, 0, len(frames))
 	for _, f := range frames {

@@ -187,12 +187,13 @@ type Env struct {
 	Frames map[int][]console.StackFrame
 }
 
-// Stack returns the canned frames of a thread (console.Stacker).
-func (e *Env) Stack(_ context.Context, thread int, _ bool) ([]console.StackFrame, error) {
+// Stack returns the canned frames of the scope's thread (console.Stacker);
+// the register state it is given only has to exist.
+func (e *Env) Stack(_ context.Context, _ model.Context) ([]console.StackFrame, error) {
 	if e.Frames == nil {
 		return nil, &console.NotSupportedError{What: "this fake dump has no stacks"}
 	}
-	return e.Frames[thread], nil
+	return e.Frames[e.Scope().Thread], nil
 }
 
 // Target returns T.
