@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/crashbench/crashbench/core/testutil/fixture"
@@ -55,5 +56,36 @@ func TestWineMinidumpAgreesWithLLDB(t *testing.T) {
 	}
 	if a.Result.Signature != "level3" || a.Result.BucketID != "NULL_CLASS_PTR_WRITE_c0000005_wcrash.exe!level3" {
 		t.Errorf("signature %q bucket %q", a.Result.Signature, a.Result.BucketID)
+	}
+}
+
+// TestLinuxMinidumpAgreesWithLLDB checks lldb's TestMiniDumpNew values for
+// linux-x86_64.dmp with its executable beside it: pid 29917, one thread,
+// SIGSEGV, and exactly two frames, crash() then _start, frame 0 at the
+// context's pc.
+func TestLinuxMinidumpAgreesWithLLDB(t *testing.T) {
+	dmp := fixture.Corpus(t, "lldb/minidump-new/linux-x86_64.dmp")
+	s, err := Open(context.Background(), dmp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, err := s.Analyze(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := a.Info
+	if info.Process == nil || info.Process.PID != 29917 || len(a.Threads) != 1 || info.Crash == nil || info.Crash.Code != 11 {
+		t.Fatalf("process %+v threads %d crash %+v", info.Process, len(a.Threads), info.Crash)
+	}
+	fs := a.Threads[a.Crashed].Frames
+	if len(fs) != 2 || !strings.Contains(fs[0].Analysis.Function, "crash") || fs[1].Analysis.Function != "_start" {
+		for _, f := range fs {
+			t.Logf("frame %d %s", f.Index, f.Analysis.String())
+		}
+		t.Fatalf("%d frames, want crash() then _start", len(fs))
+	}
+	if fs[0].PC != a.Threads[a.Crashed].Context.PC() {
+		t.Errorf("frame 0 pc %#x, context pc %#x", fs[0].PC, a.Threads[a.Crashed].Context.PC())
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
 	"github.com/crashbench/crashbench/core/symbols/breakpad"
+	"github.com/crashbench/crashbench/core/symbols/elfsym"
 	"github.com/crashbench/crashbench/core/symbols/image"
 	"github.com/crashbench/crashbench/core/symbols/pe"
 	"github.com/crashbench/crashbench/core/unwind"
@@ -94,7 +95,8 @@ func (s *Session) engine() *engine {
 				e.memory, e.closers, e.imageFiles = sp, closers, used
 			}
 		}
-		providers = append(providers, image.NewProvider(e.images))
+		providers = append(providers, image.NewProvider(e.images),
+			elfsym.NewProvider(&elfsym.Finder{Dirs: e.images.Dirs}))
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
@@ -153,7 +155,7 @@ func (s *Session) Stack(ctx context.Context, regs model.Context) ([]unwind.Frame
 	if regs.Arch() == model.AMD64 {
 		rules = append(rules, e.peUnwind)
 	}
-	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{Rules: rules})
+	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{Rules: rules, IsCode: e.isCode, IsOutermost: e.isOutermost})
 }
 
 // emptyMemory answers every read with "not in dump", so a dump without
@@ -162,4 +164,31 @@ type emptyMemory struct{}
 
 func (emptyMemory) ReadMemory(p []byte, addr uint64) (int, error) {
 	return 0, &mem.FaultError{Space: "memory", Addr: addr, Kind: mem.NotInDump}
+}
+
+// isCode judges a scanned stack word as Breakpad does: it must lie in a
+// loaded module, and when that module has symbols, inside a named function
+// (a word pointing at an ELF header or into data is no return address).
+func (e *engine) isCode(pc uint64) bool {
+	mod, table, ok := e.symbols.TableAt(pc)
+	if !ok {
+		return false
+	}
+	if table == nil {
+		return true
+	}
+	sym, ok := table.LookupRVA(pc - mod.Base)
+	return ok && sym.Name != ""
+}
+
+// threadEntries are the routines a thread's stack starts in.
+var threadEntries = map[string]bool{
+	"_start": true, "__start": true, "start_thread": true, "thread_start": true, "_thread_start": true,
+	"clone": true, "__clone": true, "__clone3": true, "__clone_internal": true,
+	"RtlUserThreadStart": true, "_RtlUserThreadStart": true,
+}
+
+func (e *engine) isOutermost(pc uint64) bool {
+	sym, ok := e.symbols.Lookup(pc)
+	return ok && threadEntries[sym.Name]
 }

@@ -82,6 +82,10 @@ type Options struct {
 	// IsCode reports whether an address is executable code; nil means "in
 	// some module". Scanning accepts only addresses it approves.
 	IsCode func(pc uint64) bool
+	// IsOutermost reports whether a frame's pc lies in a thread's entry
+	// routine (_start, RtlUserThreadStart, start_thread, ...): the walk
+	// ends there, as gdb's does, instead of scanning stale stack words.
+	IsOutermost func(pc uint64) bool
 }
 
 // archSpec is what the walker needs to know about an architecture.
@@ -132,6 +136,9 @@ func Walk(ctx context.Context, m mem.Reader, start model.Context, mods []model.M
 	for len(frames) < o.MaxFrames {
 		if err := ctx.Err(); err != nil {
 			return frames, err
+		}
+		if last := frames[len(frames)-1]; o.IsOutermost != nil && o.IsOutermost(last.LookupPC()) {
+			break
 		}
 		next, ok := w.caller(frames[len(frames)-1])
 		if !ok {
