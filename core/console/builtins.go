@@ -592,10 +592,7 @@ func runLm(_ context.Context, env Env, inv *Invocation, out Output) error {
 			continue
 		}
 		n++
-		status := "(deferred)"
-		if m.Unloaded {
-			status = "(unloaded)"
-		}
+		status := symbolState(env, m)
 		if o.tn {
 			ts := "unavailable"
 			if !m.Time.IsZero() {
@@ -640,4 +637,35 @@ func runLm(_ context.Context, env Env, inv *Invocation, out Output) error {
 		out.Table(t)
 	}
 	return nil
+}
+
+// symbolLoader is what lm asks the resolver when it can answer: whether a
+// module's symbols were loaded yet and from where (symbols.Set does).
+type symbolLoader interface {
+	Loaded(module string) bool
+	Status(module string) (source string, err error)
+}
+
+// symbolState is lm's status column, as WinDbg spells it: (deferred)
+// until symbols are needed, then where they came from, or (no symbols).
+func symbolState(env Env, m model.Module) string {
+	if m.Unloaded {
+		return "(unloaded)"
+	}
+	sl, ok := env.Symbols().(symbolLoader)
+	if !ok || !sl.Loaded(m.Name()) {
+		return "(deferred)"
+	}
+	src, err := sl.Status(m.Name())
+	switch {
+	case err != nil || src == "":
+		return "(no symbols)"
+	case strings.Contains(src, "export"):
+		return "(export symbols)"
+	case strings.Contains(src, "breakpad"), strings.Contains(src, ".sym"):
+		return "(breakpad symbols)"
+	case strings.Contains(src, "dwarf"):
+		return "(dwarf symbols)"
+	}
+	return "(" + src + ")"
 }
