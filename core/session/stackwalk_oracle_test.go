@@ -1,7 +1,11 @@
 package session
 
 import (
+	"cmp"
 	"context"
+	"slices"
+
+	"github.com/crashbench/crashbench/core/model"
 	"os"
 	"path"
 	"regexp"
@@ -113,6 +117,29 @@ func TestMinidump2AgreesWithMinidumpStackwalk(t *testing.T) {
 				t.Errorf("frame %d: %s = %#x, want %#x", i, reg, g.Regs[reg], v)
 			}
 		}
+	}
+	// Module by module: "0x00400000 - 0x0042cfff  test_app.exe  ???  (main)".
+	modRE := regexp.MustCompile(`(?m)^0x([0-9a-f]+) - 0x([0-9a-f]+)  (\S+)  (\S+)`)
+	wantMods := modRE.FindAllStringSubmatch(string(want), -1)
+	// minidump_stackwalk lists modules by base address.
+	mods := slices.SortedFunc(slices.Values(s.Modules()), func(a, b model.Module) int { return cmp.Compare(a.Base, b.Base) })
+	if len(wantMods) != 13 || len(mods) != len(wantMods) {
+		t.Fatalf("%d modules, minidump_stackwalk lists %d", len(mods), len(wantMods))
+	}
+	for i, w := range wantMods {
+		base, _ := strconv.ParseUint(w[1], 16, 64)
+		last, _ := strconv.ParseUint(w[2], 16, 64)
+		version := w[4]
+		if version == "???" {
+			version = ""
+		}
+		m := mods[i]
+		if m.Base != base || m.Base+m.Size-1 != last || m.Name() != w[3] || m.Version != version {
+			t.Errorf("module %d = %#x-%#x %s %q, want %s", i, m.Base, m.Base+m.Size-1, m.Name(), m.Version, w[0])
+		}
+	}
+	if a.Info.Crash.Name != "EXCEPTION_ACCESS_VIOLATION_WRITE" || *a.Info.Crash.Address != 0x45 {
+		t.Errorf("crash %s at %#x, want EXCEPTION_ACCESS_VIOLATION_WRITE at 0x45", a.Info.Crash.Name, *a.Info.Crash.Address)
 	}
 	if a.Result.BucketID != "NULL_CLASS_PTR_WRITE_c0000005_test_app.exe!`anonymous namespace'::CrashFunction" {
 		t.Errorf("bucket %q", a.Result.BucketID)
