@@ -94,6 +94,8 @@ func (i Inst) x86Text(s Syntax, symname func(uint64) (string, uint64)) string {
 		t = strings.ReplaceAll(t, ", ", ",")
 		t = strings.ReplaceAll(t, ",ptr [", ",[")
 		t = strings.TrimPrefix(t, "ptr [")
+		// x86asm prints an absolute operand at address 0 as "[]".
+		t = strings.ReplaceAll(t, "[]", "[0]")
 		t = winDbgMnemonic(t)
 	}
 	t = strings.ReplaceAll(t, "$\x00", "\x00") // x86asm prefixes immediates' symbols with $
