@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crashbench/crashbench/core/console"
 	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
@@ -87,5 +88,36 @@ func TestLinuxMinidumpAgreesWithLLDB(t *testing.T) {
 	}
 	if fs[0].PC != a.Threads[a.Crashed].Context.PC() {
 		t.Errorf("frame 0 pc %#x, context pc %#x", fs[0].PC, a.Threads[a.Crashed].Context.PC())
+	}
+}
+
+// TestSigsegvAgreesWithLLDB checks lldb's sigsegv.test: the access
+// violation at 0x7ff7a13110d9 in sigsegv.exe, and the disassembly there:
+// mov, lea, call, add, ret, int3 at 0x…d9/e4/eb/f0/f4/f5.
+func TestSigsegvAgreesWithLLDB(t *testing.T) {
+	dmp := fixture.Corpus(t, "lldb/windows-sigsegv/sigsegv.dmp")
+	s, err := Open(context.Background(), dmp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := s.Target().Info().Crash
+	if c == nil || c.Code != 0xc0000005 || c.PC == nil || *c.PC != 0x7ff7a13110d9 {
+		t.Fatalf("crash %+v", c)
+	}
+	var b strings.Builder
+	if err := s.Exec(context.Background(), ".ecxr; u @rip L6", console.NewTextOutput(&b)); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ addr, mnemonic string }{
+		{"00007ff7`a13110d9", "mov"}, {"00007ff7`a13110e4", "lea"}, {"00007ff7`a13110eb", "call"},
+		{"00007ff7`a13110f0", "add"}, {"00007ff7`a13110f4", "ret"}, {"00007ff7`a13110f5", "int3"},
+	}
+	text := b.String()
+	for _, w := range want {
+		re := regexp.MustCompile("(?m)^" + w.addr + ` [0-9a-f]+ +` + w.mnemonic + `\b`)
+		if !re.MatchString(text) {
+			t.Errorf("no %s at %s in:\n%s", w.mnemonic, w.addr, text)
+		}
 	}
 }
