@@ -56,8 +56,9 @@ var nonVolatile = []string{"rbx", "rbp", "rsi", "rdi", "r12", "r13", "r14", "r15
 var ErrBadUnwindInfo = errors.New("unwind: malformed x64 unwind info")
 
 // PEUnwind recovers callers with the Windows x64 unwind information
-// (.pdata and UNWIND_INFO) of the modules' image files. It implements Rules
-// for amd64 and is safe for concurrent use.
+// (.pdata and UNWIND_INFO) of the modules' image files, or their ARM64
+// .pdata and .xdata (pe_winarm64.go). It implements Rules for amd64 and arm64
+// and is safe for concurrent use.
 //
 // Each image is read once, on the first pc inside its module, and its
 // function table and unwind data kept. A pc in no module, in a module
@@ -133,6 +134,9 @@ func (u *PEUnwind) Caller(pc uint64, callee Registers, read func(addr uint64, si
 	if !ok {
 		return nil, false, nil
 	}
+	if im.arm64 {
+		return im.unwindARM64(rf, uint32(rva), callee, read)
+	}
 	return im.unwind(rf, uint32(rva), callee, read)
 }
 
@@ -171,6 +175,7 @@ type runtimeFunction struct {
 type peImage struct {
 	funcs []runtimeFunction // sorted by begin
 	secs  []peSection       // sections holding unwind info
+	arm64 bool              // ARM64 .pdata/.xdata (pe_winarm64.go)
 }
 
 type peSection struct {
@@ -192,7 +197,7 @@ func readPEImage(r io.ReaderAt) (im *peImage, err error) {
 		return nil, err
 	}
 	defer f.Close()
-	if f.FileHeader.Machine != machineAMD64 {
+	if f.FileHeader.Machine != machineAMD64 && f.FileHeader.Machine != machineARM64 {
 		return nil, nil
 	}
 	oh, ok := f.OptionalHeader.(*pe.OptionalHeader64)
@@ -200,6 +205,9 @@ func readPEImage(r io.ReaderAt) (im *peImage, err error) {
 		return nil, nil
 	}
 	dir := oh.DataDirectory[dirException]
+	if f.FileHeader.Machine == machineARM64 {
+		return readARM64Image(f, dir)
+	}
 	if dir.VirtualAddress == 0 || dir.Size < sizeRuntimeFunc {
 		return nil, nil
 	}
