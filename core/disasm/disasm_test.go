@@ -42,8 +42,8 @@ func TestDecode(t *testing.T) {
 		"mov store": {model.AMD64, 0x140001000, []byte{0x48, 0x89, 0x5c, 0x24, 0x08}, "mov qword ptr [rsp+8],rbx", disasm.Other, 0, "mov"},
 		// lldb's sigsegv.test: the write through NULL at the faulting pc.
 		"store to 0": {model.AMD64, 0x7ff7a13110d9, []byte{0xc7, 0x04, 0x25, 0, 0, 0, 0, 0, 0, 0, 0}, "mov dword ptr [0],0", disasm.Other, 0, "mov"},
-		"sub imm":   {model.AMD64, 0x140001000, []byte{0x48, 0x83, 0xec, 0x28}, "sub rsp,28h", disasm.Other, 0, "sub"},
-		"and mask":  {model.AMD64, 0x140001000, []byte{0x48, 0x83, 0xe4, 0xf0}, "and rsp,-10h", disasm.Other, 0, "and"},
+		"sub imm":    {model.AMD64, 0x140001000, []byte{0x48, 0x83, 0xec, 0x28}, "sub rsp,28h", disasm.Other, 0, "sub"},
+		"and mask":   {model.AMD64, 0x140001000, []byte{0x48, 0x83, 0xe4, 0xf0}, "and rsp,-10h", disasm.Other, 0, "and"},
 		"call sym": {model.AMD64, 0x140001000, []byte{0xe8, 0xfb, 0x00, 0x00, 0x00},
 			"call app!helper (00000001`40001100)", disasm.Call, 0x140001100, "call"},
 		"call nosym": {model.AMD64, 0x140001000, []byte{0xe8, 0x00, 0x10, 0x00, 0x00},
