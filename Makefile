@@ -20,7 +20,7 @@ build: setup
 # Opens the workbench on the bundled sample dump (made by minidumptest).
 run: build
 	@if [ -z "$$DISPLAY" ]; then echo "make run: no DISPLAY; for a virtual one: Xvfb :99 & DISPLAY=:99 make run" >&2; exit 1; fi
-	_NT_SYMBOL_PATH=testdata/sample/symbols bin/crashbench $(SAMPLE)
+	bin/crashbench $(SAMPLE)
 
 test: setup test-go test-gui
 

@@ -81,15 +81,17 @@ func (s *Session) engine() *engine {
 		}
 		dirs, notes := SymbolPathDirs(sympath)
 		e.symNotes = notes
+		// Symbols kept next to the dump (a symbols/ folder in Breakpad's
+		// layout, as crash-report tooling ships them) are found without
+		// a symbol path.
+		here := filepath.Dir(s.d.Path)
 		var providers []symbols.Provider
-		if len(dirs) > 0 {
-			providers = append(providers, breakpad.NewDir(dirs...))
-		}
+		providers = append(providers, breakpad.NewDir(append(slices.Clone(dirs), filepath.Join(here, "symbols"), here)...))
 		// Module images (the .exe and .dll files) are looked for on the
 		// symbol path and beside the dump, as WinDbg's exe path does:
 		// their DWARF or COFF symbols name frames, and their x64 unwind
 		// tables walk stacks without Breakpad CFI.
-		e.images = &image.Finder{Dirs: append(slices.Clone(dirs), filepath.Dir(s.d.Path))}
+		e.images = &image.Finder{Dirs: append(slices.Clone(dirs), here)}
 		if m, closers, used := withImages(e.memory, e.modules, e.images); len(closers) > 0 {
 			if sp, ok := m.(mem.Space); ok {
 				e.memory, e.closers, e.imageFiles = sp, closers, used
