@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/crashbench/crashbench/core/symbols"
 	"slices"
 	"strings"
 	"unicode/utf16"
@@ -13,6 +12,7 @@ import (
 	"github.com/crashbench/crashbench/core/disasm"
 	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols"
 )
 
 // rangeArgs parses a range, or continues from the scope when args is empty.

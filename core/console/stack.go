@@ -3,10 +3,11 @@ package console
 import (
 	"context"
 	"fmt"
-	"github.com/crashbench/crashbench/core/model"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/crashbench/crashbench/core/model"
 )
 
 // StackFrame is one frame as k prints it.

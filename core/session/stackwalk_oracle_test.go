@@ -3,16 +3,15 @@ package session
 import (
 	"cmp"
 	"context"
-	"slices"
-
-	"github.com/crashbench/crashbench/core/model"
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 

@@ -2,10 +2,10 @@ package consoletest
 
 import (
 	"encoding/binary"
-	"github.com/crashbench/crashbench/core/console"
 	"time"
 	"unicode/utf16"
 
+	"github.com/crashbench/crashbench/core/console"
 	"github.com/crashbench/crashbench/core/mem/memtest"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"

@@ -1,9 +1,10 @@
 package breakpad
 
 import (
-	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 	"strings"
 	"testing"
+
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 )
 
 // FuzzBreakpadText parses arbitrary text and exercises every lookup and

@@ -2,8 +2,8 @@ package elfsym
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"debug/dwarf"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/internal/dwarftab"
 )
 
 // maxOriginDepth bounds the DW_AT_abstract_origin / DW_AT_specification
@@ -93,14 +94,14 @@ func Read(r io.ReaderAt) (t *Table, err error) {
 	if !ok {
 		return nil, errors.New("no PT_LOAD segment")
 	}
-	t = &Table{base: base, typ: f.Type}
+	t = &Table{typ: f.Type, dw: dwarftab.Tables{Base: base}}
 	t.buildID, _ = buildID(f)
 	t.syms = elfSymbols(f, base)
 	var dwarfErr error
 	if d, derr := f.DWARF(); derr == nil {
-		dwarfErr = t.readDWARF(d)
+		dwarfErr = t.dw.Read(d)
 	}
-	if len(t.funcs) == 0 && len(t.syms) == 0 {
+	if len(t.dw.Funcs) == 0 && len(t.syms) == 0 {
 		if dwarfErr != nil {
 			return nil, fmt.Errorf("dwarf: %w", dwarfErr)
 		}
@@ -137,47 +138,18 @@ func linkBase(f *elf.File) (uint64, bool) {
 // is safe for concurrent use.
 type Table struct {
 	path    string
-	base    uint64 // link base: RVA = link-time address − base
 	typ     elf.Type
 	buildID []byte
-	funcs   []fn // DWARF functions by ascending start, then larger first
-	lines   []row
-	syms    []fn // ELF function symbols by ascending RVA
-	// inlines holds each DWARF function's inlined calls, by the
-	// function's DIE offset.
-	inlines map[dwarf.Offset][]inl
+	dw      dwarftab.Tables // DWARF functions and lines; Base is the link base (RVA = link-time address − Base)
+	syms    []dwarftab.Fn   // ELF function symbols by ascending RVA
 }
 
 var _ symbols.Table = (*Table)(nil)
 
-// inl is one range of an inlined call; depth 1 is called by the function
-// itself, depth 2 by a depth-1 inline, and so on.
-type inl struct {
-	name      string
-	low, high uint64
-	depth     int
-	callFile  string
-	callLine  int
-}
-
-type fn struct {
-	name      string
-	low, high uint64       // RVAs, high exclusive
-	die       dwarf.Offset // the DW_TAG_subprogram; 0 for ELF symbols
-}
-
-// row starts a line range at rva; end marks the end of a sequence.
-type row struct {
-	rva  uint64
-	file string
-	line int
-	end  bool
-}
-
 // Source names the table's origin for symbol-status displays.
 func (t *Table) Source() string {
 	kind := "elf symbols"
-	if len(t.funcs) > 0 {
+	if len(t.dw.Funcs) > 0 {
 		kind = "dwarf"
 	}
 	if t.path == "" {
@@ -189,7 +161,7 @@ func (t *Table) Source() string {
 // LinkBase returns the link-time address that RVA 0 stands for: the
 // lowest PT_LOAD p_vaddr rounded down to a page (0 for most PIEs and
 // shared objects, the fixed load address for ET_EXEC).
-func (t *Table) LinkBase() uint64 { return t.base }
+func (t *Table) LinkBase() uint64 { return t.dw.Base }
 
 // BuildID returns the file's GNU build id, nil when it has none.
 func (t *Table) BuildID() []byte { return bytes.Clone(t.buildID) }
@@ -198,44 +170,42 @@ func (t *Table) BuildID() []byte { return bytes.Clone(t.buildID) }
 // function symbol containing it) with the source line at rva when the
 // DWARF line table has one.
 func (t *Table) LookupRVA(rva uint64) (symbols.Symbol, bool) {
-	var sym symbols.Symbol
-	var inls []inl
-	if f, ok := containing(t.funcs, rva); ok {
-		sym = symbols.Symbol{Name: f.name, Addr: f.low, Size: f.high - f.low}
-		inls = t.inlines[f.die]
-	} else if f, ok := containing(t.syms, rva); ok {
-		sym = symbols.Symbol{Name: f.name, Addr: f.low, Size: f.high - f.low}
-	} else {
+	if sym, ok := t.dw.Lookup(rva); ok {
+		return sym, true
+	}
+	f, ok := dwarftab.Containing(t.syms, rva)
+	if !ok {
 		return symbols.Symbol{}, false
 	}
-	sym.File, sym.Line = t.lineAt(rva)
-	sym.Inlined = inlinedAt(inls, rva, sym.File, sym.Line)
+	sym := symbols.Symbol{Name: f.Name, Addr: f.Low, Size: f.High - f.Low}
+	sym.File, sym.Line = t.dw.LineAt(rva)
 	return sym, true
 }
 
 // Line returns the source file and line at rva, "" and 0 when the line
 // table has nothing there.
-func (t *Table) Line(rva uint64) (file string, line int) { return t.lineAt(rva) }
+func (t *Table) Line(rva uint64) (file string, line int) { return t.dw.LineAt(rva) }
 
 // Symbols yields the DWARF functions and the ELF function symbols that
 // start where no DWARF function starts, in ascending RVA order.
 func (t *Table) Symbols(yield func(symbols.Symbol) bool) {
 	i, j := 0, 0
-	for i < len(t.funcs) || j < len(t.syms) {
-		var f fn
+	funcs := t.dw.Funcs
+	for i < len(funcs) || j < len(t.syms) {
+		var f dwarftab.Fn
 		switch {
-		case j >= len(t.syms) || (i < len(t.funcs) && t.funcs[i].low <= t.syms[j].low):
-			f = t.funcs[i]
+		case j >= len(t.syms) || (i < len(funcs) && funcs[i].Low <= t.syms[j].Low):
+			f = funcs[i]
 			i++
 			// ELF symbols at this DWARF function's start name the same code.
-			for j < len(t.syms) && t.syms[j].low == f.low {
+			for j < len(t.syms) && t.syms[j].Low == f.Low {
 				j++
 			}
 		default:
 			f = t.syms[j]
 			j++
 		}
-		if !yield(symbols.Symbol{Name: f.name, Addr: f.low, Size: f.high - f.low}) {
+		if !yield(symbols.Symbol{Name: f.Name, Addr: f.Low, Size: f.High - f.Low}) {
 			return
 		}
 	}
@@ -245,7 +215,7 @@ func (t *Table) Symbols(yield func(symbols.Symbol) bool) {
 // else .dynsym, defined in executable sections, as RVAs sorted by
 // address. Symbols without a size extend to the next symbol or their
 // section's end.
-func elfSymbols(f *elf.File, base uint64) []fn {
+func elfSymbols(f *elf.File, base uint64) []dwarftab.Fn {
 	syms, err := f.Symbols()
 	if err != nil || len(syms) == 0 {
 		syms, err = f.DynamicSymbols()
@@ -253,7 +223,7 @@ func elfSymbols(f *elf.File, base uint64) []fn {
 			return nil
 		}
 	}
-	var out []fn
+	var out []dwarftab.Fn
 	for _, s := range syms {
 		typ := elf.ST_TYPE(s.Info)
 		if typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC {
@@ -278,22 +248,22 @@ func elfSymbols(f *elf.File, base uint64) []fn {
 				high = low + 1
 			}
 		}
-		out = append(out, fn{name: s.Name, low: low, high: high, die: 0})
+		out = append(out, dwarftab.Fn{Name: s.Name, Low: low, High: high})
 	}
-	slices.SortStableFunc(out, func(a, b fn) int {
-		if c := cmpU(a.low, b.low); c != 0 {
+	slices.SortStableFunc(out, func(a, b dwarftab.Fn) int {
+		if c := cmp.Compare(a.Low, b.Low); c != 0 {
 			return c
 		}
-		return cmpU(b.high, a.high)
+		return cmp.Compare(b.High, a.High)
 	})
 	// Keep one name per address: the largest, then the first in the
 	// symbol table.
-	out = slices.CompactFunc(out, func(a, b fn) bool { return a.low == b.low })
+	out = slices.CompactFunc(out, func(a, b dwarftab.Fn) bool { return a.Low == b.Low })
 	// Unsized symbols (and sized ones overlapping the next) end where the
 	// next symbol starts.
 	for i := range out[:max(len(out)-1, 0)] {
-		if out[i+1].low < out[i].high {
-			out[i].high = out[i+1].low
+		if out[i+1].Low < out[i].High {
+			out[i].High = out[i+1].Low
 		}
 	}
 	return out

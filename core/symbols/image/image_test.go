@@ -12,6 +12,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/internal/dwarftab"
 	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
@@ -253,7 +254,7 @@ func TestCOFFFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tab := &Table{base: wcrashBase, coff: coffSymbols(f)}
+	tab := &Table{dw: dwarftab.Tables{Base: wcrashBase}, coff: coffSymbols(f)}
 	for _, tc := range []struct {
 		rva   uint64
 		name  string

@@ -1,0 +1,307 @@
+// Package dwarftab turns DWARF debug information into the compact,
+// sorted tables symbol lookups need: functions (with their inlined calls)
+// and line rows, relative to an image's base. It is shared by the PE-image
+// and ELF symbol providers, which differ only in how they find the DWARF
+// data and the base.
+package dwarftab
+
+import (
+	"debug/dwarf"
+	"io"
+	"slices"
+	"sort"
+
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
+)
+
+const maxOriginDepth = 8
+
+// Tables is what DWARF says about one image, addresses relative to Base.
+type Tables struct {
+	Base  uint64
+	Funcs []Fn  // by ascending start, then larger first
+	Lines []Row // by ascending RVA
+	// Inlines holds each function's inlined calls, by the function's DIE
+	// offset.
+	Inlines map[dwarf.Offset][]Inl
+}
+
+// Lookup returns the DWARF function containing rva with the line and the
+// inlined calls there.
+func (t *Tables) Lookup(rva uint64) (symtab.Symbol, bool) {
+	f, ok := Containing(t.Funcs, rva)
+	if !ok {
+		return symtab.Symbol{}, false
+	}
+	sym := symtab.Symbol{Name: f.Name, Addr: f.Low, Size: f.High - f.Low}
+	sym.File, sym.Line = t.LineAt(rva)
+	sym.Inlined = InlinedAt(t.Inlines[f.DIE], rva, sym.File, sym.Line)
+	return sym, true
+}
+
+// Inl is one range of an inlined call; depth 1 is called by the function
+// itself, depth 2 by a depth-1 inline, and so on.
+type Inl struct {
+	Name      string
+	Low, High uint64
+	Depth     int
+	CallFile  string
+	CallLine  int
+}
+
+// Fn is a function's address range (RVAs, High exclusive).
+type Fn struct {
+	Name      string
+	Low, High uint64       // RVAs, high exclusive
+	DIE       dwarf.Offset // the DW_TAG_subprogram; 0 for symbols from symbol tables
+}
+
+// Row starts a line range at RVA; End marks the end of a sequence.
+type Row struct {
+	RVA  uint64
+	File string
+	Line int
+	End  bool
+}
+
+// InlinedAt returns the chain of inlined calls at rva, innermost first:
+// the innermost is at the line record (file, line), each outer one at the
+// call site of the one inside it.
+func InlinedAt(inls []Inl, rva uint64, file string, line int) []symtab.Inline {
+	var chain []Inl
+	for _, in := range inls {
+		if rva < in.Low || rva >= in.High {
+			continue
+		}
+		dup := false
+		for _, c := range chain {
+			dup = dup || c.Depth == in.Depth
+		}
+		if !dup {
+			chain = append(chain, in)
+		}
+	}
+	if len(chain) == 0 {
+		return nil
+	}
+	slices.SortFunc(chain, func(a, b Inl) int { return b.Depth - a.Depth })
+	out := make([]symtab.Inline, len(chain))
+	for k, in := range chain {
+		out[k] = symtab.Inline{Name: in.Name, File: file, Line: line, CallFile: in.CallFile, CallLine: in.CallLine, Addr: in.Low}
+		file, line = in.CallFile, in.CallLine
+	}
+	return out
+}
+
+// Containing returns the entry of fs (sorted by low) containing rva,
+// preferring the one starting last (the innermost of nested ranges).
+func Containing(fs []Fn, rva uint64) (Fn, bool) {
+	i := sort.Search(len(fs), func(i int) bool { return fs[i].Low > rva })
+	for j := i - 1; j >= 0 && j >= i-32; j-- {
+		if rva >= fs[j].Low && rva < fs[j].High {
+			return fs[j], true
+		}
+	}
+	return Fn{}, false
+}
+
+// LineAt returns the source file and line at rva, "" and 0 when the
+// line table has nothing there.
+func (t *Tables) LineAt(rva uint64) (string, int) {
+	i := sort.Search(len(t.Lines), func(i int) bool { return t.Lines[i].RVA > rva }) - 1
+	if i < 0 || t.Lines[i].End {
+		return "", 0
+	}
+	return t.Lines[i].File, t.Lines[i].Line
+}
+
+// readDWARF indexes the subprograms and line tables of d. It keeps what it
+// read before an error.
+// Read adds the functions, inlined calls and line rows of d, with
+// addresses made relative to t.Base (discarded code below it is dropped).
+func (t *Tables) Read(d *dwarf.Data) error {
+	// scope is what encloses the entries being read: the function (0 for
+	// none) and how many inlined calls deep they are.
+	type scope struct {
+		fn    dwarf.Offset
+		depth int
+	}
+	var stack []scope
+	cur := scope{}
+	var files []*dwarf.LineFile
+	r := d.Reader()
+	var firstErr error
+	for {
+		e, err := r.Next()
+		if err != nil {
+			firstErr = err
+			break
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag == 0 { // end of a sibling list
+			if n := len(stack); n > 0 {
+				cur, stack = stack[n-1], stack[:n-1]
+			}
+			continue
+		}
+		inner := cur
+		switch e.Tag {
+		case dwarf.TagCompileUnit, dwarf.TagPartialUnit:
+			inner = scope{}
+			var err error
+			files, err = t.readLines(d, e)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		case dwarf.TagSubprogram:
+			inner = scope{fn: e.Offset}
+			ranges, err := d.Ranges(e)
+			if err != nil || len(ranges) == 0 {
+				break
+			}
+			name := nameOf(d, e, 0)
+			if name == "" {
+				break
+			}
+			for _, rg := range ranges {
+				if rg[0] == 0 || rg[0] < t.Base || rg[1] <= rg[0] {
+					continue // discarded code (low_pc 0) or nonsense
+				}
+				t.Funcs = append(t.Funcs, Fn{Name: name, Low: rg[0] - t.Base, High: rg[1] - t.Base, DIE: e.Offset})
+			}
+		case dwarf.TagInlinedSubroutine:
+			inner.depth++
+			if cur.fn == 0 {
+				break
+			}
+			ranges, err := d.Ranges(e)
+			if err != nil || len(ranges) == 0 {
+				break
+			}
+			in := Inl{Name: nameOf(d, e, 0), Depth: inner.depth}
+			if i, ok := e.Val(dwarf.AttrCallFile).(int64); ok && i >= 0 && i < int64(len(files)) && files[i] != nil {
+				in.CallFile = files[i].Name
+			}
+			if l, ok := e.Val(dwarf.AttrCallLine).(int64); ok {
+				in.CallLine = int(l)
+			}
+			for _, rg := range ranges {
+				if rg[0] == 0 || rg[0] < t.Base || rg[1] <= rg[0] {
+					continue
+				}
+				in.Low, in.High = rg[0]-t.Base, rg[1]-t.Base
+				if t.Inlines == nil {
+					t.Inlines = map[dwarf.Offset][]Inl{}
+				}
+				t.Inlines[cur.fn] = append(t.Inlines[cur.fn], in)
+			}
+		}
+		if e.Children {
+			stack = append(stack, cur)
+			cur = inner
+		}
+	}
+	slices.SortStableFunc(t.Funcs, func(a, b Fn) int {
+		switch {
+		case a.Low != b.Low:
+			return cmpU(a.Low, b.Low)
+		default:
+			return cmpU(b.High, a.High) // larger first, so the inner one is found last
+		}
+	})
+	t.Funcs = slices.CompactFunc(t.Funcs, func(a, b Fn) bool { return a == b })
+	slices.SortStableFunc(t.Lines, func(a, b Row) int {
+		if c := cmpU(a.RVA, b.RVA); c != 0 {
+			return c
+		}
+		// A sequence ending where another starts: the start wins.
+		switch {
+		case a.End && !b.End:
+			return -1
+		case !a.End && b.End:
+			return 1
+		}
+		return 0
+	})
+	return firstErr
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// readLines appends the rows of cu's line program, dropping sequences of
+// discarded code (addresses below the image base), and returns the
+// unit's file table (indexed as DW_AT_call_file values are).
+func (t *Tables) readLines(d *dwarf.Data, cu *dwarf.Entry) ([]*dwarf.LineFile, error) {
+	lr, err := d.LineReader(cu)
+	if err != nil || lr == nil {
+		return nil, err
+	}
+	var seq []Row
+	start, skip := true, false
+	var le dwarf.LineEntry
+	for {
+		if err := lr.Next(&le); err != nil {
+			if err == io.EOF {
+				return lr.Files(), nil
+			}
+			return lr.Files(), err
+		}
+		if start {
+			skip = le.Address == 0 || le.Address < t.Base
+			start = false
+		}
+		if !skip && le.Address >= t.Base {
+			r := Row{RVA: le.Address - t.Base, Line: le.Line, End: le.EndSequence}
+			if le.File != nil {
+				r.File = le.File.Name
+			}
+			seq = append(seq, r)
+		}
+		if le.EndSequence {
+			if !skip {
+				t.Lines = append(t.Lines, seq...)
+			}
+			seq, start = seq[:0], true
+		}
+	}
+}
+
+// nameOf returns a subprogram's name, following DW_AT_specification and
+// DW_AT_abstract_origin (out-of-line definitions and concrete instances
+// of inlined functions name themselves there), then DW_AT_linkage_name.
+func nameOf(d *dwarf.Data, e *dwarf.Entry, depth int) string {
+	if n, ok := e.Val(dwarf.AttrName).(string); ok && n != "" {
+		return n
+	}
+	if depth < maxOriginDepth {
+		for _, a := range []dwarf.Attr{dwarf.AttrSpecification, dwarf.AttrAbstractOrigin} {
+			off, ok := e.Val(a).(dwarf.Offset)
+			if !ok {
+				continue
+			}
+			r := d.Reader()
+			r.Seek(off)
+			if o, err := r.Next(); err == nil && o != nil {
+				if n := nameOf(d, o, depth+1); n != "" {
+					return n
+				}
+			}
+		}
+	}
+	for _, a := range []dwarf.Attr{dwarf.AttrLinkageName} {
+		if n, ok := e.Val(a).(string); ok && n != "" {
+			return n
+		}
+	}
+	return ""
+}
