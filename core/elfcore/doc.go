@@ -8,6 +8,11 @@
 // and FreeBSD's sys/procfs.h. Kernel vmcores are ET_CORE too; package
 // vmcore claims those first (core/dump probes it earlier).
 //
+// A File is a model.Target with threads (one per NT_PRSTATUS, registers
+// decoded from pr_reg on Linux x86-64, i386 and arm64), modules (NT_FILE
+// mappings grouped by file, build ids read from the ELF headers the core
+// holds), memory (the PT_LOAD segments) and the crashing thread's context.
+//
 // # Robustness
 //
 // Safe on corrupt and hostile input: counts are bounded by the file size,

@@ -12,6 +12,7 @@ import (
 	"github.com/crashbench/crashbench/core/codes"
 	"github.com/crashbench/crashbench/core/internal/elfx"
 	"github.com/crashbench/crashbench/core/internal/osfile"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -43,13 +44,20 @@ type File struct {
 	Progs  []elfx.Prog
 	Notes  []elfx.Note
 
-	mu    sync.Mutex
-	diags []model.Diagnostic
-	info  func() model.Info
+	mu     sync.Mutex
+	diags  []model.Diagnostic
+	info   func() model.Info
+	memory func() (mem.Space, error)
 }
 
-var _ model.Target = (*File)(nil)
-var _ model.RangeLister = (*File)(nil)
+var (
+	_ model.Target           = (*File)(nil)
+	_ model.RangeLister      = (*File)(nil)
+	_ model.ThreadLister     = (*File)(nil)
+	_ model.ModuleLister     = (*File)(nil)
+	_ model.MemoryReader     = (*File)(nil)
+	_ model.ExceptionContext = (*File)(nil)
+)
 
 // Probe reports whether r is an ELF core file. Kernel vmcores pass too:
 // core/dump asks package vmcore first.
@@ -104,6 +112,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 		}
 	}
 	f.info = sync.OnceValue(f.buildInfo)
+	f.memory = sync.OnceValues(f.buildMemory)
 	return f, nil
 }
 
@@ -254,8 +263,8 @@ func (f *File) buildInfo() model.Info {
 				}
 			}
 		case NT_FILE:
-			if m, ok := mappedFiles(n.Desc, ws, order); ok {
-				info.Modules = m
+			if files, ok := parseNTFile(n.Desc, ws, order); ok {
+				info.Modules = len(groupModules(files))
 			} else {
 				f.diag(model.Warning, n.Off, "NT_FILE note is malformed")
 			}
@@ -387,35 +396,6 @@ func siginfo(d []byte, ws int, order binary.ByteOrder, arch model.Arch) (signo, 
 		}
 	}
 	return signo, code, addr, true
-}
-
-// mappedFiles counts the distinct file names in an NT_FILE note: count and
-// page size words, count (start, end, offset) triples, then the names.
-func mappedFiles(d []byte, ws int, order binary.ByteOrder) (int, bool) {
-	word := func(off int) uint64 {
-		if ws == 8 {
-			return order.Uint64(d[off:])
-		}
-		return uint64(order.Uint32(d[off:]))
-	}
-	if len(d) < 2*ws {
-		return 0, false
-	}
-	count := word(0)
-	if count > uint64(len(d))/uint64(3*ws) {
-		return 0, false
-	}
-	names := d[2*ws+int(count)*3*ws:]
-	seen := map[string]bool{}
-	for i := uint64(0); i < count; i++ {
-		j := bytes.IndexByte(names, 0)
-		if j < 0 {
-			return 0, false
-		}
-		seen[string(names[:j])] = true
-		names = names[j+1:]
-	}
-	return len(seen), true
 }
 
 func cstr(b []byte) string {

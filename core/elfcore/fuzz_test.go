@@ -29,5 +29,22 @@ func FuzzNewFile(f *testing.F) {
 		}
 		_ = file.Info()
 		_, _ = file.Ranges()
+		if ts, err := file.Threads(); err == nil {
+			for _, th := range ts {
+				if th.Context != nil {
+					_, _, _ = th.Context.PC(), th.Context.SP(), th.Context.FP()
+					_ = th.Context.Regs()
+				}
+			}
+		}
+		_, _ = file.ExceptionContext()
+		_, _ = file.Modules()
+		if sp, err := file.Memory(); err == nil {
+			var buf [64]byte
+			for r := range sp.Regions() {
+				_, _ = sp.ReadMemory(buf[:], r.Start)
+				_, _ = sp.ReadMemory(buf[:], r.End()-1)
+			}
+		}
 	})
 }

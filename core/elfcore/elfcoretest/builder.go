@@ -17,6 +17,25 @@ import (
 type Thread struct {
 	TID    uint32
 	Signal uint16
+	// Regs fills pr_reg (elf_gregset_t), one long per slot in the kernel's
+	// order: struct user_regs_struct on x86-64 (r15 r14 r13 r12 rbp rbx r11
+	// r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss fs_base
+	// gs_base ds es fs gs), i386 (ebx ecx edx esi edi ebp eax xds xes xfs
+	// xgs orig_eax eip xcs eflags esp xss), struct user_pt_regs on arm64
+	// (x0..x30 sp pc pstate). Missing slots are zero.
+	Regs []uint64
+}
+
+// NGReg returns ELF_NGREG, the number of longs in elf_gregset_t, for an
+// e_machine: 27 on x86-64, 17 on i386, 34 on arm64; 27 otherwise.
+func NGReg(machine uint16) int {
+	switch machine {
+	case 3:
+		return 17
+	case 183:
+		return 34
+	}
+	return 27
 }
 
 // Segment is one PT_LOAD; Data may be shorter than Memsz (or nil).
@@ -115,7 +134,15 @@ func (b *Builder) notes() *testasm.Section {
 		// four timevals, then registers (left zero here).
 		d := testasm.New(b.order).D32(uint32(t.Signal)).D32(0).D32(0).D16(t.Signal).Align(ws)
 		d.DW(ws, 0).DW(ws, 0).D32(t.TID).D32(1).D32(t.TID).D32(t.TID)
-		d.Repeat(0, 4*2*ws+27*ws+4)
+		d.Repeat(0, 4*2*ws) // pr_utime, pr_stime, pr_cutime, pr_cstime
+		for i := range max(NGReg(b.machine), len(t.Regs)) {
+			var v uint64
+			if i < len(t.Regs) {
+				v = t.Regs[i]
+			}
+			d.DW(ws, v)
+		}
+		d.D32(0).Align(ws) // pr_fpvalid
 		b.note(n, 1, d.MustBytes())
 	}
 	// elf_prpsinfo: state, sname, zomb, nice, flag (long), uid, gid, pid,
@@ -206,6 +233,27 @@ func (b *Builder) Bytes() ([]byte, error) {
 	return out, nil
 }
 
+// ELFImage returns the first bytes of a mapped ELF file as a core holds
+// them (the gABI's ELF header, program headers, and one PT_NOTE holding an
+// NT_GNU_BUILD_ID note named "GNU"), for a 64-bit little-endian image whose
+// first PT_LOAD has p_vaddr vaddr and p_offset 0. The note is at file
+// offset and p_vaddr offset 0x100 from the image's start.
+func ELFImage(vaddr uint64, buildID []byte) []byte {
+	s := testasm.New(binary.LittleEndian).Append([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0}).Repeat(0, 8)
+	// e_type ET_DYN, e_machine x86-64, e_version, e_entry, e_phoff 64,
+	// e_shoff, e_flags, e_ehsize, e_phentsize, e_phnum 2, e_shentsize,
+	// e_shnum, e_shstrndx.
+	s.D16(3).D16(62).D32(1).D64(0).D64(64).D64(0).D32(0).D16(64).D16(56).D16(2).D16(0).D16(0).D16(0)
+	noteSize := uint64(16 + len(buildID))
+	// PT_LOAD: p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align.
+	s.D32(1).D32(5).D64(0).D64(vaddr).D64(vaddr).D64(0x1000).D64(0x1000).D64(0x1000)
+	// PT_NOTE
+	s.D32(4).D32(4).D64(0x100).D64(vaddr + 0x100).D64(vaddr + 0x100).D64(noteSize).D64(noteSize).D64(4)
+	s.PadTo(0x100)
+	s.D32(4).D32(uint32(len(buildID))).D32(3).Append([]byte("GNU\x00")).Append(buildID).Align(4)
+	return s.MustBytes()
+}
+
 // ReaderAt returns the core as an io.ReaderAt and its size.
 func (b *Builder) ReaderAt() (io.ReaderAt, int64, error) {
 	d, err := b.Bytes()
@@ -226,6 +274,27 @@ func Scenarios() map[string]func() *Builder {
 				MapFile(File{0x401000, 0x402000, 1, "/usr/bin/crashc"}).
 				MapFile(File{0x7f0000000000, 0x7f0000100000, 0, "/lib/libc.so.6"}).
 				Load(Segment{Vaddr: 0x400000, Memsz: 0x1000, Flags: 5, Data: bytes.Repeat([]byte{0x90}, 0x1000)}).
+				Load(Segment{Vaddr: 0x7ffff000, Memsz: 0x2000, Flags: 6})
+		},
+		"modules": func() *Builder {
+			regs := make([]uint64, 27)
+			for i := range regs {
+				regs[i] = 0x1000 + uint64(i)
+			}
+			return New().Threads(Thread{TID: 300, Signal: 11, Regs: regs}, Thread{TID: 301}).
+				Process("app", "/usr/bin/app", 300).SigInfo(11, 1, 0).
+				MapFile(File{0x555555554000, 0x555555555000, 0, "/usr/bin/app"}).
+				MapFile(File{0x555555555000, 0x555555557000, 1, "/usr/bin/app"}).
+				MapFile(File{0x555555557000, 0x555555558000, 3, "/usr/bin/app"}).
+				MapFile(File{0x7f0000001000, 0x7f0000003000, 1, "/lib/libz.so.1"}).
+				MapFile(File{0x7f0000000000, 0x7f0000001000, 0, "/lib/libz.so.1"}).
+				MapFile(File{0x7f1000002000, 0x7f1000003000, 2, "/lib/libnozero.so"}).
+				MapFile(File{0x7f1000001000, 0x7f1000002000, 3, "/lib/libnozero.so"}).
+				MapFile(File{0x7f2000000000, 0x7f2000001000, 5, "/lib/weird.so"}).
+				MapFile(File{0x7f2000001000, 0x7f2000002000, 0, "/lib/weird.so"}).
+				MapFile(File{0x7fff00000000, 0x7fff00002000, 0, "[vdso]"}).
+				Load(Segment{Vaddr: 0x555555554000, Memsz: 0x1000, Flags: 4, Data: ELFImage(0, []byte{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})}).
+				Load(Segment{Vaddr: 0x7f0000000000, Memsz: 0x1000, Flags: 4, Data: ELFImage(0, []byte{0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89})}).
 				Load(Segment{Vaddr: 0x7ffff000, Memsz: 0x2000, Flags: 6})
 		},
 		"i386": func() *Builder {
