@@ -52,7 +52,19 @@ func modules(env Env) ([]model.Module, error) {
 	return ms, nil
 }
 
+// MemoryProvider is an optional Env capability: the address space commands
+// read, when the environment knows more than the dump (core/session adds
+// the module images found on disk underneath the dump's own memory).
+type MemoryProvider interface {
+	Memory() (mem.Space, error)
+}
+
 func memory(env Env) (mem.Space, error) {
+	if mp, ok := env.(MemoryProvider); ok {
+		if m, err := mp.Memory(); err == nil && m != nil {
+			return m, nil
+		}
+	}
 	mr, ok := env.Target().(model.MemoryReader)
 	if !ok {
 		return nil, &NotSupportedError{What: "this dump has no memory list"}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
 )
@@ -21,6 +22,15 @@ type consoleEnv struct {
 func (e consoleEnv) Target() model.Target      { return e.s.d.Target }
 func (e consoleEnv) Symbols() symbols.Resolver { return e.s.Symbols() }
 func (e consoleEnv) Scope() *console.Scope     { return e.s.scope() }
+
+// Memory gives commands the dump's memory with matching module images
+// underneath (console.MemoryProvider).
+func (e consoleEnv) Memory() (mem.Space, error) {
+	if m := e.s.Memory(); m != nil {
+		return m, nil
+	}
+	return nil, ErrNoMemory
+}
 
 // Stack walks from a register state for k and .frame.
 func (e consoleEnv) Stack(ctx context.Context, regs model.Context) ([]console.StackFrame, error) {
@@ -48,6 +58,8 @@ var (
 	_ console.Env      = consoleEnv{}
 	_ console.Stacker  = consoleEnv{}
 	_ console.Analyzer = consoleEnv{}
+
+	_ console.MemoryProvider = consoleEnv{}
 )
 
 // consoleState is the session's console: one engine and one scope.

@@ -1,16 +1,18 @@
 package session
 
 import (
+	"debug/elf"
 	"debug/pe"
 	"fmt"
 	"io"
 
 	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols/elfsym"
 	"github.com/crashbench/crashbench/core/symbols/image"
 )
 
-// Minidumps rarely hold code: MiniDumpNormal captures stacks and a little
+// Dumps rarely hold code: MiniDumpNormal captures stacks and a little
 // data, so u, uf and the disassembly views would show "??". WinDbg fills
 // the gap from the module images on its executable path; so does the
 // session: each PE image found beside the dump or on the symbol path (and
@@ -42,13 +44,20 @@ func (f fileRange) ReadMemory(p []byte, addr uint64) (int, error) {
 }
 
 // withImages returns the dump's memory with the matching module images
-// underneath, and the files opened (closed with the session).
-func withImages(dumpMem mem.Space, mods []model.Module, finder *image.Finder) (mem.Reader, []io.Closer, []string) {
+// underneath (PE images by timestamp and size, ELF files by build id), and
+// the files opened (closed with the session).
+func withImages(dumpMem mem.Space, mods []model.Module, finder *image.Finder, elfFinder *elfsym.Finder) (mem.Reader, []io.Closer, []string) {
 	sp := mem.NewSpliced("process+images")
 	var closers []io.Closer
 	var used []string
 	for _, m := range mods {
 		if m.Unloaded {
+			continue
+		}
+		if path, ok := elfFinder.Find(m); ok && len(m.BuildID) > 0 {
+			if c := addELF(sp, m, path); c != nil {
+				closers, used = append(closers, c), append(used, path)
+			}
 			continue
 		}
 		path, ok := finder.Find(m)
@@ -89,8 +98,51 @@ func withImages(dumpMem mem.Space, mods []model.Module, finder *image.Finder) (m
 	}
 	if dumpMem != nil {
 		for r := range dumpMem.Regions() {
+			if r.State == mem.Absent {
+				continue // known but not captured: the image's bytes stand
+			}
 			sp.Add(dumpMem, r.Start, r.Size, r.Label)
 		}
 	}
 	return sp, closers, used
+}
+
+// addELF maps an ELF file's loadable segments at the module's base: each
+// PT_LOAD's file bytes at base + (p_vaddr − link base), the link base being
+// the lowest PT_LOAD address rounded down to a page (0 for PIEs and shared
+// objects, the load address for fixed executables).
+func addELF(sp *mem.Spliced, m model.Module, path string) io.Closer {
+	mf, err := mem.OpenFile(path)
+	if err != nil {
+		return nil
+	}
+	f, err := elf.NewFile(mf)
+	if err != nil {
+		mf.Close()
+		return nil
+	}
+	link := ^uint64(0)
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			link = min(link, p.Vaddr&^0xfff)
+		}
+	}
+	label := m.Name() + " (image file)"
+	added := false
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD || p.Filesz == 0 || p.Vaddr < link {
+			continue
+		}
+		start := m.Base + (p.Vaddr - link)
+		if start < m.Base || start-m.Base+p.Filesz > m.Size {
+			continue // the file does not fit the mapping the core recorded
+		}
+		sp.Add(fileRange{r: mf, off: int64(p.Off), base: start, size: p.Filesz, name: label}, start, p.Filesz, label)
+		added = true
+	}
+	if !added {
+		mf.Close()
+		return nil
+	}
+	return mf
 }

@@ -92,13 +92,14 @@ func (s *Session) engine() *engine {
 		// their DWARF or COFF symbols name frames, and their x64 unwind
 		// tables walk stacks without Breakpad CFI.
 		e.images = &image.Finder{Dirs: append(slices.Clone(dirs), here)}
-		if m, closers, used := withImages(e.memory, e.modules, e.images); len(closers) > 0 {
+		elfImages := &elfsym.Finder{Dirs: e.images.Dirs}
+		if m, closers, used := withImages(e.memory, e.modules, e.images, elfImages); len(closers) > 0 {
 			if sp, ok := m.(mem.Space); ok {
 				e.memory, e.closers, e.imageFiles = sp, closers, used
 			}
 		}
 		providers = append(providers, image.NewProvider(e.images),
-			elfsym.NewProvider(&elfsym.Finder{Dirs: e.images.Dirs}))
+			elfsym.NewProvider(elfImages))
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
