@@ -32,7 +32,8 @@ type engine struct {
 	symbols    *symbols.Set
 	images     *image.Finder // module image files on the symbol path or beside the dump
 	peUnwind   *unwind.PEUnwind
-	symNotes   []string // symbol path entries that could not be used, and why
+	cfi        *unwind.DWARFUnwind // .eh_frame/.debug_frame of ELF images
+	symNotes   []string            // symbol path entries that could not be used, and why
 }
 
 // SymbolPathDirs splits a WinDbg-style symbol path into the plain folders
@@ -101,6 +102,7 @@ func (s *Session) engine() *engine {
 		providers = append(providers, image.NewProvider(e.images),
 			elfsym.NewProvider(elfImages))
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
+		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFiles(elfImages.Find))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
 		}
@@ -155,8 +157,9 @@ func (s *Session) Stack(ctx context.Context, regs model.Context) ([]unwind.Frame
 		m = emptyMemory{}
 	}
 	rules := unwind.Chain{unwind.BreakpadRules{Set: e.symbols, Arch: regs.Arch()}}
-	if regs.Arch() == model.AMD64 {
-		rules = append(rules, e.peUnwind)
+	switch regs.Arch() {
+	case model.AMD64, model.ARM64:
+		rules = append(rules, e.peUnwind, e.cfi)
 	}
 	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{Rules: rules, IsCode: e.isCode, IsOutermost: e.isOutermost})
 }

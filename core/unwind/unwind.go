@@ -231,7 +231,9 @@ func (w *walker) accept(callee Frame, regs Registers, t Trust) (Frame, bool) {
 	if sp < callee.SP || (sp == callee.SP && (!sameSPOK || pc == callee.PC)) {
 		return Frame{}, false
 	}
-	if t != CFI && !w.isCode(pc) {
+	// Rules may return anything when applied to a frame that was itself
+	// a guess: a caller outside every module is not one.
+	if (t != CFI && !w.isCode(pc)) || (t == CFI && w.module(pc) == nil && len(w.mods) > 0) {
 		return Frame{}, false
 	}
 	return w.frame(callee.Index+1, regs, t), true
