@@ -129,6 +129,27 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// oneFile parses a subcommand's flags, which may come before or after the
+// file, and requires exactly one file; on failure it has printed why.
+func oneFile(fs *flag.FlagSet, args []string) (string, bool) {
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", false
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return "", false
+	}
+	return files[0], true
+}
+
+// writeJSON prints v as the indented JSON report.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -136,15 +157,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	memory := fs.Bool("memory", false, "list the captured memory ranges")
 	logs := fs.Bool("log", false, "print the kernel log")
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench info [--json] [--memory] [--log] FILE") }
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
+	path, ok := oneFile(fs, args)
+	if !ok {
 		return ExitUsage
 	}
-	if len(files) != 1 {
-		fs.Usage()
-		return ExitUsage
-	}
-	path := files[0]
 	s, err := session.Open(ctx, path, session.Options{})
 	if err != nil {
 		return fail(stderr, path, err)
@@ -159,9 +175,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, path, err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		if err := writeJSON(stdout, r); err != nil {
 			return fail(stderr, path, err)
 		}
 		return ExitOK
@@ -196,15 +210,10 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	sympath := fs.String("sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] FILE") }
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
+	path, ok := oneFile(fs, args)
+	if !ok {
 		return ExitUsage
 	}
-	if len(files) != 1 {
-		fs.Usage()
-		return ExitUsage
-	}
-	path := files[0]
 	s, err := session.Open(ctx, path, session.Options{SymPath: *sympath})
 	if err != nil {
 		return fail(stderr, path, err)
@@ -215,9 +224,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return fail(stderr, path, err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		if err := writeJSON(stdout, r); err != nil {
 			return fail(stderr, path, err)
 		}
 		return ExitOK
@@ -234,25 +241,25 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	sympath := fs.String("sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
 	cmds := fs.String("c", "", "console commands, separated by ;")
 	fs.Usage = func() { fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] FILE -c "CMD; CMD"`) }
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
+	path, ok := oneFile(fs, args)
+	if !ok {
 		return ExitUsage
 	}
-	if len(files) != 1 || strings.TrimSpace(*cmds) == "" {
+	if strings.TrimSpace(*cmds) == "" {
 		fs.Usage()
 		return ExitUsage
 	}
-	path := files[0]
-	s, err := session.Open(ctx, path, session.Options{SymPath: *sympath})
-	if err != nil {
-		return fail(stderr, path, err)
-	}
-	defer s.Close()
+	// Bad command syntax is bad usage: say so before reading the dump.
 	lines, err := console.ParseLine(*cmds)
 	if err != nil {
 		fmt.Fprintf(stderr, "crashbench run: %v\n", err)
 		return ExitUsage
 	}
+	s, err := session.Open(ctx, path, session.Options{SymPath: *sympath})
+	if err != nil {
+		return fail(stderr, path, err)
+	}
+	defer s.Close()
 	out := console.NewTextOutput(stdout)
 	for _, inv := range lines {
 		fmt.Fprintf(stdout, "%s %s\n", s.Prompt(), inv.Raw)

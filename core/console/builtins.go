@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols"
 )
 
 // Builtins returns the default command table, in .help order.
@@ -528,32 +529,8 @@ func parseLm(inv *Invocation) (lmOptions, error) {
 }
 
 // Match reports whether name matches a WinDbg wildcard pattern (* and ?),
-// ignoring case.
-func Match(pattern, name string) bool {
-	p, n := strings.ToLower(pattern), strings.ToLower(name)
-	// Iterative glob with backtracking on the last '*'.
-	pi, ni, star, mark := 0, 0, -1, 0
-	for ni < len(n) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == n[ni]):
-			pi++
-			ni++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ni
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ni = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
+// ignoring case; it is symbols.Match, which x uses too.
+func Match(pattern, name string) bool { return symbols.Match(pattern, name) }
 
 func runLm(_ context.Context, env Env, inv *Invocation, out Output) error {
 	o, err := parseLm(inv)

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"sync"
 
 	"github.com/crashbench/crashbench/core/model"
 )
@@ -62,11 +61,7 @@ const (
 // yields ok=false, so the walker falls back to frame pointers and
 // scanning.
 type DWARFUnwind struct {
-	mods []model.Module
-	open func(m model.Module) (io.ReaderAt, bool)
-
-	mu     sync.Mutex
-	tables map[int]*cfiTable // by index in mods; nil value: unusable
+	tables *imageCache[cfiTable]
 }
 
 // NewDWARFUnwind returns rules over mods whose ELF images open returns (see
@@ -76,63 +71,25 @@ type DWARFUnwind struct {
 // also an io.Closer, DWARFUnwind closes it once it has read the sections
 // it needs.
 func NewDWARFUnwind(mods []model.Module, open func(m model.Module) (io.ReaderAt, bool)) *DWARFUnwind {
-	var loaded []model.Module
-	for _, m := range mods {
-		if !m.Unloaded && m.Size != 0 {
-			loaded = append(loaded, m)
+	parse := func(r io.ReaderAt, m model.Module) (*cfiTable, error) {
+		t, err := readCFITable(r)
+		if err == nil && t.execBase {
+			t.linkBase = m.Base // a fixed executable is linked where it loads
 		}
+		return t, err
 	}
-	return &DWARFUnwind{mods: loaded, open: open, tables: map[int]*cfiTable{}}
+	return &DWARFUnwind{tables: newImageCache(mods, open, parse)}
 }
 
 // Caller implements Rules: it finds the FDE covering pc, runs its CIE's
 // and its own call-frame instructions up to pc, and applies the row.
 func (u *DWARFUnwind) Caller(pc uint64, callee Registers, read func(addr uint64, size int) (uint64, error)) (Registers, bool, error) {
-	mi := -1
-	for i := range u.mods {
-		if u.mods[i].Contains(pc) {
-			mi = i
-			break
-		}
-	}
-	if mi < 0 {
-		return nil, false, nil
-	}
-	tab, err := u.table(mi)
+	m, tab, err := u.tables.at(pc)
 	if tab == nil {
 		return nil, false, err
 	}
-	addr := pc - u.mods[mi].Base + tab.linkBase
+	addr := pc - m.Base + tab.linkBase
 	return tab.caller(addr, callee, read)
-}
-
-// table returns the parsed CFI of module i, reading it on first use.
-func (u *DWARFUnwind) table(i int) (*cfiTable, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if t, ok := u.tables[i]; ok {
-		return t, nil
-	}
-	u.tables[i] = nil
-	if u.open == nil {
-		return nil, nil
-	}
-	r, ok := u.open(u.mods[i])
-	if !ok || r == nil {
-		return nil, nil
-	}
-	if c, ok := r.(io.Closer); ok {
-		defer c.Close()
-	}
-	t, err := readCFITable(r)
-	if err != nil {
-		return nil, fmt.Errorf("unwind: %s: %w", u.mods[i].Name(), err)
-	}
-	if t.execBase {
-		t.linkBase = u.mods[i].Base
-	}
-	u.tables[i] = t
-	return t, nil
 }
 
 // cfiArch describes an architecture's DWARF register numbering.

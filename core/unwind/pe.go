@@ -17,7 +17,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/crashbench/crashbench/core/model"
 )
@@ -70,11 +69,7 @@ var ErrBadUnwindInfo = errors.New("unwind: malformed x64 unwind info")
 // of the pops) is unwound as if it were in the body, which is wrong only
 // for that innermost frame.
 type PEUnwind struct {
-	mods []model.Module
-	open func(m model.Module) (io.ReaderAt, bool)
-
-	mu     sync.Mutex
-	images map[int]*peImage // by index in mods; nil value: unusable
+	images *imageCache[peImage]
 }
 
 // NewPEUnwind returns rules over mods whose images open returns, laid out
@@ -82,13 +77,8 @@ type PEUnwind struct {
 // io.ReaderAt open returns is also an io.Closer, PEUnwind closes it once it
 // has read the unwind data it needs.
 func NewPEUnwind(mods []model.Module, open func(m model.Module) (io.ReaderAt, bool)) *PEUnwind {
-	var loaded []model.Module
-	for _, m := range mods {
-		if !m.Unloaded && m.Size != 0 {
-			loaded = append(loaded, m)
-		}
-	}
-	return &PEUnwind{mods: loaded, open: open, images: map[int]*peImage{}}
+	parse := func(r io.ReaderAt, _ model.Module) (*peImage, error) { return readPEImage(r) }
+	return &PEUnwind{images: newImageCache(mods, open, parse)}
 }
 
 // OpenFiles adapts a path finder (such as image.Finder.Find) to the open
@@ -112,21 +102,11 @@ func OpenFiles(find func(m model.Module) (string, bool)) func(m model.Module) (i
 // prolog offset pc has passed, when pc is inside the prolog), following
 // chained entries, and pops the return address.
 func (u *PEUnwind) Caller(pc uint64, callee Registers, read func(addr uint64, size int) (uint64, error)) (Registers, bool, error) {
-	mi := -1
-	for i := range u.mods {
-		if u.mods[i].Contains(pc) {
-			mi = i
-			break
-		}
-	}
-	if mi < 0 {
-		return nil, false, nil
-	}
-	im, err := u.image(mi)
+	m, im, err := u.images.at(pc)
 	if im == nil {
 		return nil, false, err
 	}
-	rva := pc - u.mods[mi].Base
+	rva := pc - m.Base
 	if rva > 0xffffffff {
 		return nil, false, nil
 	}
@@ -138,32 +118,6 @@ func (u *PEUnwind) Caller(pc uint64, callee Registers, read func(addr uint64, si
 		return im.unwindARM64(rf, uint32(rva), callee, read)
 	}
 	return im.unwind(rf, uint32(rva), callee, read)
-}
-
-// image returns the parsed image of module i, reading it on first use.
-func (u *PEUnwind) image(i int) (*peImage, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if im, ok := u.images[i]; ok {
-		return im, nil
-	}
-	u.images[i] = nil
-	if u.open == nil {
-		return nil, nil
-	}
-	r, ok := u.open(u.mods[i])
-	if !ok || r == nil {
-		return nil, nil
-	}
-	if c, ok := r.(io.Closer); ok {
-		defer c.Close()
-	}
-	im, err := readPEImage(r)
-	if err != nil {
-		return nil, fmt.Errorf("unwind: %s: %w", u.mods[i].Name(), err)
-	}
-	u.images[i] = im
-	return im, nil
 }
 
 // runtimeFunction is a .pdata entry (RVAs; end exclusive).
