@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	crashbench.dev/earlylocale v0.0.0
 	fyne.io/fyne/v2 v2.7.1
+	github.com/ianlancetaylor/demangle v0.0.0-20260724033716-83e58baca724
 	github.com/klauspost/compress v1.20.3
 	github.com/sqweek/dialog v0.0.0-20240226140203-065105509627
 	github.com/ulikunitz/xz v0.5.17

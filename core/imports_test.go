@@ -19,6 +19,7 @@ var coreAllowed = []string{
 	"golang.org/x/sync/",
 	"github.com/klauspost/compress/",
 	"github.com/ulikunitz/xz",
+	"github.com/ianlancetaylor/demangle",
 }
 
 func listImports(t *testing.T) map[string][]string {

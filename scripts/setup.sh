@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Crashbench needs, and only what is
 # missing: Debian packages for cgo, OpenGL/X11 and GTK (Fyne and the native
-# file dialog), Xvfb and screenshot tools for the GUI smoke test, and the Go
-# modules. Safe to re-run. When it cannot install something it says what.
+# file dialog), Xvfb and screenshot tools for the GUI smoke test, glibc's
+# debug file (libc6-dbg: the tests name libc frames of cores written on
+# Debian 12 as gdb does), and the Go modules. Safe to re-run. When it cannot install something it says what.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ PACKAGES=(
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   libgtk-3-dev
   xvfb x11-utils xdotool x11-apps imagemagick xauth
+  libc6-dbg
 )
 
 missing=()

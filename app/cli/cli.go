@@ -38,8 +38,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"info", "info [--json] [--memory] [--log] FILE", "identify a dump and print its summary", runInfo},
-		{"analyze", "analyze [--json] [--sympath P] FILE", "the !analyze -v report", runAnalyze},
-		{"run", "run [--sympath P] FILE -c \"CMD; CMD\"", "run console commands, like cdb -z FILE -c", runConsole},
+		{"analyze", "analyze [--json] [--sympath P] [--image P] [--sysroot DIR] FILE", "the !analyze -v report", runAnalyze},
+		{"run", "run [--sympath P] [--image P] [--sysroot DIR] FILE -c \"CMD; CMD\"", "run console commands, like cdb -z FILE -c", runConsole},
 		{"index", "index [--db P] PATH...", "add dumps to the workspace index", notYet("index", "the SQLite index arrives with issue 8")},
 		{"watch", "watch [--db P] DIR...", "index dumps as they appear", notYet("watch", "folder watching arrives with issue 8")},
 		{"buckets", "buckets [--db P] [--json]", "recurring-crash groups", notYet("buckets", "crash grouping arrives with issue 8")},
@@ -208,13 +208,15 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the JSON report")
-	sympath := fs.String("sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] FILE") }
+	opts := symbolFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] [--image P] [--sysroot DIR] FILE")
+	}
 	path, ok := oneFile(fs, args)
 	if !ok {
 		return ExitUsage
 	}
-	s, err := session.Open(ctx, path, session.Options{SymPath: *sympath})
+	s, err := session.Open(ctx, path, *opts)
 	if err != nil {
 		return fail(stderr, path, err)
 	}
@@ -233,14 +235,26 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return ExitOK
 }
 
+// symbolFlags declares the options that say where symbols and images
+// are, and returns the session options they fill in when fs is parsed.
+func symbolFlags(fs *flag.FlagSet) *session.Options {
+	o := &session.Options{}
+	fs.StringVar(&o.SymPath, "sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
+	fs.StringVar(&o.ImagePath, "image", "", "executables and libraries, files or folders separated by ; (gdb's file, WinDbg's -i)")
+	fs.StringVar(&o.Sysroot, "sysroot", "", "folder holding the crashed machine's files (gdb's set sysroot)")
+	return o
+}
+
 // runConsole is `crashbench run FILE -c "CMD; CMD"`: each command is
 // printed after the prompt, as cdb echoes it, followed by its output.
 func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sympath := fs.String("sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
+	opts := symbolFlags(fs)
 	cmds := fs.String("c", "", "console commands, separated by ;")
-	fs.Usage = func() { fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] FILE -c "CMD; CMD"`) }
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] [--image P] [--sysroot DIR] FILE -c "CMD; CMD"`)
+	}
 	path, ok := oneFile(fs, args)
 	if !ok {
 		return ExitUsage
@@ -255,7 +269,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "crashbench run: %v\n", err)
 		return ExitUsage
 	}
-	s, err := session.Open(ctx, path, session.Options{SymPath: *sympath})
+	s, err := session.Open(ctx, path, *opts)
 	if err != nil {
 		return fail(stderr, path, err)
 	}

@@ -83,3 +83,56 @@ func SigCode(signal string, code int32) string {
 	}
 	return ""
 }
+
+// sigCodeMeanings says what an si_code means, in the words of the
+// comments in asm-generic/siginfo.h (and the sigaction(2) man page).
+var sigCodeMeanings = map[string]string{
+	"SI_USER":       "sent by kill() or raise()",
+	"SI_KERNEL":     "sent by the kernel",
+	"SI_QUEUE":      "sent by sigqueue()",
+	"SI_TKILL":      "sent by tkill() or tgkill(): abort(), pthread_kill()",
+	"SEGV_MAPERR":   "address not mapped to object",
+	"SEGV_ACCERR":   "invalid permissions for mapped object",
+	"SEGV_BNDERR":   "failed address bound checks",
+	"SEGV_PKUERR":   "failed protection key checks",
+	"SEGV_ACCADI":   "ADI not enabled for mapped object",
+	"SEGV_ADIDERR":  "disrupting MCD error",
+	"SEGV_ADIPERR":  "precise MCD exception",
+	"SEGV_MTEAERR":  "asynchronous ARM MTE error",
+	"SEGV_MTESERR":  "synchronous ARM MTE exception",
+	"SEGV_CPERR":    "control protection fault",
+	"BUS_ADRALN":    "invalid address alignment",
+	"BUS_ADRERR":    "non-existent physical address (past the end of a mapped file?)",
+	"BUS_OBJERR":    "object-specific hardware error",
+	"BUS_MCEERR_AR": "hardware memory error consumed on a machine check: action required",
+	"BUS_MCEERR_AO": "hardware memory error detected in process but not consumed: action optional",
+	"ILL_ILLOPC":    "illegal opcode",
+	"ILL_ILLOPN":    "illegal operand",
+	"ILL_ILLADR":    "illegal addressing mode",
+	"ILL_ILLTRP":    "illegal trap",
+	"ILL_PRVOPC":    "privileged opcode",
+	"ILL_PRVREG":    "privileged register",
+	"ILL_COPROC":    "coprocessor error",
+	"ILL_BADSTK":    "internal stack error",
+	"ILL_BADIADDR":  "unimplemented instruction address",
+	"FPE_INTDIV":    "integer divide by zero",
+	"FPE_INTOVF":    "integer overflow",
+	"FPE_FLTDIV":    "floating point divide by zero",
+	"FPE_FLTOVF":    "floating point overflow",
+	"FPE_FLTUND":    "floating point underflow",
+	"FPE_FLTRES":    "floating point inexact result",
+	"FPE_FLTINV":    "floating point invalid operation",
+	"FPE_FLTSUB":    "subscript out of range",
+	"FPE_FLTUNK":    "undiagnosed floating-point exception",
+	"FPE_CONDTRAP":  "trap on condition",
+	"TRAP_BRKPT":    "process breakpoint",
+	"TRAP_TRACE":    "process trace trap",
+	"TRAP_BRANCH":   "process taken branch trap",
+	"TRAP_HWBKPT":   "hardware breakpoint or watchpoint",
+	"TRAP_UNK":      "undiagnosed trap",
+	"TRAP_PERF":     "perf event with sigtrap=1",
+}
+
+// SigCodeMeaning explains an si_code name returned by SigCode ("" when
+// unknown).
+func SigCodeMeaning(name string) string { return sigCodeMeanings[name] }

@@ -11,8 +11,13 @@ import (
 	"github.com/crashbench/crashbench/core/symbols"
 )
 
-// Builtins returns the default command table, in .help order.
+// Builtins returns the default command table, in .help order: WinDbg's
+// commands, then gdb's.
 func Builtins() []Command {
+	return append(windbgCommands(), gdbCommands()...)
+}
+
+func windbgCommands() []Command {
 	return []Command{
 		{Names: []string{"?"}, Group: GroupGeneral, Usage: "? expression", Summary: "evaluate a MASM expression",
 			Help: "Prints the value in decimal and hex: `? 0n69` gives ``Evaluate expression: 69 = 00000000`00000045``. " +
@@ -71,6 +76,10 @@ func Builtins() []Command {
 				"Only memory the dump holds is searched.",
 			Run: runSearch},
 		{Names: []string{"!address"}, Kind: Extension, Group: GroupMemory, Usage: "!address [addr]", Summary: "list memory regions, or show the one holding addr",
+			Help: "Regions come from the dump, in address order: State is `committed`, or `not in dump` for memory the process had mapped but the dump " +
+				"does not hold (on Linux cores, file-backed text the coredump filter skipped, and guard pages); Protect is what the dump records " +
+				"(a core's PT_LOAD flags; `r--` where a format records none); Usage is the dump's label (the mapped file and its offset, `[stack]`, " +
+				"`[stack:TID]`, `[vdso]`) or the module holding the region. Module images found on disk add the ranges the dump does not describe.",
 			Run: runAddress},
 		{Names: []string{"!peb"}, Kind: Extension, Group: GroupMemory, Usage: "!peb", Summary: "show the PEB: image base, loader data, image path and command line",
 			Help: "Reads the documented PEB and process-parameters fields from the dump's memory, when captured.",

@@ -218,7 +218,8 @@ func TestErrorsAreTyped(t *testing.T) {
 	if err := run("k"); !errors.Is(err, console.ErrNotSupported) {
 		t.Errorf("k without a stack walker: %v", err)
 	}
-	for _, c := range []string{"lm", "~", "db 0", "r", ".ecxr", "!address", "!peb", "!teb", "!handle"} {
+	for _, c := range []string{"lm", "~", "db 0", "r", ".ecxr", "!address", "!peb", "!teb", "!handle",
+		"bt", "thread 1", "thread apply all bt", "info threads", "info registers", "info sharedlibrary", "info proc mappings", "frame 1", "up"} {
 		if err := run(c); !errors.Is(err, console.ErrNotSupported) {
 			t.Errorf("%s on a bare dump: %v", c, err)
 		}

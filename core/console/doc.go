@@ -13,6 +13,13 @@
 // *NotSupportedError saying plainly what the dump lacks, rather than
 // printing nothing.
 //
+// Linux engineers think in gdb, so the table ends with gdb's spelling of
+// the common commands (bt, thread apply all bt, info threads, info
+// registers, info sharedlibrary, info proc mappings, frame/up/down), printed
+// in gdb's layouts from the same data the WinDbg commands use: one stack
+// walker (Stacker), one region list (the dump's own regions, which carry
+// protections and mapped-file labels, see model.FileLabel).
+//
 // Differences from delve's terminal, on purpose: commands receive the raw
 // argument string and its tokens instead of a declarative flag spec,
 // because WinDbg's argument grammar (addr L?20, lm vm pat, s -a range
@@ -22,7 +29,7 @@
 // # Robustness
 //
 // ParseLine and Eval never panic on any input; fuzzed by FuzzParseLine and
-// FuzzEval.
+// FuzzEval. FuzzExecGDB runs arbitrary command lines on the fake dumps.
 package console
 
 //go:generate go run gen_reference.go

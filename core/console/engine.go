@@ -22,9 +22,10 @@ const (
 	GroupCode                  // u, ub
 	GroupSymbols               // ln, x
 	GroupAnalysis              // !analyze
+	GroupGDB                   // bt, info threads: gdb's spelling
 )
 
-var groupNames = [...]string{"General", "Target", "Threads and registers", "Modules", "Memory", "Code", "Symbols", "Analysis"}
+var groupNames = [...]string{"General", "Target", "Threads and registers", "Modules", "Memory", "Code", "Symbols", "Analysis", "gdb commands"}
 
 // String returns the group's heading, e.g. "Memory".
 func (g Group) String() string {

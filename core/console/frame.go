@@ -23,22 +23,61 @@ func (c frameContext) Arch() model.Arch { return c.arch }
 func (c frameContext) PC() uint64       { return c.pc }
 func (c frameContext) SP() uint64       { return c.sp }
 func (c frameContext) FP() uint64       { return c.fp }
+
+// Reg answers from the recovered registers, and for the PC, SP and FP
+// registers from the frame itself: every frame has those, even when the
+// unwinder's map lists only the callee-saved registers it restored.
 func (c frameContext) Reg(n string) (uint64, bool) {
-	v, ok := c.regs[n]
-	return v, ok
+	if v, ok := c.regs[n]; ok {
+		return v, true
+	}
+	pc, sp, fp := frameRegNames(c.arch)
+	switch {
+	case n == pc:
+		return c.pc, true
+	case n == sp:
+		return c.sp, true
+	case n == fp && fp != "" && c.fp != 0:
+		return c.fp, true
+	}
+	return 0, false
 }
+
 func (c frameContext) Regs() []model.Reg {
-	names := make([]string, 0, len(c.regs))
+	names := make([]string, 0, len(c.regs)+3)
 	for n := range c.regs {
 		names = append(names, n)
+	}
+	pc, sp, fp := frameRegNames(c.arch)
+	for _, n := range []string{pc, sp, fp} {
+		if _, ok := c.regs[n]; !ok && n != "" {
+			if _, known := c.Reg(n); known {
+				names = append(names, n)
+			}
+		}
 	}
 	sort.Strings(names)
 	size := PointerSize(c.arch)
 	out := make([]model.Reg, len(names))
 	for i, n := range names {
-		out[i] = model.Reg{Name: n, Value: c.regs[n], Size: size}
+		v, _ := c.Reg(n)
+		out[i] = model.Reg{Name: n, Value: v, Size: size}
 	}
 	return out
+}
+
+// frameRegNames are the names of the PC, SP and frame-pointer registers
+// ("" when the architecture has no conventional frame pointer here).
+func frameRegNames(a model.Arch) (pc, sp, fp string) {
+	switch a {
+	case model.AMD64:
+		return "rip", "rsp", "rbp"
+	case model.X86:
+		return "eip", "esp", "ebp"
+	case model.ARM64:
+		return "pc", "sp", "x29"
+	}
+	return "pc", "sp", ""
 }
 
 // walk walks the scope's stack from its base context (the thread's
@@ -61,8 +100,14 @@ func frames(ctx context.Context, env Env) ([]StackFrame, error) {
 	if err != nil && len(fs) == 0 {
 		return nil, err
 	}
+	if len(fs) == 0 {
+		return nil, errNoFrames
+	}
 	return fs, nil
 }
+
+// errNoFrames says a walk succeeded without finding even the context frame.
+var errNoFrames = &NotSupportedError{What: "the stack walk found no frames for this thread"}
 
 // selectedFrame returns the context of the frame .frame selected, for r,
 // u and the @register expressions.

@@ -5,8 +5,27 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/console/consoletest"
 	"github.com/crashbench/crashbench/core/mem/memtest"
 )
+
+// FuzzExecGDB runs arbitrary lines, seeded with the gdb aliases, against
+// the fake Linux core and minidump: commands must fail with errors, never
+// panic, whatever their arguments.
+func FuzzExecGDB(f *testing.F) {
+	for _, s := range []string{"bt", "bt -2", "bt 0", "thread apply all bt 1", "t a a info r rip", "thread 2; up 3; down 9",
+		"frame 9", "info threads", "i r $rip eflags", "info shared", "info proc map", "!address 0", "thread apply 1 2 3 bt", "f; up; up; up"} {
+		f.Add(s, false)
+	}
+	e := console.New(console.Builtins()...)
+	f.Fuzz(func(t *testing.T, line string, windows bool) {
+		env := consoletest.LinuxCore()
+		if windows {
+			env = consoletest.AMD64AV()
+		}
+		_ = consoletest.Run(e, env, line)
+	})
+}
 
 func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{"lm v", "~3 k; ~*k", `s -a 0 L?10 "x;y\"z"`, "~~[0x1a2b] r", "~.", "~#s", ".help lm", "!analyze -v", "? poi(@rsp)", "* x", "~~[", "|"} {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -328,7 +329,7 @@ func runSearch(ctx context.Context, env Env, inv *Invocation, out Output) error 
 }
 
 func runAddress(_ context.Context, env Env, inv *Invocation, out Output) error {
-	m, err := memory(env)
+	rs, name, err := addressRegions(env)
 	if err != nil {
 		return err
 	}
@@ -344,6 +345,12 @@ func runAddress(_ context.Context, env Env, inv *Invocation, out Output) error {
 		}
 		return ""
 	}
+	state := func(r mem.Region) string {
+		if r.State == mem.Absent {
+			return "not in dump"
+		}
+		return r.State.String()
+	}
 	ptr := ptrOf(env)
 	t := &Table{PtrSize: ptr, Columns: []Column{{Name: "BaseAddr", Kind: ColAddr}, {Name: "EndAddr+1", Kind: ColAddr}, {Name: "RegionSize", Kind: ColUint, Width: 8}, {Name: "State"}, {Name: "Protect"}, {Name: "Usage"}}}
 	if inv.Args != "" {
@@ -351,18 +358,18 @@ func runAddress(_ context.Context, env Env, inv *Invocation, out Output) error {
 		if err != nil {
 			return err
 		}
-		for r := range m.Regions() {
+		for _, r := range rs {
 			if r.Contains(a) {
-				t.Add(Uint(r.Start), Uint(r.End()), Uint(r.Size), Str(r.State.String()), Str(r.Prot.String()), Str(usage(r)))
+				t.Add(Uint(r.Start), Uint(r.End()), Uint(r.Size), Str(state(r)), Str(r.Prot.String()), Str(usage(r)))
 				out.Table(t)
 				return nil
 			}
 		}
-		out.Text(fmt.Sprintf("Address %s is not in any region of %s: not mapped, or not captured in the dump\n", FormatAddr(a, ptr), m.Name()))
+		out.Text(fmt.Sprintf("Address %s is not in any region of %s: not mapped, or not captured in the dump\n", FormatAddr(a, ptr), name))
 		return nil
 	}
-	for r := range m.Regions() {
-		t.Add(Uint(r.Start), Uint(r.End()), Uint(r.Size), Str(r.State.String()), Str(r.Prot.String()), Str(usage(r)))
+	for _, r := range rs {
+		t.Add(Uint(r.Start), Uint(r.End()), Uint(r.Size), Str(state(r)), Str(r.Prot.String()), Str(usage(r)))
 	}
 	if len(t.Rows) == 0 {
 		out.Text("the dump lists no memory regions\n")
@@ -370,6 +377,81 @@ func runAddress(_ context.Context, env Env, inv *Invocation, out Output) error {
 	}
 	out.Table(t)
 	return nil
+}
+
+// addressRegions lists the regions !address and info proc mappings show:
+// the dump's own, which carry what it records of protections, states
+// (mem.Absent: mapped but not dumped) and labels, then the parts of the
+// environment's wider memory (module images found on disk, see
+// MemoryProvider) that no dump region covers. It returns them in address
+// order with the name of the dump's space.
+func addressRegions(env Env) ([]mem.Region, string, error) {
+	var own, wide mem.Space
+	if mr, ok := env.Target().(model.MemoryReader); ok {
+		if m, err := mr.Memory(); err == nil && m != nil {
+			own = m
+		}
+	}
+	if mp, ok := env.(MemoryProvider); ok {
+		if m, err := mp.Memory(); err == nil && m != nil {
+			wide = m
+		}
+	}
+	if own == nil {
+		m, err := memory(env)
+		if err != nil {
+			return nil, "", err
+		}
+		own, wide = m, nil
+	}
+	var rs []mem.Region
+	for r := range own.Regions() {
+		if r.Size > 0 {
+			rs = append(rs, r)
+		}
+	}
+	if wide == nil {
+		return rs, own.Name(), nil
+	}
+	var extra []mem.Region
+	for r := range wide.Regions() {
+		extra = append(extra, uncoveredParts(r, rs)...)
+	}
+	if len(extra) > 0 {
+		rs = append(rs, extra...)
+		slices.SortStableFunc(rs, func(a, b mem.Region) int { return cmp.Compare(a.Start, b.Start) })
+	}
+	return rs, own.Name(), nil
+}
+
+// uncoveredParts returns the pieces of r that no region of covered (sorted,
+// non-overlapping) contains, with r's attributes.
+func uncoveredParts(r mem.Region, covered []mem.Region) []mem.Region {
+	if r.Size == 0 {
+		return nil
+	}
+	var out []mem.Region
+	cur, last := r.Start, r.Last()
+	for _, c := range covered {
+		if c.Last() < cur || c.Start > last {
+			continue
+		}
+		if c.Start > cur {
+			p := r
+			p.Start, p.Size = cur, c.Start-cur
+			out = append(out, p)
+		}
+		if c.Last() >= last {
+			return out
+		}
+		cur = c.Last() + 1
+	}
+	p := r
+	p.Start, p.Size = cur, last-cur+1
+	if p.Size == 0 { // r is the whole address space: its size does not fit
+		return out
+	}
+	return append(out, p)
 }
 
 func decoderFor(env Env) (disasm.Decoder, error) {

@@ -16,11 +16,14 @@ type StackFrame struct {
 	SP    uint64
 	PC    uint64
 	Name  string // "module!Function+0x1f", "module+0x1234" or the address
-	File  string
-	Line  int
-	Trust string // how the frame was found: context, cfi, frame-pointer, scan
-	FP    uint64
-	Regs  map[string]uint64 // the registers recovered for this frame
+	// Function is the function alone ("level3"), for gdb's bt; "" when no
+	// symbol names the frame (bt then takes it from Name).
+	Function string
+	File     string
+	Line     int
+	Trust    string // how the frame was found: context, cfi, frame-pointer, scan
+	FP       uint64
+	Regs     map[string]uint64 // the registers recovered for this frame
 }
 
 // Stacker is an optional Env capability: stack walking. core/session

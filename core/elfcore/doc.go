@@ -9,9 +9,14 @@
 // vmcore claims those first (core/dump probes it earlier).
 //
 // A File is a model.Target with threads (one per NT_PRSTATUS, registers
-// decoded from pr_reg on Linux x86-64, i386 and arm64), modules (NT_FILE
+// decoded from pr_reg in gdb's order and names: on Linux x86-64 and x32,
+// i386, arm64, arm, ppc, ppc64, s390/s390x, riscv64, MIPS o32/n32/n64,
+// hppa, m68k, alpha, sparc64 and loongarch; on FreeBSD amd64, i386 and
+// arm64; see regs_linuxabi.go and regs_freebsdabi.go), modules (NT_FILE
 // mappings grouped by file, build ids read from the ELF headers the core
-// holds), memory (the PT_LOAD segments) and the crashing thread's context.
+// holds), memory (the PT_LOAD segments with their protections, labelled
+// with the mapped file and offset, [stack], [vdso]) and the crashing
+// thread's context.
 //
 // # Robustness
 //

@@ -79,9 +79,13 @@ func TestSigInfoAndFiles(t *testing.T) {
 
 func TestFreeBSDNotes(t *testing.T) {
 	t.Parallel()
-	i := open(t, elfcoretest.New().FreeBSD()).Info()
+	i := open(t, elfcoretest.New().FreeBSD().Process("sleep", "sleep 100", 4242)).Info()
 	if i.OS.Family != model.FreeBSD {
 		t.Fatalf("os = %v", i.OS.Family)
+	}
+	// pr_pid ends the 120-byte amd64 prpsinfo_t exactly.
+	if i.Process == nil || i.Process.PID != 4242 || i.Process.Name != "sleep" {
+		t.Errorf("process = %+v", i.Process)
 	}
 }
 

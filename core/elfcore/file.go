@@ -156,14 +156,24 @@ func (f *File) diag(sev model.Severity, off int64, msg string) {
 // Info returns the core's summary (memoised).
 func (f *File) Info() model.Info { return f.info() }
 
-// Ranges returns the PT_LOAD segments (virtual addresses).
+// Ranges returns the PT_LOAD segments (virtual addresses) in program-header
+// order, with the protections of p_flags and the label Memory's regions
+// give the segment's first byte (the mapped file and offset from NT_FILE,
+// or a thread's stack). FileOff is -1 for a segment whose bytes were not
+// dumped (p_filesz 0: file-backed text the coredump filter skipped, or
+// PROT_NONE guard pages). NT_FILE mappings without a PT_LOAD are not
+// ranges of the core; Memory's regions list them as absent.
 func (f *File) Ranges() ([]model.Range, error) {
 	var out []model.Range
+	l := f.labels()
 	for _, p := range f.Progs {
 		if p.Type != elfx.PT_LOAD {
 			continue
 		}
 		r := model.Range{Start: p.Vaddr, Size: p.Memsz, FileOff: int64(p.Off), Prot: protString(p.Flags)}
+		if p.Memsz > 0 {
+			r.Label = l.at(p.Vaddr, segment{start: p.Vaddr, size: p.Memsz})
+		}
 		if p.Filesz == 0 {
 			r.FileOff = -1
 		}
@@ -172,6 +182,8 @@ func (f *File) Ranges() ([]model.Range, error) {
 	return out, nil
 }
 
+// protString renders p_flags as readelf's Flg column does, in ls order:
+// PF_R 4, PF_W 2, PF_X 1.
 func protString(flags uint32) string {
 	b := []byte("---")
 	if flags&4 != 0 {
@@ -349,8 +361,7 @@ func prpsinfo(d []byte, ws int, order binary.ByteOrder, freebsd bool) (name, arg
 		}
 		name = cstr(d[off : off+17])
 		args = cstr(d[off+17 : off+17+81])
-		if p := off + 17 + 81; len(d) >= p+3+4 {
-			p = (p + 3) &^ 3
+		if p := (off + 17 + 81 + 3) &^ 3; len(d) >= p+4 { // pr_pid is int-aligned
 			pid = uint64(order.Uint32(d[p:]))
 		}
 		return name, args, pid, true

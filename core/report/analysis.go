@@ -40,6 +40,10 @@ type Module struct {
 
 // Analysis is what !analyze concludes.
 type Analysis struct {
+	// Reason says what happened in one line: the crash name, the address
+	// and, for signals, what the si_code means ("SIGSEGV / SEGV_MAPERR at
+	// 0x10: address not mapped to object"). An extension of the contract.
+	Reason           string `json:"reason,omitempty"`
 	FaultingModule   string `json:"faulting_module,omitempty"`
 	FaultingFrame    string `json:"faulting_frame,omitempty"`
 	ProbablyCausedBy string `json:"probably_caused_by,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/crashbench/crashbench/core/analyze"
+	"github.com/crashbench/crashbench/core/codes"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/report"
 	"github.com/crashbench/crashbench/core/unwind"
@@ -59,6 +60,11 @@ func (s *Session) name(f unwind.Frame) analyze.Frame {
 // the bucket. It is the engine behind `crashbench analyze` and !analyze -v.
 func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
 	info := s.d.Target.Info()
+	if msg := s.crashMessage(info.Crash); msg != "" {
+		c := *info.Crash
+		c.Message = msg
+		info.Crash = &c
+	}
 	a := &Analysis{Info: info, Crashed: -1, Faulting: -1}
 	threads, err := s.Threads()
 	if err != nil && err != ErrNoThreads {
@@ -108,7 +114,28 @@ func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
 		}
 	}
 	a.Result.BucketID = analyze.BucketID(info.Crash, faulting)
+	a.Result.Reason = crashReason(info.Crash)
 	return a, nil
+}
+
+// crashReason says what happened in one line: the crash's name, the
+// faulting address, and for a signal what its si_code means.
+func crashReason(c *model.Crash) string {
+	if c == nil || c.Kind == model.NoCrash || c.Name == "" {
+		return ""
+	}
+	r := c.Name
+	if c.Address != nil {
+		r += fmt.Sprintf(" at %#x", *c.Address)
+	}
+	if c.Kind == model.Signal {
+		if _, sub, ok := strings.Cut(c.Name, " / "); ok {
+			if m := codes.SigCodeMeaning(sub); m != "" {
+				r += ": " + m
+			}
+		}
+	}
+	return r
 }
 
 // AnalysisReport is the `analyze --json` report: the info report plus
@@ -121,6 +148,9 @@ func (s *Session) AnalysisReport(ctx context.Context) (*report.Report, *Analysis
 	r, err := s.Report(ReportOptions{})
 	if err != nil {
 		return nil, nil, err
+	}
+	if r.Crash != nil && r.Crash.Message == "" && a.Info.Crash != nil {
+		r.Crash.Message = a.Info.Crash.Message
 	}
 	for _, ts := range a.Threads {
 		rt := report.Thread{ID: ts.Thread.ID, Name: ts.Thread.Name, Crashed: ts.Crashed}
@@ -180,6 +210,9 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 			fmt.Fprintf(w, "ExceptionAddress: %s\n", hex(*c.PC))
 		}
 		fmt.Fprintf(w, "   ExceptionCode: %08x (%s)\n", c.Code, c.Name)
+		if c.Kind == model.Signal && a.Result.Reason != "" {
+			fmt.Fprintf(w, "          Signal: %s\n", a.Result.Reason)
+		}
 		if len(c.Parameters) > 0 {
 			fmt.Fprintf(w, "NumberParameters: %d\n", len(c.Parameters))
 			for i, p := range c.Parameters {

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"os"
 	"regexp"
 	"strconv"
@@ -38,15 +37,7 @@ func TestCrashcCoreAgreesWithGDB(t *testing.T) {
 	if len(want) < 4 {
 		t.Fatalf("parsed %d gdb frames", len(want))
 	}
-	s, err := Open(context.Background(), core, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a, err := s.Analyze(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, a := analyzed(t, core, Options{})
 	if a.Crashed < 0 || a.Threads[a.Crashed].Thread.ID != 15831 {
 		t.Fatalf("crashed thread %d", a.Crashed)
 	}

@@ -36,15 +36,7 @@ func TestWineMinidumpAgreesWithLLDB(t *testing.T) {
 	if len(want) < 6 {
 		t.Fatalf("parsed %d lldb frames", len(want))
 	}
-	s, err := Open(context.Background(), dmp, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a, err := s.Analyze(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, a := analyzed(t, dmp, Options{})
 	got := a.Threads[a.Crashed].Frames
 	for i, w := range want {
 		pc, _ := strconv.ParseUint(w[2], 16, 64)
@@ -66,15 +58,7 @@ func TestWineMinidumpAgreesWithLLDB(t *testing.T) {
 // context's pc.
 func TestLinuxMinidumpAgreesWithLLDB(t *testing.T) {
 	dmp := fixture.Corpus(t, "lldb/minidump-new/linux-x86_64.dmp")
-	s, err := Open(context.Background(), dmp, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a, err := s.Analyze(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, a := analyzed(t, dmp, Options{})
 	info := a.Info
 	if info.Process == nil || info.Process.PID != 29917 || len(a.Threads) != 1 || info.Crash == nil || info.Crash.Code != 11 {
 		t.Fatalf("process %+v threads %d crash %+v", info.Process, len(a.Threads), info.Crash)

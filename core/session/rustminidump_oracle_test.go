@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -76,15 +75,7 @@ func TestAgreesWithRustMinidumpSnapshots(t *testing.T) {
 			if tc.symbols != "" {
 				sym = filepath.Join(dir, tc.symbols)
 			}
-			s, err := Open(context.Background(), filepath.Join(dir, tc.dump), Options{SymPath: sym})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			a, err := s.Analyze(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, a := analyzed(t, filepath.Join(dir, tc.dump), Options{SymPath: sym})
 			if len(a.Threads) != want.ThreadCount {
 				t.Errorf("threads %d, want %d", len(a.Threads), want.ThreadCount)
 			}

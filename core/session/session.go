@@ -17,6 +17,15 @@ import (
 type Options struct {
 	Dump    dump.Options
 	SymPath string // WinDbg-style symbol path; default $_NT_SYMBOL_PATH
+	// ImagePath lists executables and libraries (files or folders, ";"
+	// between them), as WinDbg's -i and gdb's `file` give them: a file is
+	// used for the module whose build id it has, a folder is searched by
+	// module name.
+	ImagePath string
+	// Sysroot is where the dumped machine's files are: a module recorded
+	// as /usr/lib/libc.so.6 is looked for at Sysroot/usr/lib/libc.so.6
+	// (gdb's `set sysroot`). Empty: on this machine, by the same path.
+	Sysroot string
 }
 
 // Session is one open dump.

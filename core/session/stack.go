@@ -15,6 +15,7 @@ import (
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
 	"github.com/crashbench/crashbench/core/symbols/breakpad"
+	"github.com/crashbench/crashbench/core/symbols/debuginfod"
 	"github.com/crashbench/crashbench/core/symbols/elfsym"
 	"github.com/crashbench/crashbench/core/symbols/image"
 	"github.com/crashbench/crashbench/core/symbols/pe"
@@ -31,6 +32,7 @@ type engine struct {
 	imageFiles []string // image files mapped into memory
 	symbols    *symbols.Set
 	images     *image.Finder // module image files on the symbol path or beside the dump
+	elfImages  *elfsym.Finder
 	peUnwind   *unwind.PEUnwind
 	cfi        *unwind.DWARFUnwind // .eh_frame/.debug_frame of ELF images
 	symNotes   []string            // symbol path entries that could not be used, and why
@@ -60,6 +62,25 @@ func SymbolPathDirs(path string) (dirs, notes []string) {
 		}
 	}
 	return dirs, notes
+}
+
+// splitImagePath splits an image path ("a.out;/srv/bin") into the files
+// and the folders it names; entries that do not exist are dropped.
+func splitImagePath(path string) (files, dirs []string) {
+	for _, e := range strings.Split(path, ";") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		switch st, err := os.Stat(e); {
+		case err != nil:
+		case st.IsDir():
+			dirs = append(dirs, e)
+		default:
+			files = append(files, e)
+		}
+	}
+	return files, dirs
 }
 
 func (s *Session) engine() *engine {
@@ -92,17 +113,29 @@ func (s *Session) engine() *engine {
 		// symbol path and beside the dump, as WinDbg's exe path does:
 		// their DWARF or COFF symbols name frames, and their x64 unwind
 		// tables walk stacks without Breakpad CFI.
-		e.images = &image.Finder{Dirs: append(slices.Clone(dirs), here)}
-		elfImages := &elfsym.Finder{Dirs: e.images.Dirs}
+		// Images named with ImagePath come first; Linux modules are also
+		// looked for by their own path (under the sysroot) and their
+		// debug files in /usr/lib/debug, as gdb does.
+		imageFiles, imageDirs := splitImagePath(s.opts.ImagePath)
+		e.images = &image.Finder{Dirs: append(append(imageDirs, dirs...), here)}
+		elfImages := &elfsym.Finder{Dirs: e.images.Dirs, Files: imageFiles, Sysroot: s.opts.Sysroot}
+		// debuginfod (DEBUGINFOD_URLS) is asked only when a frame needs a
+		// module's symbols or unwind tables, never for every module while
+		// the session opens.
+		onDemand := *elfImages
+		if client := debuginfod.NewClient(); len(client.URLs) > 0 {
+			onDemand.Fetch = client.Fetch
+		}
+		e.elfImages = &onDemand
 		if m, closers, used := withImages(e.memory, e.modules, e.images, elfImages); len(closers) > 0 {
 			if sp, ok := m.(mem.Space); ok {
 				e.memory, e.closers, e.imageFiles = sp, closers, used
 			}
 		}
 		providers = append(providers, image.NewProvider(e.images),
-			elfsym.NewProvider(elfImages))
+			elfsym.NewProvider(e.elfImages))
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
-		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFiles(elfImages.Find))
+		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFiles(e.elfImages.Find))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
 		}

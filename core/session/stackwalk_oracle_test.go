@@ -2,7 +2,6 @@ package session
 
 import (
 	"cmp"
-	"context"
 	"os"
 	"path"
 	"regexp"
@@ -84,15 +83,7 @@ func TestMinidump2AgreesWithMinidumpStackwalk(t *testing.T) {
 	if len(oracle) != 4 {
 		t.Fatalf("parsed %d oracle frames, want 4", len(oracle))
 	}
-	s, err := Open(context.Background(), dmp, Options{SymPath: fixture.Corpus(t, "breakpad/symbols")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a, err := s.Analyze(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, a := analyzed(t, dmp, Options{SymPath: fixture.Corpus(t, "breakpad/symbols")})
 	if a.Crashed < 0 {
 		t.Fatal("no crashed thread")
 	}

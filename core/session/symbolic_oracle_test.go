@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,15 +39,7 @@ func TestAgreesWithSymbolicSnapshots(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := string(raw)
-			s, err := Open(context.Background(), filepath.Join(dir, tc.dump), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			a, err := s.Analyze(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, a := analyzed(t, filepath.Join(dir, tc.dump), Options{})
 			req, _ := strconv.Atoi(requestingRE.FindStringSubmatch(text)[1])
 			if a.Crashed != req {
 				t.Errorf("crashing thread %d, want %d", a.Crashed, req)

@@ -83,8 +83,10 @@ type Options struct {
 	// some module". Scanning accepts only addresses it approves.
 	IsCode func(pc uint64) bool
 	// IsOutermost reports whether a frame's pc lies in a thread's entry
-	// routine (_start, RtlUserThreadStart, start_thread, ...): the walk
-	// ends there, as gdb's does, instead of scanning stale stack words.
+	// routine (_start, RtlUserThreadStart, start_thread, ...): past it the
+	// walk goes on only by call-frame rules (start_thread's caller is
+	// clone, whose CFI ends the stack), never by frame pointers or
+	// scanning, which would only find stale stack words.
 	IsOutermost func(pc uint64) bool
 }
 
@@ -137,10 +139,9 @@ func Walk(ctx context.Context, m mem.Reader, start model.Context, mods []model.M
 		if err := ctx.Err(); err != nil {
 			return frames, err
 		}
-		if last := frames[len(frames)-1]; o.IsOutermost != nil && o.IsOutermost(last.LookupPC()) {
-			break
-		}
-		next, ok := w.caller(frames[len(frames)-1])
+		last := frames[len(frames)-1]
+		rulesOnly := o.IsOutermost != nil && o.IsOutermost(last.LookupPC())
+		next, ok := w.caller(last, rulesOnly)
 		if !ok {
 			break
 		}
@@ -183,8 +184,9 @@ func (w *walker) read(addr uint64, size int) (uint64, error) {
 	return mem.ReadUint(w.m, addr, size, order)
 }
 
-// caller finds the frame that called f.
-func (w *walker) caller(f Frame) (Frame, bool) {
+// caller finds the frame that called f; with rulesOnly, by call-frame
+// rules alone.
+func (w *walker) caller(f Frame, rulesOnly bool) (Frame, bool) {
 	if w.o.Rules != nil {
 		// Rules are looked up at the call instruction (the return address
 		// minus one) for callers, so a call ending a function finds the
@@ -200,6 +202,9 @@ func (w *walker) caller(f Frame) (Frame, bool) {
 				return next, true
 			}
 		}
+	}
+	if rulesOnly {
+		return Frame{}, false
 	}
 	if regs, ok := w.byFramePointer(f); ok {
 		if next, ok := w.accept(f, regs, FramePointer); ok {

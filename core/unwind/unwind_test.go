@@ -153,3 +153,24 @@ func TestUnsupportedArch(t *testing.T) {
 		t.Fatal("no error for mips")
 	}
 }
+
+func TestOutermostGoesOnOnlyByRules(t *testing.T) {
+	t.Parallel()
+	// Frame 0 is in a thread entry routine at 0x400100. Its caller is
+	// found by rules (at [rsp]), and the walk goes on normally from
+	// there; without rules, the entry routine's frame pointer must not
+	// be followed.
+	m := stack(0x3000, 0x401000, 0x3020, 0x400900, 0, 0)
+	outermost := func(pc uint64) bool { return pc == 0x400100 }
+	frames, _ := Walk(context.Background(), m, amd64(0x400100, 0x3000, 0x3008), mods,
+		Options{Rules: fakeRules{at: 0x400100}, IsOutermost: outermost})
+	if len(frames) < 2 || frames[1].PC != 0x401000 || frames[1].Trust != CFI {
+		t.Fatalf("with rules: frames = %+v", frames)
+	}
+	// Without rules for the entry routine, the walk ends at it although
+	// its frame pointer points at a plausible record.
+	frames, _ = Walk(context.Background(), m, amd64(0x400100, 0x3000, 0x3008), mods, Options{IsOutermost: outermost})
+	if len(frames) != 1 {
+		t.Fatalf("without rules: frames = %+v", frames)
+	}
+}

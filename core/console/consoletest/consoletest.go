@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/console"
 	"github.com/crashbench/crashbench/core/mem"
+	"github.com/crashbench/crashbench/core/mem/memtest"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
 	"github.com/crashbench/crashbench/core/testutil/golden"
@@ -177,6 +179,20 @@ func (r *Resolver) Find(pattern string) ([]symbols.Symbol, error) {
 	return out, nil
 }
 
+// Space is a fake address space whose regions say what a process core
+// records (protections, mem.Absent ranges, labels); its bytes come from
+// the embedded Map.
+type Space struct {
+	memtest.Map
+	RegionList []mem.Region // in address order, non-overlapping
+}
+
+// Name returns "fakecore".
+func (s Space) Name() string { return "fakecore" }
+
+// Regions yields RegionList.
+func (s Space) Regions() iter.Seq[mem.Region] { return slices.Values(s.RegionList) }
+
 // Env is a fake console.Env.
 type Env struct {
 	T    model.Target
@@ -185,6 +201,21 @@ type Env struct {
 	// Frames are the stacks k shows, by thread index; nil makes Stack
 	// report that the environment cannot walk stacks.
 	Frames map[int][]console.StackFrame
+	// Images is the wider memory console.MemoryProvider offers (the dump's
+	// with module images underneath, as core/session builds it); nil
+	// leaves commands with the target's own memory.
+	Images mem.Space
+}
+
+// ErrNoImages is returned by Memory when Images is nil.
+var ErrNoImages = errors.New("consoletest: no image memory")
+
+// Memory returns Images (console.MemoryProvider).
+func (e *Env) Memory() (mem.Space, error) {
+	if e.Images == nil {
+		return nil, ErrNoImages
+	}
+	return e.Images, nil
 }
 
 // Stack returns the canned frames of the scope's thread (console.Stacker);
@@ -230,6 +261,7 @@ func Scenarios() map[string]func() *Env {
 		"bare":               func() *Env { return &Env{T: Bare(AMD64AV().T)} },
 		"amd64-nosyms":       func() *Env { e := AMD64AV(); e.Syms = nil; return e },
 		"arm64-segv":         ARM64Segv,
+		"linux-core":         LinuxCore,
 	}
 }
 

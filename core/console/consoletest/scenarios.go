@@ -6,6 +6,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/mem/memtest"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
@@ -93,7 +94,7 @@ func AMD64AV() *Env {
 	// The stack of the crashing thread (index 1) as a walker finds it: main, its caller
 	// in ntdll by scanning.
 	frames := []console.StackFrame{
-		{Index: 0, SP: 0x000000a1b2c3d000, PC: app + 0x1010, Name: "app!main+0x10", File: `c:\src\app\main.c`, Line: 42, Trust: "context"},
+		{Index: 0, SP: 0x000000a1b2c3d000, PC: app + 0x1010, Name: "app!main+0x10", Function: "main", File: `c:\src\app\main.c`, Line: 42, Trust: "context"},
 		{Index: 1, SP: 0x000000a1b2c3d020, PC: ntdll + 0x1234, Name: "ntdll+0x1234", Trust: "scan"},
 	}
 	return &Env{T: t, Syms: res, Frames: map[int][]console.StackFrame{1: frames}}
@@ -131,4 +132,99 @@ func ARM64Segv() *Env {
 		{Name: "work", Module: "crasher", Addr: exe + 0x204, Size: 0x10},
 	}}
 	return &Env{T: t, Syms: res}
+}
+
+// LinuxCore is a Linux x86-64 process core of crashc killed by SIGSEGV in
+// level3, as the kernel writes it: two threads, the executable and libc
+// mapped from files whose text the core does not hold (mem.Absent regions
+// with the PT_LOAD protections and NT_FILE labels), stacks labelled, and
+// module images underneath (Images) filling in the executable's code.
+func LinuxCore() *Env {
+	const exe, libc, libm = 0x555555554000, 0x7ffff7d80000, 0x7ffff7e00000
+	const exePath, libcPath = "/usr/bin/crashc", "/usr/lib/x86_64-linux-gnu/libc.so.6"
+	level3 := []byte{
+		0x55,             // push rbp
+		0x48, 0x89, 0xe5, // mov rbp,rsp
+		0x48, 0x89, 0x7d, 0xf8, // mov [rbp-8],rdi
+		0x48, 0x8b, 0x45, 0xf8, // mov rax,[rbp-8]
+		0xc7, 0x00, 0x2a, 0x00, 0x00, 0x00, // mov dword ptr [rax],2Ah  <- crash
+		0x90, 0x5d, 0xc3, // nop; pop rbp; ret
+	}
+	code := append(make([]byte, 0x139), level3...)
+	for len(code) < 0x200 {
+		code = append(code, 0xcc)
+	}
+	images := memtest.Map{exe + 0x1000: code, libc + 0x41000: make([]byte, 0x100)}
+	stack := make([]byte, 0x40)
+	binary.LittleEndian.PutUint64(stack[0x18:], exe+0x1155)
+	space := Space{
+		Map: memtest.Map{0x7fffffffe0f0: stack, exe + 0x2000: []byte("DUMPTEST-C-MARKER\x00")},
+		RegionList: []mem.Region{
+			{Start: exe, Size: 0x1000, Prot: mem.R, Label: model.FileLabel(exePath, 0)},
+			{Start: exe + 0x1000, Size: 0x1000, Prot: mem.R | mem.X, State: mem.Absent, Label: model.FileLabel(exePath, 0x1000)},
+			{Start: exe + 0x2000, Size: 0x1000, Prot: mem.R | mem.W, Label: model.FileLabel(exePath, 0x2000)},
+			{Start: 0x555555559000, Size: 0x21000, Prot: mem.R | mem.W},
+			{Start: 0x7ffff7400000, Size: 0x1000, State: mem.Absent},
+			{Start: 0x7ffff7401000, Size: 0x800000, Prot: mem.R | mem.W, Label: "[stack:4243]"},
+			{Start: libc, Size: 0x1000, Prot: mem.R, Label: model.FileLabel(libcPath, 0)},
+			{Start: libc + 0x1000, Size: 0x3f000, Prot: mem.R | mem.X, State: mem.Absent, Label: model.FileLabel(libcPath, 0x1000)},
+			{Start: 0x7fffffffd000, Size: 0x2000, Prot: mem.R | mem.W, Label: "[stack]"},
+			{Start: 0xffffffffff600000, Size: 0x1000, Prot: mem.X, Label: "[vsyscall]"},
+		},
+	}
+	// The session's memory: image pieces underneath, the dump's captured
+	// regions on top.
+	wide := mem.NewSpliced("process+images")
+	wide.Add(images, exe+0x1000, 0x200, "crashc (image file)")
+	wide.Add(images, libc+0x41000, 0x100, "libc.so.6 (image file)")
+	for _, r := range space.RegionList {
+		if r.State != mem.Absent {
+			wide.Add(space, r.Start, r.Size, r.Label)
+		}
+	}
+	main := AMD64(map[string]uint64{"rip": exe + 0x1145, "rsp": 0x7fffffffe0f0, "rbp": 0x7fffffffe0f0, "rax": 0x10, "rdi": 0x10,
+		"rbx": 0x7fffffffe218, "r11": 0x293, "r12": 0xffffffffffffffda, "efl": 0x10212})
+	worker := AMD64(map[string]uint64{"rip": libc + 0x1df2, "rsp": 0x7ffff7c00e50, "rbp": 0x7ffff7c00e80, "efl": 0x246})
+	mods := []model.Module{
+		{Base: exe, Size: 0x4000, Path: exePath, BuildID: []byte{0x2e, 0x72, 0x27, 0x18}},
+		{Base: libc, Size: 0x42000, Path: libcPath},
+		{Base: libm, Size: 0x1000, Path: "/usr/lib/x86_64-linux-gnu/libm.so.6"},
+	}
+	t := &Target{
+		InfoV: model.Info{Format: model.ELFCore, Variant: "process", OS: model.OS{Family: model.Linux}, Arch: model.AMD64,
+			Process: &model.Process{PID: 4242, Name: "crashc", CommandLine: "./crashc"},
+			Crash:   &model.Crash{Kind: model.Signal, Code: 11, Name: "SIGSEGV / SEGV_MAPERR", Address: u64(0x10), ThreadID: u64(4242)},
+			Threads: 2, Modules: 3},
+		ThreadList: []model.Thread{{ID: 4242, Context: main}, {ID: 4243, Context: worker}},
+		ModuleList: mods,
+		Mem:        space,
+		Exception:  main,
+	}
+	res := &Resolver{Modules: mods, Syms: []symbols.Symbol{
+		{Name: "level3", Module: "crashc", Addr: exe + 0x1139, Size: 0x15, File: "crash.c", Line: 8},
+		{Name: "level2", Module: "crashc", Addr: exe + 0x114e, Size: 0x14, File: "crash.c", Line: 9},
+		{Name: "main", Module: "crashc", Addr: exe + 0x1162, Size: 0x40, File: "crash.c", Line: 18},
+		{Name: "worker", Module: "crashc", Addr: exe + 0x11a2, Size: 0x20, File: "crash.c", Line: 7},
+		{Name: "__libc_pause", Module: "libc.so.6", Addr: libc + 0x1de0, Size: 0x20},
+		{Name: "start_thread", Module: "libc.so.6", Addr: libc + 0x1e00, Size: 0x100},
+	}}
+	regs := func(pc, sp, fp uint64) map[string]uint64 { return map[string]uint64{"rip": pc, "rsp": sp, "rbp": fp} }
+	frames := map[int][]console.StackFrame{
+		0: {
+			{Index: 0, SP: 0x7fffffffe0f0, PC: exe + 0x1145, FP: 0x7fffffffe0f0, Name: "crashc!level3+0xc", Function: "level3", File: "crash.c", Line: 8, Trust: "context"},
+			{Index: 1, SP: 0x7fffffffe100, PC: exe + 0x115a, FP: 0x7fffffffe110, Name: "crashc!level2+0xc", Function: "level2", File: "crash.c", Line: 9, Trust: "cfi",
+				Regs: regs(exe+0x115a, 0x7fffffffe100, 0x7fffffffe110)},
+			{Index: 2, SP: 0x7fffffffe120, PC: exe + 0x1185, FP: 0x7fffffffe160, Name: "crashc!main+0x23", Function: "main", File: "crash.c", Line: 18, Trust: "cfi",
+				Regs: regs(exe+0x1185, 0x7fffffffe120, 0x7fffffffe160)},
+			{Index: 3, SP: 0x7fffffffe170, PC: libc + 0x2724a, Name: "libc+0x2724a", Trust: "scan", Regs: regs(libc+0x2724a, 0x7fffffffe170, 0)},
+		},
+		1: {
+			{Index: 0, SP: 0x7ffff7c00e50, PC: libc + 0x1df2, Name: "libc!__libc_pause+0x12", Function: "__libc_pause", Trust: "context"},
+			{Index: 1, SP: 0x7ffff7c00e90, PC: exe + 0x11ba, Name: "crashc!worker+0x18", Function: "worker", File: "crash.c", Line: 7, Trust: "cfi",
+				Regs: regs(exe+0x11ba, 0x7ffff7c00e90, 0x7ffff7c00eb0)},
+			{Index: 2, SP: 0x7ffff7c00ec0, PC: libc + 0x1e80, Name: "libc!start_thread+0x80", Function: "start_thread", Trust: "cfi",
+				Regs: regs(libc+0x1e80, 0x7ffff7c00ec0, 0)},
+		},
+	}
+	return &Env{T: t, Syms: res, Frames: frames, Images: wide}
 }

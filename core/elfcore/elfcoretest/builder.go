@@ -1,6 +1,8 @@
 // Package elfcoretest builds synthetic ELF process cores for tests, from the
-// ELF gABI and the Linux kernel's struct elf_prstatus / elf_prpsinfo /
-// siginfo_t layouts (include/uapi/linux/elfcore.h, asm-generic/siginfo.h).
+// ELF gABI, the Linux kernel's struct elf_prstatus / elf_prpsinfo /
+// siginfo_t layouts (include/uapi/linux/elfcore.h, asm-generic/siginfo.h)
+// with each architecture's elf_gregset_t, and FreeBSD's prstatus_t /
+// prpsinfo_t (sys/sys/procfs.h) with its struct reg.
 // It imports nothing from package elfcore, so a layout mistake in the parser
 // fails a test instead of agreeing with itself.
 package elfcoretest
@@ -9,6 +11,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"slices"
 
 	"github.com/crashbench/crashbench/core/internal/testasm"
 )
@@ -17,25 +20,128 @@ import (
 type Thread struct {
 	TID    uint32
 	Signal uint16
-	// Regs fills pr_reg (elf_gregset_t), one long per slot in the kernel's
-	// order: struct user_regs_struct on x86-64 (r15 r14 r13 r12 rbp rbx r11
-	// r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss fs_base
-	// gs_base ds es fs gs), i386 (ebx ecx edx esi edi ebp eax xds xes xfs
-	// xgs orig_eax eip xcs eflags esp xss), struct user_pt_regs on arm64
-	// (x0..x30 sp pc pstate). Missing slots are zero.
+	// Regs fills pr_reg, one value per field in the kernel's order (see
+	// Builder.GRegs for the fields' widths). Missing fields are zero.
 	Regs []uint64
 }
 
-// NGReg returns ELF_NGREG, the number of longs in elf_gregset_t, for an
-// e_machine: 27 on x86-64, 17 on i386, 34 on arm64; 27 otherwise.
-func NGReg(machine uint16) int {
-	switch machine {
-	case 3:
-		return 17
-	case 183:
-		return 34
+// GRegs returns the widths in bytes of pr_reg's fields for the core's
+// machine, class and OS, written from the kernel headers:
+//
+//   - x86-64 and x32: struct user_regs_struct, 27 × 8 (x32 keeps it)
+//   - i386: 17 × 4; arm64: struct user_pt_regs, 34 × 8
+//   - arm: struct user_regs, 18 × 4
+//   - powerpc: struct pt_regs padded to ELF_NGREG, 48 longs
+//   - s390x: psw mask and addr, gprs[16] (8 bytes), acrs[16] (4),
+//     orig_gpr2 (8); 31-bit s390: the same 35 fields, 4 bytes each
+//   - riscv: struct user_regs_struct, 32 longs
+//   - mips: ELF_NGREG 45, 8 bytes on n64 and n32, 4 on o32
+//   - hppa: ELF_NGREG 80 longs; m68k: 20 longs; alpha: 33; sparc64: 36;
+//     loongarch: struct user_pt_regs, 45
+//   - FreeBSD amd64: struct __reg64 (15 × 8, then 4, 2, 2, 4, 2, 2, then
+//     5 × 8); i386: struct __reg32, 19 × 4; arm64: struct reg, 33 × 8,
+//     spsr (4) and 4 bytes of padding
+//
+// Other machines get 27 longs.
+func (b *Builder) GRegs() []int {
+	ws := b.ws()
+	n := func(k, w int) []int {
+		s := make([]int, k)
+		for i := range s {
+			s[i] = w
+		}
+		return s
 	}
-	return 27
+	if b.osabi == 9 {
+		switch b.machine {
+		case 62:
+			return slices.Concat(n(15, 8), []int{4, 2, 2, 4, 2, 2}, n(5, 8))
+		case 3:
+			return n(19, 4)
+		case 183:
+			return slices.Concat(n(33, 8), []int{4, 4})
+		}
+	}
+	switch b.machine {
+	case 62:
+		return n(27, 8)
+	case 3:
+		return n(17, 4)
+	case 183:
+		return n(34, 8)
+	case 40:
+		return n(18, 4)
+	case 20, 21:
+		return n(48, ws)
+	case 22:
+		if ws == 4 {
+			return n(35, 4)
+		}
+		return slices.Concat(n(18, 8), n(16, 4), n(1, 8))
+	case 243:
+		return n(32, ws)
+	case 8:
+		if b.n32 {
+			return n(45, 8)
+		}
+		return n(45, ws)
+	case 15:
+		return n(80, ws)
+	case 4:
+		return n(20, 4)
+	case 0x9026:
+		return n(33, 8)
+	case 43:
+		return n(36, 8)
+	case 258:
+		return n(45, 8)
+	}
+	return n(27, ws)
+}
+
+// gregs appends pr_reg, regs[i] in field i. A gregset with 8-byte fields
+// starts 8-byte aligned (it is on every ABI here) and is padded to 8.
+func (b *Builder) gregs(d *testasm.Section, regs []uint64) {
+	fields := b.GRegs()
+	wide := slices.Contains(fields, 8)
+	if wide {
+		d.Align(8)
+	}
+	for i, w := range fields {
+		var v uint64
+		if i < len(regs) {
+			v = regs[i]
+		}
+		switch w {
+		case 2:
+			d.D16(uint16(v))
+		default:
+			d.DW(w, v)
+		}
+	}
+	if wide {
+		d.Align(8)
+	}
+}
+
+// freebsdPRStatus returns a FreeBSD prstatus_t (sys/sys/procfs.h):
+// pr_version 1, pr_statussz, pr_gregsetsz, pr_fpregsetsz (size_t),
+// pr_osreldate, pr_cursig, pr_pid, then pr_reg (struct reg).
+func (b *Builder) freebsdPRStatus(t Thread) []byte {
+	ws := b.ws()
+	greg := 0
+	for _, w := range b.GRegs() {
+		greg += w
+	}
+	d := testasm.New(b.order).D32(1).Align(ws)
+	size := d.Size() + 3*ws + 12 + greg
+	if ws == 8 {
+		size += 4 // pr_reg is 8-byte aligned after pr_pid
+	}
+	d.DW(ws, uint64(size)).DW(ws, uint64(greg)).DW(ws, 512)
+	d.D32(1400000).D32(uint32(t.Signal)).D32(t.TID)
+	b.gregs(d, t.Regs)
+	return d.MustBytes()
 }
 
 // Segment is one PT_LOAD; Data may be shorter than Memsz (or nil).
@@ -59,6 +165,7 @@ type Builder struct {
 	class64  bool
 	machine  uint16
 	osabi    byte
+	n32      bool
 	noteName string
 	threads  []Thread
 	psName   string
@@ -85,9 +192,17 @@ func (b *Builder) BigEndian() *Builder { b.order = binary.BigEndian; return b }
 // Machine sets e_machine.
 func (b *Builder) Machine(m uint16) *Builder { b.machine = m; return b }
 
-// FreeBSD marks the core as FreeBSD's (OSABI and note names); the note
-// layouts stay Linux's, which is enough for detection tests.
+// FreeBSD makes a FreeBSD core: OSABI, note names, and FreeBSD's
+// prstatus_t and prpsinfo_t (sys/sys/procfs.h) with the machine's struct
+// reg as pr_reg.
 func (b *Builder) FreeBSD() *Builder { b.osabi = 9; b.noteName = "FreeBSD"; return b }
+
+// MIPSN32 makes a MIPS n32 core: ELFCLASS32 with e_flags 0, as the
+// kernel writes it, but 64-bit pr_reg slots.
+func (b *Builder) MIPSN32() *Builder {
+	b.class64, b.machine, b.n32 = false, 8, true
+	return b
+}
 
 // Threads replaces the thread list.
 func (b *Builder) Threads(ts ...Thread) *Builder { b.threads = ts; return b }
@@ -128,22 +243,32 @@ func (b *Builder) note(s *testasm.Section, typ uint32, desc []byte) {
 func (b *Builder) notes() *testasm.Section {
 	ws := b.ws()
 	n := testasm.New(b.order)
+	// m68k aligns longs to 2 bytes.
+	al := ws
+	if b.machine == 4 {
+		al = 2
+	}
 	for _, t := range b.threads {
+		if b.osabi == 9 {
+			b.note(n, 1, b.freebsdPRStatus(t))
+			continue
+		}
 		// elf_prstatus: pr_info (3 ints), pr_cursig (short, padded to a long),
 		// pr_sigpend, pr_sighold (longs), pr_pid, pr_ppid, pr_pgrp, pr_sid,
-		// four timevals, then registers (left zero here).
-		d := testasm.New(b.order).D32(uint32(t.Signal)).D32(0).D32(0).D16(t.Signal).Align(ws)
+		// four timevals, then pr_reg and pr_fpvalid.
+		d := testasm.New(b.order).D32(uint32(t.Signal)).D32(0).D32(0).D16(t.Signal).Align(al)
 		d.DW(ws, 0).DW(ws, 0).D32(t.TID).D32(1).D32(t.TID).D32(t.TID)
 		d.Repeat(0, 4*2*ws) // pr_utime, pr_stime, pr_cutime, pr_cstime
-		for i := range max(NGReg(b.machine), len(t.Regs)) {
-			var v uint64
-			if i < len(t.Regs) {
-				v = t.Regs[i]
-			}
-			d.DW(ws, v)
-		}
-		d.D32(0).Align(ws) // pr_fpvalid
+		b.gregs(d, t.Regs)
+		d.D32(0).Align(al) // pr_fpvalid
 		b.note(n, 1, d.MustBytes())
+	}
+	if b.osabi == 9 {
+		// FreeBSD prpsinfo_t (sys/sys/procfs.h), version 2: pr_version,
+		// pr_psinfosz (size_t), pr_fname[17], pr_psargs[81], pr_pid.
+		d := testasm.New(b.order).D32(2).Align(ws).DW(ws, 0).String(b.psName, 17).String(b.psArgs, 81).Align(4).D32(b.pid)
+		b.note(n, 3, d.MustBytes())
+		return n
 	}
 	// elf_prpsinfo: state, sname, zomb, nice, flag (long), uid, gid, pid,
 	// ppid, pgrp, sid, fname[16], psargs[80]. i386 uses 16-bit uids.
@@ -304,5 +429,19 @@ func Scenarios() map[string]func() *Builder {
 			return New().BigEndian().Machine(22).Process("a.out", "./a.out", 1045).Threads(Thread{TID: 1045, Signal: 4})
 		},
 		"gcore": func() *Builder { return New().Threads(Thread{TID: 5669, Signal: 19}, Thread{TID: 5670, Signal: 19}) },
+		// Register layouts other than x86-64's, as fuzz seeds.
+		"freebsd-amd64": func() *Builder { return withRegs(New().FreeBSD()) },
+		"mips-n32":      func() *Builder { return withRegs(New().MIPSN32()) },
+		"hppa":          func() *Builder { return withRegs(New().Class32().BigEndian().Machine(15)) },
+		"ppc64-be":      func() *Builder { return withRegs(New().BigEndian().Machine(21)) },
 	}
+}
+
+// withRegs gives b two threads whose pr_reg fields hold distinct values.
+func withRegs(b *Builder) *Builder {
+	regs := make([]uint64, len(b.GRegs()))
+	for i := range regs {
+		regs[i] = 0x1000 + 8*uint64(i)
+	}
+	return b.Threads(Thread{TID: 400, Signal: 11, Regs: regs}, Thread{TID: 401})
 }

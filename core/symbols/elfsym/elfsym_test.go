@@ -217,9 +217,14 @@ func TestFinderLayouts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The image layouts (Find) and the debug-file layouts (FindDebug) of
+	// GDB and debuginfod caches; crashc is unstripped, so it serves as
+	// both.
 	debuginfod := t.TempDir()
+	write(filepath.Join(debuginfod, hexID, "executable"), data)
 	write(filepath.Join(debuginfod, hexID, "debuginfo"), data)
 	gdb := t.TempDir()
+	write(filepath.Join(gdb, ".build-id", hexID[:2], hexID[2:]), data)
 	write(filepath.Join(gdb, ".build-id", hexID[:2], hexID[2:]+".debug"), data)
 	// A non-ELF file and an ELF with another build id under the name.
 	decoy := t.TempDir()
@@ -227,20 +232,31 @@ func TestFinderLayouts(t *testing.T) {
 	other := patchBuildIDNote(t, data, m.BuildID)
 	wrong := t.TempDir()
 	write(filepath.Join(wrong, "renamed"), other)
+	noDebugDirs := []string{}
 
 	for _, tc := range []struct {
-		name string
-		dirs []string
-		want string
+		name      string
+		dirs      []string
+		want      string
+		wantDebug string
 	}{
-		{"debuginfod", []string{decoy, debuginfod}, filepath.Join(debuginfod, hexID, "debuginfo")},
-		{"build-id", []string{wrong, gdb}, filepath.Join(gdb, ".build-id", hexID[:2], hexID[2:]+".debug")},
-		{"none", []string{decoy, wrong}, ""},
+		{"debuginfod", []string{decoy, debuginfod}, filepath.Join(debuginfod, hexID, "executable"), filepath.Join(debuginfod, hexID, "debuginfo")},
+		{"build-id", []string{wrong, gdb}, filepath.Join(gdb, ".build-id", hexID[:2], hexID[2:]), filepath.Join(gdb, ".build-id", hexID[:2], hexID[2:]+".debug")},
+		{"none", []string{decoy, wrong}, "", ""},
 	} {
-		got, ok := (&Finder{Dirs: tc.dirs}).Find(renamed)
+		f := &Finder{Dirs: tc.dirs, DebugDirs: noDebugDirs}
+		got, ok := f.Find(renamed)
 		if got != tc.want || ok != (tc.want != "") {
 			t.Errorf("%s: Find = %q, %v; want %q", tc.name, got, ok, tc.want)
 		}
+		got, ok = f.FindDebug(renamed, "")
+		if got != tc.wantDebug || ok != (tc.wantDebug != "") {
+			t.Errorf("%s: FindDebug = %q, %v; want %q", tc.name, got, ok, tc.wantDebug)
+		}
+	}
+	// DebugDirs hold the GDB layout too, searched before Dirs.
+	if got, ok := (&Finder{Dirs: []string{debuginfod}, DebugDirs: []string{gdb}}).FindDebug(renamed, ""); !ok || got != filepath.Join(gdb, ".build-id", hexID[:2], hexID[2:]+".debug") {
+		t.Errorf("FindDebug in DebugDirs = %q, %v", got, ok)
 	}
 
 	// CodeID as hex stands for BuildID.
@@ -254,6 +270,9 @@ func TestFinderLayouts(t *testing.T) {
 	mis.BuildID = bytes.Repeat([]byte{0xab}, len(m.BuildID))
 	if got, ok := (&Finder{Dirs: []string{debuginfod, gdb, filepath.Dir(src)}}).Find(mis); ok {
 		t.Errorf("mismatched build id found %q", got)
+	}
+	if got, ok := (&Finder{Dirs: []string{debuginfod, gdb, filepath.Dir(src)}}).FindDebug(mis, ""); ok {
+		t.Errorf("mismatched build id found debug file %q", got)
 	}
 	// A module without a build id takes only a file without one.
 	noID := model.Module{Base: pieBase, Path: "/x/renamed"}

@@ -10,15 +10,12 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
 	"github.com/crashbench/crashbench/core/symbols/internal/dwarftab"
 )
-
-// maxOriginDepth bounds the DW_AT_abstract_origin / DW_AT_specification
-// chain followed to find a function's name.
-const maxOriginDepth = 8
 
 // pageMask rounds the lowest PT_LOAD address down to the page the loader
 // maps it in.
@@ -30,30 +27,52 @@ type Provider struct {
 	Finder *Finder
 }
 
-// NewProvider returns a provider reading the ELF files f finds: DWARF
-// when the file has it, and its .symtab (else .dynsym) functions.
+// NewProvider returns a provider reading the ELF files f finds: the
+// module's image and its separate debug file, merged (see Load).
 func NewProvider(f *Finder) symbols.Provider { return &Provider{Finder: f} }
 
 // String names the provider.
 func (p *Provider) String() string { return "elf" }
 
-// Load finds m's ELF file and reads its symbols. A module without a
-// matching file, or a file without DWARF or function symbols, yields an
-// error wrapping symbols.ErrNoSymbols; a malformed file yields another
-// error.
+// Load finds m's image (Finder.FindContext) and, unless the image has
+// DWARF of its own, its separate debug file (Finder.FindDebugContext),
+// and reads their symbols merged as OpenPair does. A module with neither
+// file, or files without any function symbols, yields an error wrapping
+// symbols.ErrNoSymbols; a malformed file yields another error.
 func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	path, ok := p.Finder.Find(m)
+	image, ok := p.Finder.FindContext(ctx, m)
 	if !ok {
-		return nil, fmt.Errorf("elf %s: not found: %w", m.Name(), symbols.ErrNoSymbols)
+		image = ""
 	}
-	t, err := Open(path)
-	if err != nil {
-		return nil, err
+	var it *Table
+	var imageErr error
+	if image != "" {
+		it, imageErr = Open(image)
 	}
-	return t, nil
+	// GDB looks for separate debug information only when the objfile has
+	// none; an unstripped image needs no debug file (and no download).
+	var dt *Table
+	var debugErr error
+	if it == nil || len(it.dw.Funcs) == 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if debug, ok := p.Finder.FindDebugContext(ctx, m, image); ok {
+			dt, debugErr = Open(debug)
+		}
+	}
+	if t := merge(it, dt); t != nil {
+		return t, nil
+	}
+	for _, err := range []error{imageErr, debugErr} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("elf %s: not found: %w", m.Name(), symbols.ErrNoSymbols)
 }
 
 // Open reads the symbols of the ELF file at path.
@@ -71,14 +90,96 @@ func Open(path string) (*Table, error) {
 	return t, nil
 }
 
+// OpenPair reads the symbols of an image and of its separate debug file
+// (either path may be "") into one table. The debug file's DWARF and
+// .symtab win; the image's DWARF is used when the debug file has none,
+// and the image's .symtab (else .dynsym) fills in functions the debug
+// file does not cover. A file that fails to read is left out; the error
+// is returned only when neither yields a table.
+//
+// Each file's addresses are taken relative to its own link base: a debug
+// file made by objcopy --only-keep-debug keeps the image's program
+// headers (its sections become NOBITS), so both bases are the same.
+func OpenPair(image, debug string) (*Table, error) {
+	var it, dt *Table
+	var errs []error
+	if image != "" {
+		var err error
+		if it, err = Open(image); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if debug != "" {
+		var err error
+		if dt, err = Open(debug); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if t := merge(it, dt); t != nil {
+		return t, nil
+	}
+	if len(errs) == 0 {
+		return nil, fmt.Errorf("elf: no file: %w", symbols.ErrNoSymbols)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// merge combines an image's table with its debug file's; either may be
+// nil.
+func merge(image, debug *Table) *Table {
+	switch {
+	case image == nil:
+		return debug
+	case debug == nil:
+		return image
+	}
+	t := &Table{
+		path:      image.path,
+		debugPath: debug.path,
+		typ:       image.typ,
+		buildID:   image.buildID,
+		dw:        debug.dw,
+		gosyms:    image.gosyms,
+		syms:      fillSymbols(debug.syms, image.syms),
+	}
+	if t.buildID == nil {
+		t.buildID = debug.buildID
+	}
+	if len(debug.dw.Funcs) == 0 && len(debug.dw.Lines) == 0 {
+		t.dw = image.dw
+	}
+	if t.gosyms == nil {
+		t.gosyms = debug.gosyms
+	}
+	t.all = sync.OnceValue(t.merged)
+	return t
+}
+
+// fillSymbols returns primary plus the entries of extra that start where
+// no primary entry covers, sorted, each cut at the next one's start.
+func fillSymbols(primary, extra []dwarftab.Fn) []dwarftab.Fn {
+	if len(extra) == 0 {
+		return primary
+	}
+	out := slices.Clone(primary)
+	for _, f := range extra {
+		if _, ok := dwarftab.Containing(primary, f.Low); !ok {
+			out = append(out, f)
+		}
+	}
+	sortFns(out)
+	clampFns(out)
+	return out
+}
+
 // ReadBytes reads the symbols of an ELF file held in memory.
 func ReadBytes(b []byte) (*Table, error) { return Read(bytes.NewReader(b)) }
 
 // Read reads the symbols of the ELF file r: functions and line rows from
-// its DWARF when present, and its STT_FUNC symbols from .symtab, else
-// .dynsym (used for addresses no DWARF function covers). A file with
-// neither yields an error wrapping symbols.ErrNoSymbols. Malformed input
-// yields an error, never a panic.
+// its DWARF when present, functions and lines from a Go .gopclntab, and
+// its STT_FUNC symbols from .symtab, else .dynsym, demangled. A file with
+// none of these yields an error wrapping symbols.ErrNoSymbols. Malformed
+// input yields an error, never a panic.
 func Read(r io.ReaderAt) (t *Table, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -94,19 +195,21 @@ func Read(r io.ReaderAt) (t *Table, err error) {
 	if !ok {
 		return nil, errors.New("no PT_LOAD segment")
 	}
-	t = &Table{typ: f.Type, dw: dwarftab.Tables{Base: base}}
+	t = &Table{typ: f.Type, dw: dwarftab.Tables{Base: base, LinkageName: dwarfName}}
 	t.buildID, _ = buildID(f)
 	t.syms = elfSymbols(f, base)
+	t.gosyms = readGopclntab(f, base)
 	var dwarfErr error
 	if d, derr := f.DWARF(); derr == nil {
 		dwarfErr = t.dw.Read(d)
 	}
-	if len(t.dw.Funcs) == 0 && len(t.syms) == 0 {
+	if len(t.dw.Funcs) == 0 && len(t.syms) == 0 && t.gosyms == nil {
 		if dwarfErr != nil {
 			return nil, fmt.Errorf("dwarf: %w", dwarfErr)
 		}
-		return nil, fmt.Errorf("no DWARF functions or ELF function symbols: %w", symbols.ErrNoSymbols)
+		return nil, fmt.Errorf("no DWARF functions, Go pclntab or ELF function symbols: %w", symbols.ErrNoSymbols)
 	}
+	t.all = sync.OnceValue(t.merged)
 	return t, nil
 }
 
@@ -134,14 +237,18 @@ func linkBase(f *elf.File) (uint64, bool) {
 	return base &^ pageMask, true
 }
 
-// Table is the symbols of one ELF file. It implements symbols.Table and
-// is safe for concurrent use.
+// Table is the symbols of one module, from its image, its separate debug
+// file or both. It implements symbols.Table and is safe for concurrent
+// use.
 type Table struct {
-	path    string
-	typ     elf.Type
-	buildID []byte
-	dw      dwarftab.Tables // DWARF functions and lines; Base is the link base (RVA = link-time address − Base)
-	syms    []dwarftab.Fn   // ELF function symbols by ascending RVA
+	path      string // the image, or the only file read
+	debugPath string // the separate debug file merged in, if any
+	typ       elf.Type
+	buildID   []byte
+	dw        dwarftab.Tables // DWARF functions and lines; Base is the link base (RVA = link-time address − Base)
+	gosyms    *goTable        // Go .gopclntab functions, nil without one
+	syms      []dwarftab.Fn   // ELF function symbols by ascending RVA
+	all       func() []dwarftab.Fn
 }
 
 var _ symbols.Table = (*Table)(nil)
@@ -149,14 +256,27 @@ var _ symbols.Table = (*Table)(nil)
 // Source names the table's origin for symbol-status displays.
 func (t *Table) Source() string {
 	kind := "elf symbols"
-	if len(t.dw.Funcs) > 0 {
+	switch {
+	case len(t.dw.Funcs) > 0:
 		kind = "dwarf"
+	case t.gosyms != nil:
+		kind = "go pclntab"
 	}
-	if t.path == "" {
+	switch {
+	case t.path == "" && t.debugPath == "":
 		return "elf " + kind
+	case t.debugPath == "":
+		return "elf " + kind + " (" + t.path + ")"
 	}
-	return "elf " + kind + " (" + t.path + ")"
+	return "elf " + kind + " (" + t.path + " + " + t.debugPath + ")"
 }
+
+// Path returns the image file read (the only file when there was no
+// separate debug file), "" for a table read from memory.
+func (t *Table) Path() string { return t.path }
+
+// DebugPath returns the separate debug file merged in, "" when none was.
+func (t *Table) DebugPath() string { return t.debugPath }
 
 // LinkBase returns the link-time address that RVA 0 stands for: the
 // lowest PT_LOAD p_vaddr rounded down to a page (0 for most PIEs and
@@ -166,55 +286,73 @@ func (t *Table) LinkBase() uint64 { return t.dw.Base }
 // BuildID returns the file's GNU build id, nil when it has none.
 func (t *Table) BuildID() []byte { return bytes.Clone(t.buildID) }
 
-// LookupRVA returns the function containing rva (from DWARF, else the ELF
-// function symbol containing it) with the source line at rva when the
-// DWARF line table has one.
+// LookupRVA returns the function containing rva, from DWARF, else the Go
+// pclntab, else the ELF symbol table, with the source line at rva when
+// DWARF or the pclntab has one.
 func (t *Table) LookupRVA(rva uint64) (symbols.Symbol, bool) {
 	if sym, ok := t.dw.Lookup(rva); ok {
 		return sym, true
+	}
+	if f, file, line, ok := t.gosyms.lookup(rva); ok {
+		return symbols.Symbol{Name: f.Name, Addr: f.Low, Size: f.High - f.Low, File: file, Line: line}, true
 	}
 	f, ok := dwarftab.Containing(t.syms, rva)
 	if !ok {
 		return symbols.Symbol{}, false
 	}
 	sym := symbols.Symbol{Name: f.Name, Addr: f.Low, Size: f.High - f.Low}
-	sym.File, sym.Line = t.dw.LineAt(rva)
+	sym.File, sym.Line = t.Line(rva)
 	return sym, true
 }
 
-// Line returns the source file and line at rva, "" and 0 when the line
-// table has nothing there.
-func (t *Table) Line(rva uint64) (file string, line int) { return t.dw.LineAt(rva) }
+// Line returns the source file and line at rva, "" and 0 when neither the
+// DWARF line table nor the Go pclntab has anything there.
+func (t *Table) Line(rva uint64) (file string, line int) {
+	if file, line = t.dw.LineAt(rva); line != 0 || file != "" {
+		return file, line
+	}
+	return t.gosyms.line(rva)
+}
 
-// Symbols yields the DWARF functions and the ELF function symbols that
-// start where no DWARF function starts, in ascending RVA order.
+// Symbols yields the DWARF functions, then the Go pclntab and ELF
+// function symbols that start where nothing before them starts, in
+// ascending RVA order.
 func (t *Table) Symbols(yield func(symbols.Symbol) bool) {
-	i, j := 0, 0
-	funcs := t.dw.Funcs
-	for i < len(funcs) || j < len(t.syms) {
-		var f dwarftab.Fn
-		switch {
-		case j >= len(t.syms) || (i < len(funcs) && funcs[i].Low <= t.syms[j].Low):
-			f = funcs[i]
-			i++
-			// ELF symbols at this DWARF function's start name the same code.
-			for j < len(t.syms) && t.syms[j].Low == f.Low {
-				j++
-			}
-		default:
-			f = t.syms[j]
-			j++
-		}
+	var all []dwarftab.Fn
+	if t.all != nil {
+		all = t.all()
+	} else {
+		all = t.merged()
+	}
+	for _, f := range all {
 		if !yield(symbols.Symbol{Name: f.Name, Addr: f.Low, Size: f.High - f.Low}) {
 			return
 		}
 	}
 }
 
+// merged returns one function per start address, DWARF first, then the
+// pclntab, then the ELF symbols.
+func (t *Table) merged() []dwarftab.Fn {
+	var gofuncs []dwarftab.Fn
+	if t.gosyms != nil {
+		gofuncs = t.gosyms.funcs
+	}
+	out := make([]dwarftab.Fn, 0, len(t.dw.Funcs)+len(gofuncs)+len(t.syms))
+	out = append(out, t.dw.Funcs...)
+	out = append(out, gofuncs...)
+	out = append(out, t.syms...)
+	// A stable sort by start keeps the sources in priority order.
+	slices.SortStableFunc(out, func(a, b dwarftab.Fn) int { return cmp.Compare(a.Low, b.Low) })
+	return slices.CompactFunc(out, func(a, b dwarftab.Fn) bool { return a.Low == b.Low })
+}
+
 // elfSymbols returns the STT_FUNC and STT_GNU_IFUNC symbols of .symtab,
-// else .dynsym, defined in executable sections, as RVAs sorted by
-// address. Symbols without a size extend to the next symbol or their
-// section's end.
+// else .dynsym, defined in executable sections, demangled, as RVAs sorted
+// by address. Symbols without a size extend to the next symbol or their
+// section's end. Of several symbols at one address the largest is kept,
+// then, as GDB prefers, a global or weak one over a local one, then the
+// last in the table (GDB names clone3, not __clone3, in glibc).
 func elfSymbols(f *elf.File, base uint64) []dwarftab.Fn {
 	syms, err := f.Symbols()
 	if err != nil || len(syms) == 0 {
@@ -223,8 +361,13 @@ func elfSymbols(f *elf.File, base uint64) []dwarftab.Fn {
 			return nil
 		}
 	}
-	var out []dwarftab.Fn
-	for _, s := range syms {
+	type cand struct {
+		fn     dwarftab.Fn
+		global bool
+		index  int
+	}
+	var cands []cand
+	for i, s := range syms {
 		typ := elf.ST_TYPE(s.Info)
 		if typ != elf.STT_FUNC && typ != elf.STT_GNU_IFUNC {
 			continue
@@ -248,23 +391,55 @@ func elfSymbols(f *elf.File, base uint64) []dwarftab.Fn {
 				high = low + 1
 			}
 		}
-		out = append(out, dwarftab.Fn{Name: s.Name, Low: low, High: high})
+		bind := elf.ST_BIND(s.Info)
+		cands = append(cands, cand{
+			fn:     dwarftab.Fn{Name: s.Name, Low: low, High: high},
+			global: bind == elf.STB_GLOBAL || bind == elf.STB_WEAK,
+			index:  i,
+		})
 	}
-	slices.SortStableFunc(out, func(a, b dwarftab.Fn) int {
+	slices.SortFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(a.fn.Low, b.fn.Low); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.fn.High, a.fn.High); c != 0 {
+			return c
+		}
+		if a.global != b.global {
+			if a.global {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.index, a.index)
+	})
+	cands = slices.CompactFunc(cands, func(a, b cand) bool { return a.fn.Low == b.fn.Low })
+	out := make([]dwarftab.Fn, len(cands))
+	for i, c := range cands {
+		out[i] = c.fn
+		out[i].Name = symbolName(c.fn.Name)
+	}
+	clampFns(out)
+	return out
+}
+
+// sortFns sorts by start, larger first at one start.
+func sortFns(fs []dwarftab.Fn) {
+	slices.SortStableFunc(fs, func(a, b dwarftab.Fn) int {
 		if c := cmp.Compare(a.Low, b.Low); c != 0 {
 			return c
 		}
 		return cmp.Compare(b.High, a.High)
 	})
-	// Keep one name per address: the largest, then the first in the
-	// symbol table.
-	out = slices.CompactFunc(out, func(a, b dwarftab.Fn) bool { return a.Low == b.Low })
-	// Unsized symbols (and sized ones overlapping the next) end where the
-	// next symbol starts.
-	for i := range out[:max(len(out)-1, 0)] {
-		if out[i+1].Low < out[i].High {
-			out[i].High = out[i+1].Low
+}
+
+// clampFns ends each entry of sorted fs where the next one starts, so
+// unsized symbols (and sized ones overlapping the next) do not claim the
+// next function's code.
+func clampFns(fs []dwarftab.Fn) {
+	for i := range fs[:max(len(fs)-1, 0)] {
+		if fs[i+1].Low < fs[i].High {
+			fs[i].High = fs[i+1].Low
 		}
 	}
-	return out
 }

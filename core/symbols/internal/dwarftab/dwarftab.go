@@ -24,6 +24,13 @@ type Tables struct {
 	// Inlines holds each function's inlined calls, by the function's DIE
 	// offset.
 	Inlines map[dwarf.Offset][]Inl
+	// LinkageName, when set, names a function from its
+	// DW_AT_linkage_name (found through DW_AT_specification and
+	// DW_AT_abstract_origin too), as a debugger shows it: a C++ or Rust
+	// one demangled to the qualified "ns::Klass::method" where DW_AT_name
+	// says "method". Read prefers a non-empty result to DW_AT_name. Nil
+	// keeps DW_AT_name.
+	LinkageName func(linkage string) string
 }
 
 // Lookup returns the DWARF function containing rva with the line and the
@@ -115,10 +122,9 @@ func (t *Tables) LineAt(rva uint64) (string, int) {
 	return t.Lines[i].File, t.Lines[i].Line
 }
 
-// readDWARF indexes the subprograms and line tables of d. It keeps what it
-// read before an error.
 // Read adds the functions, inlined calls and line rows of d, with
 // addresses made relative to t.Base (discarded code below it is dropped).
+// It keeps what it read before an error.
 func (t *Tables) Read(d *dwarf.Data) error {
 	// scope is what encloses the entries being read: the function (0 for
 	// none) and how many inlined calls deep they are.
@@ -161,7 +167,7 @@ func (t *Tables) Read(d *dwarf.Data) error {
 			if err != nil || len(ranges) == 0 {
 				break
 			}
-			name := nameOf(d, e, 0)
+			name := t.name(d, e)
 			if name == "" {
 				break
 			}
@@ -180,7 +186,7 @@ func (t *Tables) Read(d *dwarf.Data) error {
 			if err != nil || len(ranges) == 0 {
 				break
 			}
-			in := Inl{Name: nameOf(d, e, 0), Depth: inner.depth}
+			in := Inl{Name: t.name(d, e), Depth: inner.depth}
 			if i, ok := e.Val(dwarf.AttrCallFile).(int64); ok && i >= 0 && i < int64(len(files)) && files[i] != nil {
 				in.CallFile = files[i].Name
 			}
@@ -275,6 +281,51 @@ func (t *Tables) readLines(d *dwarf.Data, cu *dwarf.Entry) ([]*dwarf.LineFile, e
 		}
 	}
 }
+
+// name returns the name of a subprogram or inlined call: what
+// t.LinkageName makes of its linkage name, else nameOf.
+func (t *Tables) name(d *dwarf.Data, e *dwarf.Entry) string {
+	if t.LinkageName != nil {
+		if ln := linkageName(d, e, 0); ln != "" {
+			if n := t.LinkageName(ln); n != "" {
+				return n
+			}
+		}
+	}
+	return nameOf(d, e, 0)
+}
+
+// linkageName returns DW_AT_linkage_name (or the pre-DWARF 4
+// DW_AT_MIPS_linkage_name) of e or of the declaration or abstract
+// instance it refers to.
+func linkageName(d *dwarf.Data, e *dwarf.Entry, depth int) string {
+	for _, a := range []dwarf.Attr{dwarf.AttrLinkageName, attrMIPSLinkageName} {
+		if n, ok := e.Val(a).(string); ok && n != "" {
+			return n
+		}
+	}
+	if depth >= maxOriginDepth {
+		return ""
+	}
+	for _, a := range []dwarf.Attr{dwarf.AttrSpecification, dwarf.AttrAbstractOrigin} {
+		off, ok := e.Val(a).(dwarf.Offset)
+		if !ok {
+			continue
+		}
+		r := d.Reader()
+		r.Seek(off)
+		if o, err := r.Next(); err == nil && o != nil {
+			if n := linkageName(d, o, depth+1); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
+// attrMIPSLinkageName is DW_AT_MIPS_linkage_name, which GCC emitted
+// before DWARF 4 standardised DW_AT_linkage_name.
+const attrMIPSLinkageName dwarf.Attr = 0x2007
 
 // nameOf returns a subprogram's name, following DW_AT_specification and
 // DW_AT_abstract_origin (out-of-line definitions and concrete instances
