@@ -17,6 +17,26 @@ type Frame struct {
 	File     string
 	Line     int
 	PC       uint64
+	// Inlined are the calls inlined at PC, innermost first, each at its
+	// own source position; File and Line are then the position in
+	// Function itself (the outermost inline's call site).
+	Inlined []Inline
+}
+
+// Inline is a call inlined at a frame's PC.
+type Inline struct {
+	Function string
+	File     string
+	Line     int
+}
+
+// InlineName renders the i-th inlined call as WinDbg shows an inline
+// frame: "module!function".
+func (f Frame) InlineName(i int) string {
+	if f.Module == "" {
+		return f.Inlined[i].Function
+	}
+	return moduleStem(f.Module) + "!" + f.Inlined[i].Function
 }
 
 // String renders the frame the way signatures and WinDbg show it:

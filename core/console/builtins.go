@@ -56,7 +56,7 @@ func windbgCommands() []Command {
 			Run:  runFrame},
 		{Names: []string{"k", "kb", "kp", "kn", "kv"}, Group: GroupThreads, Usage: "k [count]", Summary: "show the call stack of the current thread",
 			Help: "Frames are numbered, innermost first, with the child stack pointer, the return address and the call site. " +
-				"Use .ecxr first to walk the crashing thread from the exception context. Parameters (kb, kv) are not shown.",
+				"Calls inlined at a frame's address are listed above it as `-- (Inline Function)` rows. Use .ecxr first to walk the crashing thread from the exception context. Parameters (kb, kv) are not shown.",
 			Run: runStack},
 		{Names: []string{"!teb"}, Kind: Extension, Group: GroupThreads, Usage: "!teb", Summary: "show the current thread's TEB: stack bounds, client id, PEB, last error",
 			Help: "Reads the documented TEB fields from the dump's memory; the TEB must have been captured (MiniDumpWithProcessThreadData or a full dump).",

@@ -22,7 +22,9 @@ func gdbCommands() []Command {
 		{Names: []string{"bt", "backtrace", "where"}, Group: GroupGDB, Usage: "bt [N|-N]", Summary: "gdb's backtrace of the current thread (the stack k shows)",
 			Help: "Prints `#0  0x00005642e0279234 in level3 () at crash.c:8` per frame, `in ?? () from /usr/lib/libc.so.6` when only the module is known. " +
 				"Parameter values are not shown: the dump's debug information is not evaluated. gdb omits frame 0's address when the PC is at the first " +
-				"instruction of a source line; crashbench always prints it. `bt N` shows the innermost N frames, `bt -N` the outermost N; `full` is accepted and ignored.",
+				"instruction of a source line; crashbench always prints it. Calls inlined at a frame's PC are frames of their own, innermost first, " +
+				"as gdb numbers them. `bt N` shows the innermost N frames (counting frames on the stack, not inlined calls), `bt -N` the outermost N; " +
+				"`full` is accepted and ignored.",
 			Run: runBacktrace},
 		{Names: []string{"thread", "t"}, Group: GroupGDB, Usage: "thread [N | apply all|N... CMD]", Summary: "show or switch the current thread by gdb number, or run a command on several threads",
 			Help: "`thread apply all bt` (also `t a a bt`) runs bt on every thread, highest number first as gdb does, under headers such as `Thread 4 (LWP 15834):`. " +
@@ -130,6 +132,37 @@ func gdbFrameLine(env Env, f StackFrame) string {
 	return fmt.Sprintf("#%-3d%s", f.Index, gdbFrameText(env, f.PC, frameFunction(f), f.File, f.Line))
 }
 
+// gdbFrameLines prints a frame as gdb's bt does, from number n on: each
+// call inlined at its PC is a frame of its own, innermost first, the first
+// with the address, the others (and the function holding them) without,
+// as they share it. It returns the next frame number.
+func gdbFrameLines(b *strings.Builder, env Env, f StackFrame, n int) int {
+	if len(f.Inlined) == 0 {
+		f.Index = n
+		b.WriteString(gdbFrameLine(env, f) + "\n")
+		return n + 1
+	}
+	for i, in := range f.Inlined {
+		if i == 0 {
+			fmt.Fprintf(b, "#%-3d%s\n", n, gdbFrameText(env, f.PC, in.Function, in.File, in.Line))
+		} else {
+			fmt.Fprintf(b, "#%-3d%s\n", n, gdbInlineText(in.Function, in.File, in.Line))
+		}
+		n++
+	}
+	fmt.Fprintf(b, "#%-3d%s\n", n, gdbInlineText(frameFunction(f), f.File, f.Line))
+	return n + 1
+}
+
+// gdbInlineText is a frame without an address: "fn () at file:line".
+func gdbInlineText(fn, file string, line int) string {
+	s := fn + " ()"
+	if file != "" && line > 0 {
+		s += fmt.Sprintf(" at %s:%d", file, line)
+	}
+	return s
+}
+
 // runBacktrace is bt [N|-N] [full].
 func runBacktrace(ctx context.Context, env Env, inv *Invocation, out Output) error {
 	count, fromEnd := -1, false
@@ -167,8 +200,15 @@ func runBacktrace(ctx context.Context, env Env, inv *Invocation, out Output) err
 		}
 	}
 	var b strings.Builder
+	n := 0
+	if len(shown) > 0 {
+		n = shown[0].Index
+		for _, f := range frames[:n] {
+			n += len(f.Inlined) // frames above the shown ones count their inlines too
+		}
+	}
 	for _, f := range shown {
-		b.WriteString(gdbFrameLine(env, f) + "\n")
+		n = gdbFrameLines(&b, env, f, n)
 	}
 	if more {
 		b.WriteString("(More stack frames follow...)\n")

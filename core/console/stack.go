@@ -24,6 +24,18 @@ type StackFrame struct {
 	Trust    string // how the frame was found: context, cfi, frame-pointer, scan
 	FP       uint64
 	Regs     map[string]uint64 // the registers recovered for this frame
+	// Inlined are the calls inlined at PC, innermost first. File and Line
+	// above are then the position in Function itself.
+	Inlined []InlineFrame
+}
+
+// InlineFrame is a call inlined at a frame's PC: k and bt show it as a
+// frame of its own above the frame that holds it, as WinDbg and gdb do.
+type InlineFrame struct {
+	Name     string // "module!function"
+	Function string
+	File     string
+	Line     int
 }
 
 // Stacker is an optional Env capability: stack walking. core/session
@@ -67,6 +79,13 @@ func runStack(ctx context.Context, env Env, inv *Invocation, out Output) error {
 		if i+1 < len(frames) {
 			ret = FormatAddr(frames[i+1].PC, ptr)
 		}
+		for _, in := range f.Inlined {
+			site := in.Name
+			if in.File != "" {
+				site += fmt.Sprintf(" [%s @ %d]", in.File, in.Line)
+			}
+			fmt.Fprintf(&b, "-- %-*s %s %s\n", len(FormatAddr(0, ptr)), "(Inline Function)", inlineDashes(ptr), site)
+		}
 		site := f.Name
 		if f.File != "" {
 			site += fmt.Sprintf(" [%s @ %d]", f.File, f.Line)
@@ -81,6 +100,15 @@ func runStack(ctx context.Context, env Env, inv *Invocation, out Output) error {
 	}
 	out.Text(b.String())
 	return nil
+}
+
+// inlineDashes fills the return-address column of an inline frame, which
+// has none: WinDbg's --------`--------.
+func inlineDashes(ptr int) string {
+	if ptr == 8 {
+		return "--------`--------"
+	}
+	return "--------"
 }
 
 // runAnalyze is !analyze [-v].

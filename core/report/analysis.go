@@ -20,6 +20,17 @@ type Frame struct {
 	File     string `json:"file,omitempty"`
 	Line     int    `json:"line,omitempty"`
 	Trust    string `json:"trust,omitempty"`
+	// Inlined lists the calls inlined at pc, innermost first (an
+	// extension of the contract); file and line above are then the
+	// position in function itself.
+	Inlined []Inline `json:"inlined,omitempty"`
+}
+
+// Inline is a call inlined at a frame's pc.
+type Inline struct {
+	Function string `json:"function"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
 }
 
 // Module is one loaded or unloaded module.

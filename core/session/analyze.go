@@ -50,7 +50,10 @@ func (s *Session) name(f unwind.Frame) analyze.Frame {
 	if sym, ok := s.Symbols().Lookup(f.LookupPC()); ok && sym.Name != "" {
 		a.Function = sym.Name
 		a.Offset = f.PC - sym.Addr
-		a.File, a.Line = sym.File, sym.Line
+		a.File, a.Line = sym.OuterLine()
+		for _, in := range sym.Inlined {
+			a.Inlined = append(a.Inlined, analyze.Inline{Function: in.Name, File: in.File, Line: in.Line})
+		}
 	}
 	return a
 }
@@ -165,6 +168,9 @@ func (s *Session) AnalysisReport(ctx context.Context) (*report.Report, *Analysis
 		for _, f := range ts.Frames {
 			rf := report.Frame{Index: f.Index, PC: report.Hex(f.PC), SP: report.Hex(f.SP), Trust: f.Trust.String(),
 				Module: f.Analysis.Module, Function: f.Analysis.Function, File: f.Analysis.File, Line: f.Analysis.Line}
+			for _, in := range f.Analysis.Inlined {
+				rf.Inlined = append(rf.Inlined, report.Inline{Function: in.Function, File: in.File, Line: in.Line})
+			}
 			if f.Analysis.Module != "" || f.Analysis.Function != "" {
 				rf.Offset = report.Hex(f.Analysis.Offset)
 			}
@@ -235,6 +241,13 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 			mark := "  "
 			if f.Index == a.Faulting {
 				mark = "> "
+			}
+			for i, in := range f.Analysis.Inlined {
+				line := f.Analysis.InlineName(i)
+				if in.File != "" {
+					line += fmt.Sprintf(" [%s @ %d]", in.File, in.Line)
+				}
+				fmt.Fprintf(w, "%s-- (Inline Function) --------`-------- %s\n", mark, line)
 			}
 			line := f.Analysis.String()
 			if f.Analysis.File != "" {

@@ -38,8 +38,12 @@ func (e consoleEnv) Stack(ctx context.Context, regs model.Context) ([]console.St
 	out := make([]console.StackFrame, 0, len(frames))
 	for _, f := range frames {
 		a := e.s.name(f)
-		out = append(out, console.StackFrame{Index: f.Index, SP: f.SP, PC: f.PC, FP: f.FP, Regs: f.Regs,
-			Name: a.String(), Function: a.Function, File: a.File, Line: a.Line, Trust: f.Trust.String()})
+		sf := console.StackFrame{Index: f.Index, SP: f.SP, PC: f.PC, FP: f.FP, Regs: f.Regs,
+			Name: a.String(), Function: a.Function, File: a.File, Line: a.Line, Trust: f.Trust.String()}
+		for i, in := range a.Inlined {
+			sf.Inlined = append(sf.Inlined, console.InlineFrame{Name: a.InlineName(i), Function: in.Function, File: in.File, Line: in.Line})
+		}
+		out = append(out, sf)
 	}
 	return out, err
 }

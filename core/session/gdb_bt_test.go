@@ -18,11 +18,9 @@ import (
 )
 
 // gdbThread is one thread of gdb's `thread apply all bt`: its LWP and the
-// names of its physical frames. gdb prints a frame's inlined calls as
-// frames of their own without an address, innermost first, the
-// function that holds them last; a physical frame is named by that last
-// one, as Crashbench names frames. An unnamed frame ("??") ends the list:
-// past it gdb walks garbage.
+// names of its frames, inlined calls included (gdb prints each as a frame
+// of its own, innermost first, as Crashbench's bt does). An unnamed frame
+// ("??") ends the list: past it gdb walks garbage.
 type gdbThread struct {
 	lwp    uint64
 	frames []string
@@ -64,10 +62,6 @@ func parseGDBBacktraces(text string) []gdbThread {
 			stopped = true
 			continue
 		}
-		if m[1] != "0" && m[2] == "" && len(cur.frames) > 0 {
-			cur.frames[len(cur.frames)-1] = name // an inlined call's holder
-			continue
-		}
 		cur.frames = append(cur.frames, name)
 	}
 	return threads
@@ -94,6 +88,9 @@ func checkAgainstGDB(t *testing.T, core string, o Options, gdbText string) {
 		}
 		var got []string
 		for _, f := range ts.Frames {
+			for _, in := range f.Analysis.Inlined {
+				got = append(got, in.Function)
+			}
 			got = append(got, f.Analysis.Function)
 		}
 		for i, name := range w.frames {

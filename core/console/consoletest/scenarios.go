@@ -212,8 +212,10 @@ func LinuxCore() *Env {
 	frames := map[int][]console.StackFrame{
 		0: {
 			{Index: 0, SP: 0x7fffffffe0f0, PC: exe + 0x1145, FP: 0x7fffffffe0f0, Name: "crashc!level3+0xc", Function: "level3", File: "crash.c", Line: 8, Trust: "context"},
+			// level2 calls level3 through check(), inlined into it.
 			{Index: 1, SP: 0x7fffffffe100, PC: exe + 0x115a, FP: 0x7fffffffe110, Name: "crashc!level2+0xc", Function: "level2", File: "crash.c", Line: 9, Trust: "cfi",
-				Regs: regs(exe+0x115a, 0x7fffffffe100, 0x7fffffffe110)},
+				Regs:    regs(exe+0x115a, 0x7fffffffe100, 0x7fffffffe110),
+				Inlined: []console.InlineFrame{{Name: "crashc!check", Function: "check", File: "check.h", Line: 3}}},
 			{Index: 2, SP: 0x7fffffffe120, PC: exe + 0x1185, FP: 0x7fffffffe160, Name: "crashc!main+0x23", Function: "main", File: "crash.c", Line: 18, Trust: "cfi",
 				Regs: regs(exe+0x1185, 0x7fffffffe120, 0x7fffffffe160)},
 			{Index: 3, SP: 0x7fffffffe170, PC: libc + 0x2724a, Name: "libc+0x2724a", Trust: "scan", Regs: regs(libc+0x2724a, 0x7fffffffe170, 0)},
