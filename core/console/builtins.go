@@ -485,10 +485,24 @@ func runRegs(_ context.Context, env Env, inv *Invocation, out Output) error {
 		if !ok {
 			return fmt.Errorf("Bad register error at '%s': %s has no such register", name, c.Arch())
 		}
+		if r := sizes[n]; len(r.Wide) > 0 {
+			parts = append(parts, n+"="+wideHex(r.Wide))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s=%0*x", n, regWidth(sizes[n], ptrOf(env)), v))
 	}
 	out.Text(strings.Join(parts, " ") + "\n")
 	return nil
+}
+
+// wideHex prints a register wider than 64 bits (xmm, ymm, st, v) as one
+// hex number, most significant byte first: Wide holds it little-endian.
+func wideHex(b []byte) string {
+	var sb strings.Builder
+	for i := len(b) - 1; i >= 0; i-- {
+		fmt.Fprintf(&sb, "%02x", b[i])
+	}
+	return sb.String()
 }
 
 // lmOptions parses lm's options, including run-together forms (lmvm).

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -37,12 +38,14 @@ func gdbCommands() []Command {
 			Run: runGDBUpDown},
 		{Names: []string{"down"}, Group: GroupGDB, Usage: "down [N]", Summary: "select the frame N (default 1) levels toward the innermost",
 			Run: runGDBUpDown},
-		{Names: []string{"info", "i"}, Group: GroupGDB, Usage: "info SUBCOMMAND [args]", Summary: "gdb's info threads, info registers [reg...], info sharedlibrary and info proc mappings",
+		{Names: []string{"info", "i"}, Group: GroupGDB, Usage: "info SUBCOMMAND [args]", Summary: "gdb's info threads, info registers [reg...], info all-registers, info sharedlibrary and info proc mappings",
 			Help: "Subcommands may be abbreviated as in gdb (`i r`, `info reg rip`, `info shared`, `info proc map`).\n\n" +
 				"`info registers` prints name, hex and natural value: decimal for general registers, hex (with `<symbol+offset>` for the PC) for " +
 				"pointer registers, and the flag names for x86 eflags and arm64 cpsr. Without names it lists the general registers in gdb's order " +
 				"(on x86-64 fs_base and gs_base follow gs, as gdb prints them when a core's register notes are complete; orig_rax needs a name). " +
 				"A caller frame selected with frame or up shows only the registers the unwinder recovered.\n\n" +
+				"`info all-registers` adds the floating-point and vector registers the dump holds (x87 st0-7 and control words, xmm, ymm, " +
+				"zmm, k, mxcsr; arm64 v0-31, fpsr, fpcr, tpidr, pauth masks, vg), wide ones in gdb's union format.\n\n" +
 				"`info sharedlibrary` lists the modules other than the main executable. From and To are the module's executable mapping when the " +
 				"dump records protections (gdb prints the .text section, which lies inside it), else the whole module mapping; Syms Read is Yes when " +
 				"symbols for the module could be loaded, `Yes (*)` when they carry no debug information.\n\n" +
@@ -137,6 +140,10 @@ func gdbFrameLine(env Env, f StackFrame) string {
 // with the address, the others (and the function holding them) without,
 // as they share it. It returns the next frame number.
 func gdbFrameLines(b *strings.Builder, env Env, f StackFrame, n int) int {
+	if f.Signal {
+		fmt.Fprintf(b, "#%-3d<signal handler called>\n", n)
+		return n + 1
+	}
 	if len(f.Inlined) == 0 {
 		f.Index = n
 		b.WriteString(gdbFrameLine(env, f) + "\n")
@@ -420,14 +427,16 @@ func abbrev(word, full string, min int) bool {
 // runInfo dispatches gdb's info subcommands.
 func runInfo(ctx context.Context, env Env, inv *Invocation, out Output) error {
 	if len(inv.Tokens) == 0 {
-		return &SyntaxError{Line: inv.Raw, Col: 1, Msg: "info needs a subcommand: threads, registers, sharedlibrary or proc mappings"}
+		return &SyntaxError{Line: inv.Raw, Col: 1, Msg: "info needs a subcommand: threads, registers, all-registers, sharedlibrary or proc mappings"}
 	}
 	sub, rest := inv.Tokens[0], inv.Tokens[1:]
 	switch {
 	case abbrev(sub, "threads", 2):
 		return runInfoThreads(env, out)
 	case abbrev(sub, "registers", 1):
-		return runInfoRegisters(env, rest, out)
+		return runInfoRegisters(env, rest, false, out)
+	case abbrev(sub, "all-registers", 2):
+		return runInfoRegisters(env, rest, true, out)
 	case abbrev(sub, "sharedlibrary", 2), strings.EqualFold(sub, "dll"):
 		return runInfoShared(env, out)
 	case strings.EqualFold(sub, "proc"):
@@ -436,7 +445,7 @@ func runInfo(ctx context.Context, env Env, inv *Invocation, out Output) error {
 		}
 		return &NotSupportedError{What: "only info proc mappings is supported: a dump has no /proc"}
 	}
-	return fmt.Errorf("Undefined info command: \"%s\".  Try \"help info\" (supported here: threads, registers, sharedlibrary, proc mappings).", inv.Args)
+	return fmt.Errorf("Undefined info command: \"%s\".  Try \"help info\" (supported here: threads, registers, all-registers, sharedlibrary, proc mappings).", inv.Args)
 }
 
 // runInfoThreads is gdb's info threads table.
@@ -488,7 +497,7 @@ var gdbRegOrder = map[model.Arch][]string{
 var gdbPointerRegs = map[model.Arch]struct{ code, data []string }{
 	model.AMD64:   {[]string{"rip"}, []string{"rsp", "rbp"}},
 	model.X86:     {[]string{"eip"}, []string{"esp", "ebp"}},
-	model.ARM64:   {[]string{"pc"}, []string{"sp"}},
+	model.ARM64:   {[]string{"pc"}, []string{"sp", "tpidr", "tpidr2"}},
 	model.ARM:     {[]string{"pc"}, []string{"sp"}},
 	model.RISCV64: {[]string{"pc", "ra"}, []string{"sp", "gp", "tp", "fp"}},
 	model.RISCV32: {[]string{"pc", "ra"}, []string{"sp", "gp", "tp", "fp"}},
@@ -525,6 +534,16 @@ var (
 	arm64CPSR = []flagField{{"SP", 0, 1}, {"EL", 2, 2}, {"nRW", 4, 1}, {"F", 6, 1}, {"I", 7, 1}, {"A", 8, 1},
 		{"D", 9, 1}, {"BTYPE", 10, 2}, {"SSBS", 12, 1}, {"IL", 20, 1}, {"SS", 21, 1}, {"PAN", 22, 1},
 		{"UAO", 23, 1}, {"DIT", 24, 1}, {"TCO", 25, 1}, {"V", 28, 1}, {"C", 29, 1}, {"Z", 30, 1}, {"N", 31, 1}}
+	// x86MXCSR is gdb's i386_mxcsr (features/i386/64bit-sse.xml);
+	// arm64FPSR and arm64FPCR its fpsr_flags and fpcr_flags
+	// (features/aarch64-fpu.c).
+	x86MXCSR = []flagField{{"IE", 0, 1}, {"DE", 1, 1}, {"ZE", 2, 1}, {"OE", 3, 1}, {"UE", 4, 1}, {"PE", 5, 1},
+		{"DAZ", 6, 1}, {"IM", 7, 1}, {"DM", 8, 1}, {"ZM", 9, 1}, {"OM", 10, 1}, {"UM", 11, 1}, {"PM", 12, 1}, {"FZ", 15, 1}}
+	arm64FPSR = []flagField{{"IOC", 0, 1}, {"DZC", 1, 1}, {"OFC", 2, 1}, {"UFC", 3, 1}, {"IXC", 4, 1}, {"IDC", 7, 1},
+		{"QC", 27, 1}, {"V", 28, 1}, {"C", 29, 1}, {"Z", 30, 1}, {"N", 31, 1}}
+	arm64FPCR = []flagField{{"FIZ", 0, 1}, {"AH", 1, 1}, {"NEP", 2, 1}, {"IOE", 8, 1}, {"DZE", 9, 1}, {"OFE", 10, 1},
+		{"UFE", 11, 1}, {"IXE", 12, 1}, {"EBF", 13, 1}, {"IDE", 15, 1}, {"Len", 16, 3}, {"FZ16", 19, 1},
+		{"Stride", 20, 2}, {"RMode", 22, 2}, {"FZ", 24, 1}, {"DN", 25, 1}, {"AHP", 26, 1}}
 )
 
 type flagField struct {
@@ -549,6 +568,9 @@ func flagText(fs []flagField, v uint64) string {
 // gdbRegLine is one line of info registers: the name, the hex value from
 // column 15 and the natural value from column 35, as gdb aligns them.
 func gdbRegLine(env Env, arch model.Arch, name string, r model.Reg) string {
+	if line, ok := gdbWideLine(arch, name, r); ok {
+		return line
+	}
 	hex := fmt.Sprintf("%#x", r.Value)
 	size := r.Size
 	if size <= 0 || size > 8 {
@@ -561,6 +583,12 @@ func gdbRegLine(env Env, arch model.Arch, name string, r model.Reg) string {
 		natural = flagText(x86Flags, r.Value)
 	case name == "cpsr" && arch == model.ARM64:
 		natural = flagText(arm64CPSR, r.Value)
+	case name == "mxcsr" && (arch == model.AMD64 || arch == model.X86):
+		natural = flagText(x86MXCSR, r.Value)
+	case name == "fpsr" && arch == model.ARM64:
+		natural = flagText(arm64FPSR, r.Value)
+	case name == "fpcr" && arch == model.ARM64:
+		natural = flagText(arm64FPCR, r.Value)
 	case containsName(ptrs.code, name) || ptrs.code == nil && name == "pc":
 		natural = hex
 		if res := env.Symbols(); res != nil {
@@ -599,8 +627,9 @@ func containsName(list []string, n string) bool {
 	return false
 }
 
-// runInfoRegisters is info registers [reg...].
-func runInfoRegisters(env Env, names []string, out Output) error {
+// runInfoRegisters is info registers [reg...] and, with all, info
+// all-registers [reg...].
+func runInfoRegisters(env Env, names []string, all bool, out Output) error {
 	c, err := context_(env)
 	if err != nil {
 		return err
@@ -609,9 +638,6 @@ func runInfoRegisters(env Env, names []string, out Output) error {
 	var regs []model.Reg
 	byName := map[string]model.Reg{}
 	for _, r := range c.Regs() {
-		if len(r.Wide) > 0 || r.Size > 8 {
-			continue
-		}
 		r.Name = gdbRegName(arch, r.Name)
 		if _, dup := byName[r.Name]; !dup {
 			byName[r.Name] = r
@@ -635,18 +661,44 @@ func runInfoRegisters(env Env, names []string, out Output) error {
 		out.Text(b.String())
 		return nil
 	}
+	var general []model.Reg
 	if order, ok := gdbRegOrder[arch]; ok {
 		// gdb's general group, in its order; orig_rax and the vector
 		// state belong to other groups.
-		var sorted []model.Reg
 		for _, n := range order {
 			if r, ok := byName[n]; ok {
-				sorted = append(sorted, r)
+				general = append(general, r)
 			}
 		}
-		regs = sorted
+	} else {
+		for _, r := range regs {
+			if !isVectorReg(arch, r) {
+				general = append(general, r)
+			}
+		}
 	}
-	for _, r := range regs {
+	list := general
+	if all {
+		// Then everything else in the dump's order, which is gdb's for the
+		// floating-point and vector registers (on arm64 gdb's general
+		// group, fpsr, fpcr and tpidr, comes after v0..v31: the dump's
+		// order throughout). gdb leaves out the registers a wider one
+		// contains (xmm in ymm, ymm in zmm).
+		shown := map[string]bool{}
+		if _, ok := gdbRegOrder[arch]; ok {
+			for _, r := range general {
+				shown[r.Name] = true
+			}
+		} else {
+			list = nil
+		}
+		for _, r := range regs {
+			if !shown[r.Name] && !containedIn(byName, arch, r.Name) {
+				list = append(list, r)
+			}
+		}
+	}
+	for _, r := range list {
 		if strings.HasPrefix(r.Name, "orig_") {
 			continue
 		}
@@ -654,6 +706,45 @@ func runInfoRegisters(env Env, names []string, out Output) error {
 	}
 	out.Text(b.String())
 	return nil
+}
+
+// isVectorReg reports whether r is outside gdb's general group when the
+// dump lists it among the others: vector and x87 registers wider than 64
+// bits, and arm64's SVE predicates.
+func isVectorReg(arch model.Arch, r model.Reg) bool {
+	if len(r.Wide) > 0 || r.Size > 8 {
+		return true
+	}
+	return arch == model.ARM64 && isSVEPredicate(r.Name)
+}
+
+func isSVEPredicate(name string) bool {
+	if name == "ffr" {
+		return true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "p"))
+	return strings.HasPrefix(name, "p") && err == nil && n >= 0 && n < 16
+}
+
+// containedIn reports whether x86 register name is the low part of a
+// wider register the dump also has: xmmN of ymmN or zmmN, ymmN of zmmN.
+func containedIn(regs map[string]model.Reg, arch model.Arch, name string) bool {
+	if arch != model.AMD64 && arch != model.X86 {
+		return false
+	}
+	var wider []string
+	switch {
+	case strings.HasPrefix(name, "xmm"):
+		wider = []string{"ymm" + name[3:], "zmm" + name[3:]}
+	case strings.HasPrefix(name, "ymm"):
+		wider = []string{"zmm" + name[3:]}
+	}
+	for _, w := range wider {
+		if _, ok := regs[w]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // isMainExecutable reports whether m is the program rather than a shared
@@ -759,4 +850,128 @@ func runInfoMappings(env Env, out Output) error {
 	}
 	out.Text(b.String())
 	return nil
+}
+
+// gdbWideLine formats the registers gdb prints other than as hex and a
+// natural value: x87 st registers (the value, then "(raw 0x...)"), vector
+// registers (gdb's union of lanes, in hex as info registers prints them)
+// and SVE predicates. ok is false for the others.
+func gdbWideLine(arch model.Arch, name string, r model.Reg) (string, bool) {
+	b := r.Wide
+	x86 := arch == model.AMD64 || arch == model.X86
+	switch {
+	case x86 && len(b) == 10 && strings.HasPrefix(name, "st"):
+		var raw strings.Builder
+		for i := len(b) - 1; i >= 0; i-- {
+			fmt.Fprintf(&raw, "%02x", b[i])
+		}
+		return padTo(padTo(name, 15)+x87Text(b), 35) + "(raw 0x" + raw.String() + ")", true
+	case x86 && (len(b) == 16 || len(b) == 32 || len(b) == 64):
+		n := len(b)
+		last := fmt.Sprintf("v%d_int128 = %s", n/16, gdbLanes(b, 16))
+		if n == 16 {
+			last = "uint128 = " + lane(b)
+		}
+		return padTo(name, 15) + fmt.Sprintf("{v%d_bfloat16 = %s, v%d_half = %s, v%d_float = %s, v%d_double = %s, v%d_int8 = %s, v%d_int16 = %s, v%d_int32 = %s, v%d_int64 = %s, %s}",
+			n/2, gdbLanes(b, 2), n/2, gdbLanes(b, 2), n/4, gdbLanes(b, 4), n/8, gdbLanes(b, 8),
+			n, gdbLanes(b, 1), n/2, gdbLanes(b, 2), n/4, gdbLanes(b, 4), n/8, gdbLanes(b, 8), last), true
+	case arch == model.ARM64 && len(b) == 16 && strings.HasPrefix(name, "v"):
+		// gdb's aarch64v union (features/aarch64-fpu.c).
+		d, s, h, by, q := gdbLanes(b, 8), gdbLanes(b, 4), gdbLanes(b, 2), gdbLanes(b, 1), gdbLanes(b, 16)
+		return padTo(name, 15) + fmt.Sprintf("{d = {f = %s, u = %s, s = %s}, s = {f = %s, u = %s, s = %s}, h = {bf = %s, f = %s, u = %s, s = %s}, b = {u = %s, s = %s}, q = {u = %s, s = %s}}",
+			d, d, d, s, s, s, h, h, h, h, by, by, q, q), true
+	case arch == model.ARM64 && len(b) >= 16 && strings.HasPrefix(name, "z"):
+		// gdb's svev union (features/aarch64-sve.c).
+		q, d, s, h, by := gdbLanes(b, 16), gdbLanes(b, 8), gdbLanes(b, 4), gdbLanes(b, 2), gdbLanes(b, 1)
+		return padTo(name, 15) + fmt.Sprintf("{q = {u = %s, s = %s}, d = {f = %s, u = %s, s = %s}, s = {f = %s, u = %s, s = %s}, h = {f = %s, u = %s, s = %s}, b = {u = %s, s = %s}}",
+			q, q, d, d, d, s, s, s, h, h, h, by, by), true
+	case arch == model.ARM64 && isSVEPredicate(name):
+		if b == nil {
+			for i := range max(r.Size, 1) {
+				b = append(b, byte(r.Value>>(8*i)))
+			}
+		}
+		return padTo(name, 15) + gdbLanes(b, 1), true
+	case len(b) > 0:
+		return padTo(name, 15) + lane(b), true
+	}
+	return "", false
+}
+
+// gdbLanes prints little-endian b as gdb prints an array of w-byte
+// integers in hex: a run of more than ten (repeat_count_threshold) equal
+// elements is "elem <repeats N times>".
+func gdbLanes(b []byte, w int) string {
+	var parts []string
+	for i := 0; i+w <= len(b); {
+		j := i + w
+		for j+w <= len(b) && string(b[j:j+w]) == string(b[i:i+w]) {
+			j += w
+		}
+		if reps := (j - i) / w; reps > 10 {
+			parts = append(parts, fmt.Sprintf("%s <repeats %d times>", lane(b[i:i+w]), reps))
+			i = j
+			continue
+		}
+		parts = append(parts, lane(b[i:i+w]))
+		i += w
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// lane prints little-endian b as a hex number without leading zeros.
+func lane(b []byte) string {
+	var s strings.Builder
+	for i := len(b) - 1; i >= 0; i-- {
+		if s.Len() == 0 && b[i] == 0 {
+			continue
+		}
+		if s.Len() == 0 {
+			fmt.Fprintf(&s, "%x", b[i])
+		} else {
+			fmt.Fprintf(&s, "%02x", b[i])
+		}
+	}
+	if s.Len() == 0 {
+		return "0x0"
+	}
+	return "0x" + s.String()
+}
+
+// x87Text prints an 80-bit extended-precision value as gdb does: %Lg with
+// 21 significant digits (2 + 64 mantissa bits × log10 2), inf, nan(0x…)
+// with the significand, or <invalid float value> for the encodings the
+// 8087's successors reject (an integer bit that disagrees with the
+// exponent: unnormals, pseudo-denormals, pseudo-NaNs).
+func x87Text(b []byte) string {
+	mant := uint64(0)
+	for i := 7; i >= 0; i-- {
+		mant = mant<<8 | uint64(b[i])
+	}
+	se := uint16(b[8]) | uint16(b[9])<<8
+	neg, exp := se&0x8000 != 0, int(se&0x7fff)
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	if (exp == 0) != (mant>>63 == 0) {
+		return "<invalid float value>"
+	}
+	switch {
+	case exp == 0x7fff && mant<<1 == 0:
+		return sign + "inf"
+	case exp == 0x7fff:
+		return fmt.Sprintf("%snan(%#x)", sign, mant)
+	case mant == 0:
+		return sign + "0"
+	}
+	if exp == 0 {
+		exp = 1 // denormal
+	}
+	f := new(big.Float).SetPrec(64).SetUint64(mant)
+	f.SetMantExp(f, exp-16383-63)
+	if neg {
+		f.Neg(f)
+	}
+	return f.Text('g', 21)
 }

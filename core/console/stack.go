@@ -27,6 +27,9 @@ type StackFrame struct {
 	// Inlined are the calls inlined at PC, innermost first. File and Line
 	// above are then the position in Function itself.
 	Inlined []InlineFrame
+	// Signal marks the kernel's signal frame (a signal trampoline such as
+	// __restore_rt): bt says "<signal handler called>" there, as gdb does.
+	Signal bool
 }
 
 // InlineFrame is a call inlined at a frame's PC: k and bt show it as a

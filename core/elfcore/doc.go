@@ -14,7 +14,7 @@
 // hppa, m68k, alpha, sparc64 and loongarch; on FreeBSD amd64, i386 and
 // arm64; see regs_linuxabi.go and regs_freebsdabi.go), modules (NT_FILE
 // mappings grouped by file, build ids read from the ELF headers the core
-// holds), memory (the PT_LOAD segments with their protections, labelled
+// holds, and the vDSO found through AT_SYSINFO_EHDR in NT_AUXV), memory (the PT_LOAD segments with their protections, labelled
 // with the mapped file and offset, [stack], [vdso]) and the crashing
 // thread's context.
 //

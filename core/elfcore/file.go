@@ -276,7 +276,7 @@ func (f *File) buildInfo() model.Info {
 			}
 		case NT_FILE:
 			if files, ok := parseNTFile(n.Desc, ws, order); ok {
-				info.Modules = len(groupModules(files))
+				info.Modules = len(groupModules(files)) + f.vdsoCount()
 			} else {
 				f.diag(model.Warning, n.Off, "NT_FILE note is malformed")
 			}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -109,21 +110,36 @@ func groupModules(files []MappedFile) []model.Module {
 }
 
 // Modules returns the mapped files of NT_FILE as modules, the executable
-// included and pseudo files such as "[vdso]" skipped. A module's Base is
-// the start of its mapping at file offset 0 (else its lowest mapping), Size
-// runs to the end of its highest mapping, and Path is the mapped file's
-// name. When the core holds the module's ELF header (Linux dumps the first
-// page of mapped ELF files by default), BuildID and CodeID (lowercase hex)
-// come from its NT_GNU_BUILD_ID note. A core without NT_FILE yields an
-// error wrapping model.ErrNotRecorded.
+// included and pseudo files such as "[vdso]" skipped, and the vDSO (see
+// below). A module's Base is the start of its mapping at file offset 0
+// (else its lowest mapping), Size runs to the end of its highest mapping,
+// and Path is the mapped file's name. When the core holds the module's ELF
+// header (Linux dumps the first page of mapped ELF files by default),
+// BuildID and CodeID (lowercase hex) come from its NT_GNU_BUILD_ID note.
+//
+// The vDSO has no NT_FILE entry (it is no file), but the kernel always
+// dumps it whole (a private mapping the process cannot write): its Base is
+// AT_SYSINFO_EHDR from NT_AUXV (FreeBSD: AT_KPRELOAD from
+// NT_PROCSTAT_AUXV), its Size runs to the end of its last PT_LOAD read
+// from the ELF header in memory, and its Path is its DT_SONAME
+// ("linux-vdso.so.1" on x86-64 and arm64, "linux-gate.so.1" on i386):
+// the name ldd prints, glibc's link map holds and drgn reports (gdb lists
+// no name; its "info proc mappings" says [vdso]).
+//
+// A core with neither NT_FILE nor a vDSO yields an error wrapping
+// model.ErrNotRecorded; FreeBSD cores, which have no NT_FILE, yield the
+// vDSO alone.
 func (f *File) Modules() ([]model.Module, error) {
 	files, ok := f.MappedFiles()
-	if !ok {
-		return nil, errNoNTFile
+	var mods []model.Module
+	if ok {
+		mods = groupModules(files)
 	}
-	mods := groupModules(files)
 	space, err := f.Memory()
 	if err != nil {
+		if !ok {
+			return nil, errNoNTFile
+		}
 		return mods, nil
 	}
 	for i := range mods {
@@ -132,7 +148,35 @@ func (f *File) Modules() ([]model.Module, error) {
 			mods[i].CodeID = hex.EncodeToString(id)
 		}
 	}
+	if v, found := f.vdsoModule(space); found && !overlaps(mods, v) {
+		mods = append(mods, v)
+		slices.SortStableFunc(mods, func(a, b model.Module) int { return cmp.Compare(a.Base, b.Base) })
+	} else if !ok {
+		return nil, errNoNTFile
+	}
 	return mods, nil
+}
+
+// vdsoCount is 1 when the core holds a vDSO Modules lists, else 0: Info
+// counts it among the modules.
+func (f *File) vdsoCount() int {
+	space, err := f.Memory()
+	if err != nil {
+		return 0
+	}
+	if _, ok := f.vdsoModule(space); ok {
+		return 1
+	}
+	return 0
+}
+
+func overlaps(mods []model.Module, m model.Module) bool {
+	for _, o := range mods {
+		if m.Base < o.Base+o.Size && o.Base < m.Base+m.Size {
+			return true
+		}
+	}
+	return false
 }
 
 var errNoNTFile = &notRecorded{"elfcore: the core has no (valid) NT_FILE note"}
@@ -145,83 +189,98 @@ func (e *notRecorded) Unwrap() error { return model.ErrNotRecorded }
 const (
 	ntGNUBuildID = 3
 	maxNoteRead  = 64 << 10
+
+	// maxHeaderRead bounds the program headers read from memory: the
+	// ELF header and its program headers lie in the image's first page,
+	// and 64 KiB holds over a thousand of them.
+	maxHeaderRead = 64 << 10
+	// maxVDSOSize bounds the vDSO's extent: real ones are two to eight
+	// pages; anything larger is a corrupt header, not a vDSO.
+	maxVDSOSize = 16 << 20
+	pageMask    = 0xfff
+
+	ptDynamic = 2
+	dtNull    = 0
+	dtStrtab  = 5
+	dtStrsz   = 10
+	dtSoname  = 14
+
+	// FreeBSD's auxiliary vector note and its vDSO entry
+	// (sys/sys/elf_common.h: NT_PROCSTAT_AUXV, AT_KPRELOAD "base of vdso").
+	ntProcstatAuxv = 16
+	atKPreload     = 34
 )
+
+// memImage is the header of an ELF image read from a process's memory.
+type memImage struct {
+	h        *elfx.Header
+	progs    []elfx.Prog
+	linkBase uint64 // lowest PT_LOAD p_vaddr, page aligned
+	bias     uint64 // address = bias + p_vaddr
+}
+
+// memReaderAt reads memory at base+off: elfx's file readers then parse an
+// ELF image where it is mapped.
+type memReaderAt struct {
+	space mem.Reader
+	base  uint64
+}
+
+func (r memReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || uint64(off) > math.MaxUint64-r.base {
+		return 0, io.EOF
+	}
+	if err := mem.ReadFull(r.space, p, r.base+uint64(off)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// readMemImage reads the ELF header and program headers of the image
+// whose header is at base. It needs at least one PT_LOAD.
+func readMemImage(space mem.Reader, base uint64) (*memImage, bool) {
+	r := memReaderAt{space, base}
+	h, err := elfx.ReadHeader(r, maxHeaderRead)
+	if err != nil {
+		return nil, false
+	}
+	progs, err := elfx.ReadProgs(r, maxHeaderRead, h)
+	if err != nil {
+		return nil, false
+	}
+	im := &memImage{h: h, progs: progs}
+	found := false
+	for _, p := range progs {
+		if p.Type == elfx.PT_LOAD && (!found || p.Vaddr < im.linkBase) {
+			im.linkBase, found = p.Vaddr, true
+		}
+	}
+	if !found {
+		return nil, false
+	}
+	im.linkBase &^= pageMask // the header's page; segment alignment is at least a page
+	im.bias = base - im.linkBase
+	return im, true
+}
 
 // buildID reads the ELF image whose header is at base in the process's
 // memory and returns its NT_GNU_BUILD_ID, or nil. PT_NOTE segments are
 // located by p_vaddr relative to the load bias (base minus the page-aligned
 // p_vaddr of the lowest PT_LOAD).
 func buildID(space mem.Space, base uint64) []byte {
-	var ident [64]byte
-	if mem.ReadFull(space, ident[:52], base) != nil || !elfx.IsELF(ident[:]) {
+	im, ok := readMemImage(space, base)
+	if !ok {
 		return nil
 	}
-	var order binary.ByteOrder
-	switch ident[5] {
-	case elfx.ELFDATA2LSB:
-		order = binary.LittleEndian
-	case elfx.ELFDATA2MSB:
-		order = binary.BigEndian
-	default:
-		return nil
-	}
-	is64 := ident[4] == elfx.ELFCLASS64
-	if !is64 && ident[4] != elfx.ELFCLASS32 {
-		return nil
-	}
-	var phoff uint64
-	var phentsize, phnum int
-	if is64 {
-		if mem.ReadFull(space, ident[52:64], base+52) != nil {
-			return nil
-		}
-		phoff = order.Uint64(ident[32:])
-		phentsize, phnum = int(order.Uint16(ident[54:])), int(order.Uint16(ident[56:]))
-	} else {
-		phoff = uint64(order.Uint32(ident[28:]))
-		phentsize, phnum = int(order.Uint16(ident[42:])), int(order.Uint16(ident[44:]))
-	}
-	want := 32
-	if is64 {
-		want = 56
-	}
-	if phentsize < want || phnum == 0 || phnum > 256 || phoff > math.MaxUint64-base {
-		return nil
-	}
-	ph := make([]byte, phentsize*phnum)
-	if mem.ReadFull(space, ph, base+phoff) != nil {
-		return nil
-	}
-	type seg struct{ typ, vaddr, filesz, align uint64 }
-	segs := make([]seg, phnum)
-	for i := range segs {
-		p := ph[i*phentsize:]
-		if is64 {
-			segs[i] = seg{uint64(order.Uint32(p)), order.Uint64(p[16:]), order.Uint64(p[32:]), order.Uint64(p[48:])}
-		} else {
-			segs[i] = seg{uint64(order.Uint32(p)), uint64(order.Uint32(p[8:])), uint64(order.Uint32(p[16:])), uint64(order.Uint32(p[28:]))}
-		}
-	}
-	first, found := uint64(0), false
-	for _, s := range segs {
-		if s.typ == elfx.PT_LOAD && (!found || s.vaddr < first) {
-			first, found = s.vaddr, true
-		}
-	}
-	if !found {
-		return nil
-	}
-	first &^= 0xfff // the header's page; segment alignment is at least a page
-	bias := base - first
-	for _, s := range segs {
-		if s.typ != elfx.PT_NOTE || s.filesz == 0 || s.filesz > maxNoteRead {
+	for _, s := range im.progs {
+		if s.Type != elfx.PT_NOTE || s.Filesz == 0 || s.Filesz > maxNoteRead {
 			continue
 		}
-		buf := make([]byte, s.filesz)
-		if mem.ReadFull(space, buf, bias+s.vaddr) != nil {
+		buf := make([]byte, s.Filesz)
+		if mem.ReadFull(space, buf, im.bias+s.Vaddr) != nil {
 			continue
 		}
-		notes, _ := elfx.ParseNotes(buf, 0, order)
+		notes, _ := elfx.ParseNotes(buf, 0, im.h.Order)
 		for _, n := range notes {
 			if n.Name == "GNU" && n.Type == ntGNUBuildID && len(n.Desc) > 0 {
 				return bytes.Clone(n.Desc)
@@ -229,4 +288,141 @@ func buildID(space mem.Space, base uint64) []byte {
 		}
 	}
 	return nil
+}
+
+// vdsoModule returns the vDSO as a module (see Modules). Its ELF header
+// must match the core's class, byte order and machine, be ET_DYN, and its
+// PT_LOADs must end within maxVDSOSize of its base.
+func (f *File) vdsoModule(space mem.Space) (model.Module, bool) {
+	var base uint64
+	name := "linux-vdso.so.1"
+	if f.isFreeBSD() {
+		base, name = f.freebsdAuxv(atKPreload), "elf-vdso.so.1"
+	} else {
+		base = f.auxv(atSysinfoEHdr)
+	}
+	if base == 0 || base&pageMask != 0 {
+		return model.Module{}, false
+	}
+	im, ok := readMemImage(space, base)
+	if !ok || im.h.Class != f.Header.Class || im.h.Data != f.Header.Data ||
+		im.h.Machine != f.Header.Machine || im.h.Type != elfx.ET_DYN {
+		return model.Module{}, false
+	}
+	var end uint64
+	for _, p := range im.progs {
+		if p.Type != elfx.PT_LOAD {
+			continue
+		}
+		if p.Memsz > maxVDSOSize || p.Vaddr-im.linkBase > maxVDSOSize {
+			return model.Module{}, false
+		}
+		end = max(end, p.Vaddr-im.linkBase+p.Memsz)
+	}
+	if end == 0 || end > maxVDSOSize || end > math.MaxUint64-base {
+		return model.Module{}, false
+	}
+	m := model.Module{Base: base, Size: end}
+	if so := soname(space, im, base, end); so != "" {
+		name = so
+	}
+	m.Path, m.DebugFile = name, name
+	if id := buildID(space, base); len(id) > 0 {
+		m.BuildID, m.CodeID = id, hex.EncodeToString(id)
+	}
+	return m, true
+}
+
+// soname returns the DT_SONAME of the image at [base, base+size), or "".
+// Pointers in the dynamic section are link-time addresses, unless the
+// dynamic linker relocated them in place (glibc does, for writable
+// dynamic sections): a pointer already inside the image is taken as is.
+func soname(space mem.Reader, im *memImage, base, size uint64) string {
+	ws := uint64(im.h.WordSize())
+	for _, p := range im.progs {
+		if p.Type != ptDynamic || p.Filesz == 0 {
+			continue
+		}
+		n := min(p.Filesz, maxNoteRead)
+		if p.Vaddr < im.linkBase || p.Vaddr-im.linkBase >= size {
+			return ""
+		}
+		buf := make([]byte, n-n%(2*ws))
+		if mem.ReadFull(space, buf, im.bias+p.Vaddr) != nil {
+			return ""
+		}
+		word := func(b []byte) uint64 {
+			if ws == 8 {
+				return im.h.Order.Uint64(b)
+			}
+			return uint64(im.h.Order.Uint32(b))
+		}
+		var strtab, strsz, so uint64
+		haveSO := false
+		for d := buf; len(d) >= int(2*ws); d = d[2*ws:] {
+			tag, val := word(d), word(d[ws:])
+			if tag == dtNull {
+				break
+			}
+			switch tag {
+			case dtStrtab:
+				strtab = val
+			case dtStrsz:
+				strsz = val
+			case dtSoname:
+				so, haveSO = val, true
+			}
+		}
+		if !haveSO || strtab == 0 || (strsz != 0 && so >= strsz) {
+			return ""
+		}
+		var addr uint64
+		switch {
+		case strtab-im.linkBase < size:
+			addr = im.bias + strtab
+		case strtab-base < size:
+			addr = strtab
+		default:
+			return ""
+		}
+		if so >= size || addr-base+so >= size {
+			return ""
+		}
+		addr += so
+		var b [256]byte
+		k := min(uint64(len(b)), base+size-addr)
+		if mem.ReadFull(space, b[:k], addr) != nil {
+			return ""
+		}
+		if i := bytes.IndexByte(b[:k], 0); i > 0 {
+			return string(b[:i])
+		}
+		return ""
+	}
+	return ""
+}
+
+// freebsdAuxv returns entry typ of FreeBSD's NT_PROCSTAT_AUXV: an int
+// giving the size of one Elf_Auxinfo, then the vector (a_type and a_un,
+// each a long).
+func (f *File) freebsdAuxv(typ uint64) uint64 {
+	ws, order := f.Header.WordSize(), f.Header.Order
+	for _, n := range f.Notes {
+		if n.Type != ntProcstatAuxv || len(n.Desc) < 4 || int(order.Uint32(n.Desc)) != 2*ws {
+			continue
+		}
+		for d := n.Desc[4:]; len(d) >= 2*ws; d = d[2*ws:] {
+			t, v := uint64(order.Uint32(d)), uint64(order.Uint32(d[ws:]))
+			if ws == 8 {
+				t, v = order.Uint64(d), order.Uint64(d[ws:])
+			}
+			switch t {
+			case 0:
+				return 0
+			case typ:
+				return v
+			}
+		}
+	}
+	return 0
 }

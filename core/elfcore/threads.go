@@ -17,13 +17,19 @@ var ErrUnsupportedContext = errors.New("elfcore: unsupported register layout")
 //
 // Regs lists the registers in gdb's "info registers" order and under gdb's
 // names (eflags, cpsr, pswm, s8, ...), followed by the fields gdb does not
-// print (orig_rax, orig_r0, dar, ...).
+// print (orig_rax, orig_r0, dar, ...), then the registers of the thread's
+// other notes in gdb's "info all-registers" order (fpregs.go): x87, SSE,
+// AVX and AVX-512 state on x86, FPSIMD, SVE, PAC masks and TLS on arm64.
+// Registers wider than 64 bits (st0, xmm0, ymm0, v0, z0) carry their
+// bytes in Wide.
 type Context struct {
 	arch       model.Arch
 	regs       []model.Reg
 	pc, sp, fp int    // indices into regs; fp is -1 when the ABI has none
 	pcMask     uint64 // address bits of the pc register; 0 keeps all
 	aliases    map[string]string
+	pac        uint64 // NT_ARM_PAC_MASK's insn_mask
+	hasPAC     bool
 }
 
 var _ model.Context = (*Context)(nil)
@@ -60,7 +66,9 @@ func (c *Context) Regs() []model.Reg { return append([]model.Reg(nil), c.regs...
 
 // Reg returns one register by its lowercase name: gdb's name, an alias of
 // the layout (rflags, pstate, x30, nip, r29, s0, ...) or gdb's
-// architecture-neutral $pc, $sp and $fp, which return PC, SP and FP.
+// architecture-neutral $pc, $sp and $fp, which return PC, SP and FP. For
+// a register wider than 64 bits it returns the low 64 bits (the scalar
+// lane of xmm0 or v0, st0's significand); Regs has all of them.
 func (c *Context) Reg(name string) (uint64, bool) {
 	if v, ok := c.lookup(name); ok {
 		return v, true
@@ -82,11 +90,24 @@ func (c *Context) Reg(name string) (uint64, bool) {
 func (c *Context) lookup(name string) (uint64, bool) {
 	for _, r := range c.regs {
 		if r.Name == name {
+			if len(r.Wide) > 0 {
+				var low [8]byte
+				copy(low[:], r.Wide)
+				return lsb.Uint64(low[:]), true
+			}
 			return r.Value, true
 		}
 	}
 	return 0, false
 }
+
+// PACMask returns the bits of a code address that hold its
+// pointer-authentication code: NT_ARM_PAC_MASK's insn_mask, which gdb
+// shows as pauth_cmask. ok is false when the core has no such note (no
+// arm64 pointer authentication, or another architecture). A return
+// address signed with PAC is stripped with ra &^ mask (for user space,
+// whose addresses have the top bits clear).
+func (c *Context) PACMask() (mask uint64, ok bool) { return c.pac, c.hasPAC }
 
 // Threads returns one thread per NT_PRSTATUS note, in note order (the
 // kernel writes the thread that took the signal first). ID is pr_pid (the
@@ -99,7 +120,7 @@ func (f *File) Threads() ([]model.Thread, error) {
 	freebsd := f.isFreeBSD()
 	l, off, arch := f.regLayout(f.firstPRStatusLen())
 	var out []model.Thread
-	for _, n := range f.Notes {
+	for i, n := range f.Notes {
 		if n.Type != NT_PRSTATUS {
 			continue
 		}
@@ -109,6 +130,7 @@ func (f *File) Threads() ([]model.Thread, error) {
 		}
 		t := model.Thread{ID: pid}
 		if c := decodeContext(l, arch, off, n.Desc, order); c != nil {
+			f.addExtraRegs(c, f.notesAfter(i))
 			t.Context = c
 		}
 		out = append(out, t)
@@ -134,7 +156,7 @@ func (f *File) firstPRStatusLen() int {
 // model.ErrNotRecorded when the core has no NT_PRSTATUS, and
 // ErrUnsupportedContext when its registers are not decoded.
 func (f *File) ExceptionContext() (model.Context, error) {
-	for _, n := range f.Notes {
+	for i, n := range f.Notes {
 		if n.Type != NT_PRSTATUS {
 			continue
 		}
@@ -146,6 +168,7 @@ func (f *File) ExceptionContext() (model.Context, error) {
 		if c == nil {
 			return nil, &FormatError{Off: n.Off, What: fmt.Sprintf("NT_PRSTATUS of %d bytes is too short for %s registers", len(n.Desc), arch)}
 		}
+		f.addExtraRegs(c, f.notesAfter(i))
 		return c, nil
 	}
 	return nil, fmt.Errorf("elfcore: no NT_PRSTATUS note: %w", model.ErrNotRecorded)

@@ -39,7 +39,7 @@ func (e consoleEnv) Stack(ctx context.Context, regs model.Context) ([]console.St
 	for _, f := range frames {
 		a := e.s.name(f)
 		sf := console.StackFrame{Index: f.Index, SP: f.SP, PC: f.PC, FP: f.FP, Regs: f.Regs,
-			Name: a.String(), Function: a.Function, File: a.File, Line: a.Line, Trust: f.Trust.String()}
+			Name: a.String(), Function: a.Function, File: a.File, Line: a.Line, Trust: f.Trust.String(), Signal: f.Signal}
 		for i, in := range a.Inlined {
 			sf.Inlined = append(sf.Inlined, console.InlineFrame{Name: a.InlineName(i), Function: in.Function, File: in.File, Line: in.Line})
 		}

@@ -133,9 +133,9 @@ func (s *Session) engine() *engine {
 			}
 		}
 		providers = append(providers, image.NewProvider(e.images),
-			elfsym.NewProvider(e.elfImages))
+			elfsym.NewProvider(e.elfImages), memELFProvider{e})
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
-		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFiles(e.elfImages.Find))
+		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFirst(unwind.OpenFiles(e.elfImages.Find), e.openMemELF))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
 		}
@@ -193,6 +193,8 @@ func (s *Session) Stack(ctx context.Context, regs model.Context) ([]unwind.Frame
 	switch regs.Arch() {
 	case model.AMD64, model.ARM64:
 		rules = append(rules, e.peUnwind, e.cfi)
+	case model.X86, model.ARM:
+		rules = append(rules, e.cfi)
 	}
 	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{Rules: rules, IsCode: e.isCode, IsOutermost: e.isOutermost})
 }

@@ -51,8 +51,9 @@ const (
 
 // DWARFUnwind recovers callers with the DWARF call-frame information
 // (.eh_frame, and .debug_frame when the image has it) of the modules' ELF
-// image files. It implements Rules for amd64 and arm64 and is safe for
-// concurrent use.
+// images: files, or images a dump's memory holds (whatever io.ReaderAt the
+// open function gives). It implements Rules for amd64, arm64, i386 and
+// arm and is safe for concurrent use.
 //
 // Each image is read once, on the first pc inside its module, and its FDEs
 // indexed by address. A pc in no module, in a module whose image cannot be
@@ -73,7 +74,7 @@ type DWARFUnwind struct {
 func NewDWARFUnwind(mods []model.Module, open func(m model.Module) (io.ReaderAt, bool)) *DWARFUnwind {
 	parse := func(r io.ReaderAt, m model.Module) (*cfiTable, error) {
 		t, err := readCFITable(r)
-		if err == nil && t.execBase {
+		if err == nil && t != nil && t.execBase { // nil: no CFI sections
 			t.linkBase = m.Base // a fixed executable is linked where it loads
 		}
 		return t, err
@@ -92,6 +93,21 @@ func (u *DWARFUnwind) Caller(pc uint64, callee Registers, read func(addr uint64,
 	return tab.caller(addr, callee, read)
 }
 
+// SignalFrame reports whether pc is in a signal trampoline: the FDE that
+// covers pc-1 (the FDE of glibc's __restore_rt starts one byte early so
+// that callers' pc-1 lookups find it) has a CIE with the "S" augmentation.
+func (u *DWARFUnwind) SignalFrame(pc uint64) bool {
+	if pc == 0 {
+		return false
+	}
+	m, tab, _ := u.tables.at(pc - 1)
+	if tab == nil {
+		return false
+	}
+	f, ok := tab.lookup(pc - 1 - m.Base + tab.linkBase)
+	return ok && f.cie != nil && f.cie.signal
+}
+
 // cfiArch describes an architecture's DWARF register numbering.
 type cfiArch struct {
 	names   map[uint64]string // DWARF register number -> Registers name
@@ -107,6 +123,25 @@ var cfiAMD64 = &cfiArch{
 		8: "r8", 9: "r9", 10: "r10", 11: "r11", 12: "r12", 13: "r13", 14: "r14", 15: "r15", 16: "rip"},
 	ra: 16, pc: "rip", sp: "rsp", saved: []uint64{3, 6, 12, 13, 14, 15}, ptrSize: 8,
 }
+
+// cfiX86 is i386's numbering (the SysV i386 psABI, as GCC emits it for
+// .eh_frame: esp 4, ebp 5, eip 8).
+var cfiX86 = &cfiArch{
+	names: map[uint64]string{0: "eax", 1: "ecx", 2: "edx", 3: "ebx", 4: "esp", 5: "ebp", 6: "esi", 7: "edi", 8: "eip"},
+	ra:    8, pc: "eip", sp: "esp", saved: []uint64{3, 5, 6, 7}, ptrSize: 4,
+}
+
+// cfiARM is 32-bit ARM's (AADWARF32: r0-r15 are 0-15; sp 13, lr 14).
+var cfiARM = func() *cfiArch {
+	a := &cfiArch{names: map[uint64]string{13: "sp", 14: "lr", 15: "pc"}, ra: 14, pc: "pc", sp: "sp", raSame: true, ptrSize: 4}
+	for i := uint64(0); i < 13; i++ {
+		a.names[i] = fmt.Sprintf("r%d", i)
+	}
+	for i := uint64(4); i <= 11; i++ {
+		a.saved = append(a.saved, i)
+	}
+	return a
+}()
 
 var cfiARM64 = func() *cfiArch {
 	a := &cfiArch{names: map[uint64]string{29: "fp", 30: "lr", 31: "sp"}, ra: 30, pc: "pc", sp: "sp", raSame: true, ptrSize: 8}
@@ -161,16 +196,21 @@ func readCFITable(r io.ReaderAt) (t *cfiTable, err error) {
 	}
 	defer f.Close()
 	t = &cfiTable{}
+	class := elf.ELFCLASS64
 	switch f.Machine {
 	case elf.EM_X86_64:
 		t.arch = cfiAMD64
 	case elf.EM_AARCH64:
 		t.arch = cfiARM64
+	case elf.EM_386:
+		t.arch, class = cfiX86, elf.ELFCLASS32
+	case elf.EM_ARM:
+		t.arch, class = cfiARM, elf.ELFCLASS32
 	default:
 		return nil, fmt.Errorf("%w: unsupported machine %v", ErrBadCFI, f.Machine)
 	}
-	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
-		return nil, fmt.Errorf("%w: not a little-endian 64-bit image", ErrBadCFI)
+	if f.Class != class || f.Data != elf.ELFDATA2LSB {
+		return nil, fmt.Errorf("%w: %v image of class %v, data %v", ErrBadCFI, f.Machine, f.Class, f.Data)
 	}
 	if f.Type == elf.ET_EXEC {
 		t.execBase = true
@@ -826,6 +866,12 @@ func (t *cfiTable) caller(addr uint64, callee Registers, read func(addr uint64, 
 		}
 		cfa = v + uint64(row.cfaOff)
 	}
+	// 32-bit address arithmetic wraps at 4 GiB.
+	mask := ^uint64(0)
+	if a.ptrSize == 4 {
+		mask = 0xffffffff
+	}
+	cfa &= mask
 	// value recovers register n in the caller: known=false when the rule
 	// leaves it unknown.
 	value := func(n uint64) (v uint64, known bool, err error) {
@@ -838,10 +884,10 @@ func (t *cfiTable) caller(addr uint64, callee Registers, read func(addr uint64, 
 			v, ok := reg(n)
 			return v, ok, nil
 		case ruleOffset:
-			v, err := read(cfa+uint64(rule.off), a.ptrSize)
+			v, err := read((cfa+uint64(rule.off))&mask, a.ptrSize)
 			return v, err == nil, nil
 		case ruleValOffset:
-			return cfa + uint64(rule.off), true, nil
+			return (cfa + uint64(rule.off)) & mask, true, nil
 		case ruleRegister:
 			v, ok := reg(rule.reg)
 			return v, ok, nil
@@ -851,9 +897,9 @@ func (t *cfiTable) caller(addr uint64, callee Registers, read func(addr uint64, 
 				return 0, false, errCFIUnsupported
 			}
 			if rule.kind == ruleValExpr {
-				return v, true, nil
+				return v & mask, true, nil
 			}
-			w, err := read(v, a.ptrSize)
+			w, err := read(v&mask, a.ptrSize)
 			return w, err == nil, nil
 		}
 		return 0, false, nil

@@ -67,3 +67,20 @@ func (c *imageCache[T]) table(i int) (*T, error) {
 	c.tables[i] = t
 	return t, nil
 }
+
+// OpenFirst returns an open function for NewDWARFUnwind or NewPEUnwind
+// that tries each of opens in turn: image files first (OpenFiles), then,
+// say, the image as the dump's memory holds it (the vDSO has no file).
+func OpenFirst(opens ...func(m model.Module) (io.ReaderAt, bool)) func(m model.Module) (io.ReaderAt, bool) {
+	return func(m model.Module) (io.ReaderAt, bool) {
+		for _, open := range opens {
+			if open == nil {
+				continue
+			}
+			if r, ok := open(m); ok && r != nil {
+				return r, true
+			}
+		}
+		return nil, false
+	}
+}

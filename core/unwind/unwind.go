@@ -56,13 +56,21 @@ type Frame struct {
 	Regs   Registers
 	Trust  Trust
 	Module *model.Module // the module containing PC, nil if none
+	// Signal marks a signal trampoline (glibc's __restore_rt): the kernel
+	// made PC the handler's return address, the trampoline's first
+	// instruction, not the address after a call. gdb shows the frame as
+	// "<signal handler called>".
+	Signal bool
+	// Interrupted marks the frame a signal interrupted: PC is the
+	// faulting instruction itself, as the signal frame saved it.
+	Interrupted bool
 }
 
 // LookupPC returns the address to symbolise for the frame: for callers the
 // return address minus one, so that a call at the very end of a function
 // is attributed to that function rather than the next one.
 func (f Frame) LookupPC() uint64 {
-	if f.Index == 0 || f.Trust == Context || f.PC == 0 {
+	if f.Index == 0 || f.Trust == Context || f.PC == 0 || f.Signal || f.Interrupted {
 		return f.PC
 	}
 	return f.PC - 1
@@ -96,13 +104,19 @@ type archSpec struct {
 	pc, sp, fp, lr string
 	// pcMask strips pointer-authentication bits from return addresses.
 	pcMask uint64
+	// aliases name the registers above by another spelling a context may
+	// use: gdb and Linux cores call arm64's frame pointer and link
+	// register x29 and x30.
+	aliases map[string]string
 }
 
 var specs = map[model.Arch]archSpec{
 	model.AMD64: {ptr: 8, pc: "rip", sp: "rsp", fp: "rbp", pcMask: ^uint64(0)},
 	model.X86:   {ptr: 4, pc: "eip", sp: "esp", fp: "ebp", pcMask: 0xffffffff},
-	model.ARM64: {ptr: 8, pc: "pc", sp: "sp", fp: "fp", lr: "lr", pcMask: 0x0000_ffff_ffff_ffff},
-	model.ARM:   {ptr: 4, pc: "pc", sp: "sp", fp: "r11", lr: "lr", pcMask: 0xffffffff},
+	model.ARM64: {ptr: 8, pc: "pc", sp: "sp", fp: "fp", lr: "lr", pcMask: 0x0000_ffff_ffff_ffff,
+		aliases: map[string]string{"x29": "fp", "x30": "lr", "x31": "sp"}},
+	model.ARM: {ptr: 4, pc: "pc", sp: "sp", fp: "r11", lr: "lr", pcMask: 0xffffffff,
+		aliases: map[string]string{"r13": "sp", "r14": "lr", "r15": "pc"}},
 }
 
 // ErrUnsupportedArch says the walker cannot unwind this architecture.
@@ -133,6 +147,17 @@ func Walk(ctx context.Context, m mem.Reader, start model.Context, mods []model.M
 			regs[r.Name] = r.Value
 		}
 	}
+	// Rules and the frame-pointer chain look registers up by the names
+	// in spec (and the DWARF tables' names): without this, an arm64 core
+	// whose context says x29 and x30 would have no frame pointer or link
+	// register, and a leaf's caller would be found only by scanning.
+	for alias, name := range spec.aliases {
+		if v, ok := regs[alias]; ok {
+			if _, have := regs[name]; !have {
+				regs[name] = v
+			}
+		}
+	}
 	frame := w.frame(0, regs, Context)
 	frames := []Frame{frame}
 	for len(frames) < o.MaxFrames {
@@ -141,7 +166,12 @@ func Walk(ctx context.Context, m mem.Reader, start model.Context, mods []model.M
 		}
 		last := frames[len(frames)-1]
 		rulesOnly := o.IsOutermost != nil && o.IsOutermost(last.LookupPC())
+		if sr, ok := o.Rules.(SignalRules); ok && last.Index > 0 && sr.SignalFrame(last.PC) {
+			last.Signal = true
+			frames[len(frames)-1] = last
+		}
 		next, ok := w.caller(last, rulesOnly)
+		next.Interrupted = ok && last.Signal
 		if !ok {
 			break
 		}
@@ -318,6 +348,25 @@ func (w *walker) byScan(f Frame) (Registers, bool) {
 type Chain []Rules
 
 // Caller implements Rules.
+// SignalRules is implemented by rules that know signal trampolines (DWARF
+// CFI marks them with the "S" augmentation). The rules for a trampoline
+// are looked up at its first instruction's address minus one, which its
+// FDE covers for that reason; SignalFrame is asked with the frame's PC.
+type SignalRules interface {
+	SignalFrame(pc uint64) bool
+}
+
+// SignalFrame reports whether any of the rules knows pc as a signal
+// trampoline.
+func (c Chain) SignalFrame(pc uint64) bool {
+	for _, r := range c {
+		if sr, ok := r.(SignalRules); ok && sr.SignalFrame(pc) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c Chain) Caller(pc uint64, callee Registers, read func(uint64, int) (uint64, error)) (Registers, bool, error) {
 	for _, r := range c {
 		if r == nil {

@@ -174,3 +174,40 @@ func TestOutermostGoesOnOnlyByRules(t *testing.T) {
 		t.Fatalf("without rules: frames = %+v", frames)
 	}
 }
+
+// signalRules is fakeRules that also knows one signal trampoline.
+type signalRules struct {
+	fakeRules
+	trampoline uint64
+}
+
+func (r signalRules) SignalFrame(pc uint64) bool { return pc == r.trampoline }
+
+func TestSignalFrames(t *testing.T) {
+	t.Parallel()
+	// Frame 0 (a handler at 0x400100) returns to the trampoline at
+	// 0x7f0000002000, whose frame returns to the interrupted instruction
+	// 0x400200: rules read each caller at [rsp].
+	m := stack(0x3000, 0x7f0000002000, 0x400200, 0x400300)
+	rules := Chain{signalRules{fakeRules: fakeRules{at: 0x400100}, trampoline: 0x7f0000002000},
+		ruleAt{0x7f0000001fff}}
+	frames, _ := Walk(context.Background(), m, amd64(0x400100, 0x3000, 0), mods, Options{Rules: rules})
+	if len(frames) < 3 {
+		t.Fatalf("frames = %+v", frames)
+	}
+	if frames[0].Signal || !frames[1].Signal || frames[2].Signal || !frames[2].Interrupted || frames[1].Interrupted {
+		t.Fatalf("signal marks: %+v", frames[:3])
+	}
+	// The trampoline and the interrupted frame are named at their own
+	// address: neither PC is a return address after a call.
+	if frames[1].LookupPC() != 0x7f0000002000 || frames[2].LookupPC() != 0x400200 {
+		t.Errorf("LookupPC %#x %#x", frames[1].LookupPC(), frames[2].LookupPC())
+	}
+}
+
+// ruleAt unwinds the one function at pc by [rsp] like fakeRules.
+type ruleAt struct{ pc uint64 }
+
+func (r ruleAt) Caller(pc uint64, callee Registers, read func(uint64, int) (uint64, error)) (Registers, bool, error) {
+	return fakeRules{at: r.pc}.Caller(pc, callee, read)
+}

@@ -5,10 +5,11 @@
 # hold the stacks, heap and data but not the libraries' text.
 set -euo pipefail
 cd "$(dirname "$0")"
-for prog in assertc dfree; do
+for prog in assertc dfree sighandler; do
 	gcc -g -O0 -o "$prog" "$prog.c"
 	rm -f "core.$prog"
-	gdb -nx -batch -ex run -ex "gcore core.$prog" "./$prog" >/dev/null 2>&1
+	# gdb stops at the SIGSEGV first; the handler then aborts.
+	gdb -nx -batch -ex 'handle SIGSEGV nostop noprint pass' -ex run -ex "gcore core.$prog" "./$prog" >/dev/null 2>&1
 	gdb -nx -batch -ex "core-file core.$prog" -ex 'thread apply all bt' \
 		-ex 'p __abort_msg->msg' -ex 'info sharedlibrary' "./$prog" >"$prog.gdb.txt" 2>&1
 	zstd -19 -q -f "core.$prog" -o "core.$prog.zst"

@@ -23,6 +23,10 @@ type Thread struct {
 	// Regs fills pr_reg, one value per field in the kernel's order (see
 	// Builder.GRegs for the fields' widths). Missing fields are zero.
 	Regs []uint64
+	// Notes are the thread's other register notes (NT_FPREGSET,
+	// NT_X86_XSTATE, NT_ARM_TLS, ...; fpregs.go builds their payloads),
+	// written right after its NT_PRSTATUS as FreeBSD and gdb's gcore do.
+	Notes []Note
 }
 
 // GRegs returns the widths in bytes of pr_reg's fields for the core's
@@ -173,7 +177,9 @@ type Builder struct {
 	pid      uint32
 	siginfo  *[3]int64 // signo, code, addr
 	files    []File
+	auxv     []uint64 // type, value pairs
 	segs     []Segment
+	last     []Note // process-wide notes after all others (Note)
 	truncate int
 }
 
@@ -222,6 +228,13 @@ func (b *Builder) SigInfo(signo, code int32, addr uint64) *Builder {
 // MapFile adds an NT_FILE entry.
 func (b *Builder) MapFile(f File) *Builder { b.files = append(b.files, f); return b }
 
+// Auxv adds the auxiliary vector note, type and value pairs (AT_NULL is
+// appended): NT_AUXV, an array of {long a_type; long a_val} (Linux
+// fs/binfmt_elf.c fill_auxv_note), or on FreeBSD NT_PROCSTAT_AUXV (16), an
+// int giving sizeof(Elf_Auxinfo) and then the array (sys/kern/imgact_elf.c
+// note_procstat_auxv).
+func (b *Builder) Auxv(pairs ...uint64) *Builder { b.auxv = append(b.auxv, pairs...); return b }
+
 // Load adds a PT_LOAD.
 func (b *Builder) Load(s Segment) *Builder { b.segs = append(b.segs, s); return b }
 
@@ -251,6 +264,7 @@ func (b *Builder) notes() *testasm.Section {
 	for _, t := range b.threads {
 		if b.osabi == 9 {
 			b.note(n, 1, b.freebsdPRStatus(t))
+			b.threadNotes(n, t)
 			continue
 		}
 		// elf_prstatus: pr_info (3 ints), pr_cursig (short, padded to a long),
@@ -262,12 +276,17 @@ func (b *Builder) notes() *testasm.Section {
 		b.gregs(d, t.Regs)
 		d.D32(0).Align(al) // pr_fpvalid
 		b.note(n, 1, d.MustBytes())
+		b.threadNotes(n, t)
 	}
 	if b.osabi == 9 {
 		// FreeBSD prpsinfo_t (sys/sys/procfs.h), version 2: pr_version,
 		// pr_psinfosz (size_t), pr_fname[17], pr_psargs[81], pr_pid.
 		d := testasm.New(b.order).D32(2).Align(ws).DW(ws, 0).String(b.psName, 17).String(b.psArgs, 81).Align(4).D32(b.pid)
 		b.note(n, 3, d.MustBytes())
+		if len(b.auxv) > 0 {
+			d := testasm.New(b.order).D32(uint32(2 * ws)).Append(b.auxvDesc())
+			b.note(n, 16, d.MustBytes())
+		}
 		return n
 	}
 	// elf_prpsinfo: state, sname, zomb, nice, flag (long), uid, gid, pid,
@@ -285,6 +304,9 @@ func (b *Builder) notes() *testasm.Section {
 		si.DW(ws, uint64(b.siginfo[2])).PadTo(128)
 		b.note(n, 0x53494749, si.MustBytes())
 	}
+	if len(b.auxv) > 0 {
+		b.note(n, 6, b.auxvDesc())
+	}
 	if len(b.files) > 0 {
 		f := testasm.New(b.order).DW(ws, uint64(len(b.files))).DW(ws, 4096)
 		for _, m := range b.files {
@@ -296,6 +318,18 @@ func (b *Builder) notes() *testasm.Section {
 		b.note(n, 0x46494c45, f.MustBytes())
 	}
 	return n
+}
+
+func (b *Builder) auxvDesc() []byte {
+	ws := b.ws()
+	d := testasm.New(b.order)
+	for _, v := range b.auxv {
+		d.DW(ws, v)
+	}
+	if len(b.auxv)%2 != 0 {
+		d.DW(ws, 0)
+	}
+	return d.DW(ws, 0).DW(ws, 0).MustBytes()
 }
 
 // Bytes lays the core out: ELF header, program headers, notes, segments.
@@ -343,7 +377,7 @@ func (b *Builder) Bytes() ([]byte, error) {
 	}
 	s.Mark(noteOff)
 	start := s.Size()
-	s.AppendSection(b.notes())
+	s.AppendSection(b.notes()).AppendSection(b.lastNotes())
 	noteSize.Set(uint64(s.Size() - start))
 	for i, seg := range b.segs {
 		s.Align(16).Mark(segOffs[i]).Append(seg.Data)
@@ -422,6 +456,18 @@ func Scenarios() map[string]func() *Builder {
 				Load(Segment{Vaddr: 0x7f0000000000, Memsz: 0x1000, Flags: 4, Data: ELFImage(0, []byte{0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89})}).
 				Load(Segment{Vaddr: 0x7ffff000, Memsz: 0x2000, Flags: 6})
 		},
+		"vdso": func() *Builder {
+			img, l := Image{BuildID: []byte{0xfd, 0xc3, 0xe4, 0xd4}, SOName: "linux-vdso.so.1",
+				Funcs: []Func{{Name: "__vdso_time", Size: 0x20}, {Name: "__vdso_clock_gettime", Size: 0x40}}}.Bytes()
+			regs := make([]uint64, 27)
+			regs[16], regs[19] = 0x7fff00000000+l.Funcs[1]+4, 0x7ffff800 // rip, rsp
+			return New().Threads(Thread{TID: 500, Signal: 11, Regs: regs}).Process("app", "/usr/bin/app", 500).
+				Auxv(6, 4096, 33, 0x7fff00000000).
+				MapFile(File{0x555555554000, 0x555555555000, 0, "/usr/bin/app"}).
+				Load(Segment{Vaddr: 0x555555554000, Memsz: 0x1000, Flags: 5, Data: ELFImage(0, []byte{1, 2, 3, 4})}).
+				Load(Segment{Vaddr: 0x7fff00000000, Memsz: l.Size, Flags: 5, Data: img}).
+				Load(Segment{Vaddr: 0x7ffff000, Memsz: 0x1000, Flags: 6, Data: make([]byte, 0x1000)})
+		},
 		"i386": func() *Builder {
 			return New().Class32().Machine(3).Process("a.out", "./a.out", 32306).Threads(Thread{TID: 32306, Signal: 11})
 		},
@@ -434,6 +480,9 @@ func Scenarios() map[string]func() *Builder {
 		"mips-n32":      func() *Builder { return withRegs(New().MIPSN32()) },
 		"hppa":          func() *Builder { return withRegs(New().Class32().BigEndian().Machine(15)) },
 		"ppc64-be":      func() *Builder { return withRegs(New().BigEndian().Machine(21)) },
+		// Floating-point, vector and TLS notes (fpregs.go).
+		"amd64-xstate": AMD64XState,
+		"arm64-fpsimd": ARM64FPSIMD,
 	}
 }
 
