@@ -98,3 +98,27 @@ func TestBadRulesAreReported(t *testing.T) {
 		t.Fatal("no error for an invalid regexp")
 	}
 }
+
+// TestGlibcAbortPaths checks signatures of the stacks glibc 2.36 aborts
+// through, with the names its DWARF gives (gdb shows the same): the
+// assert and heap-check machinery is skipped, the allocator joined.
+func TestGlibcAbortPaths(t *testing.T) {
+	r := DefaultRules()
+	fn := func(names ...string) []Frame {
+		var fs []Frame
+		for _, n := range names {
+			fs = append(fs, Frame{Module: "libc.so.6", Function: n})
+		}
+		return fs
+	}
+	assertStack := append(fn("__pthread_kill_implementation", "__GI_raise", "__GI_abort", "__assert_fail_base", "__GI___assert_fail"),
+		Frame{Module: "app", Function: "check"}, Frame{Module: "app", Function: "main"})
+	if got := r.Signature(assertStack); got != "check" {
+		t.Errorf("assert: %q", got)
+	}
+	freeStack := append(fn("__pthread_kill_implementation", "__GI_raise", "__GI_abort", "__libc_message", "malloc_printerr", "_int_free", "__GI___libc_free"),
+		Frame{Module: "app", Function: "release"})
+	if got := r.Signature(freeStack); got != "_int_free | __libc_free | release" {
+		t.Errorf("double free: %q", got)
+	}
+}

@@ -80,9 +80,13 @@ func moduleStem(m string) string {
 var spaces = regexp.MustCompile(`\s+`)
 
 // normalize makes names from different symbol sources compare equal:
-// collapsed whitespace, no space after commas.
+// collapsed whitespace, no space after commas, and glibc's internal
+// aliases under their public names: its DWARF names functions by the
+// hidden alias the library calls them through (__GI_raise for raise,
+// __GI___assert_fail for __assert_fail), as gdb shows them.
 func normalize(name string) string {
 	name = spaces.ReplaceAllString(strings.TrimSpace(name), " ")
+	name = strings.TrimPrefix(name, "__GI_")
 	return strings.ReplaceAll(name, ", ", ",")
 }
 

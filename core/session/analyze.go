@@ -291,6 +291,12 @@ func (a *Analysis) SummaryRows() []report.Row {
 			rows = append(rows, report.Row{Key: k, Value: v})
 		}
 	}
+	if c := a.Info.Crash; c != nil && c.Message != "" {
+		add("Message", c.Message)
+	}
+	if c := a.Info.Crash; c != nil && c.Kind == model.Signal {
+		add("Reason", a.Result.Reason) // the si_code's meaning
+	}
 	add("Faulting frame", a.Result.FaultingFrame)
 	if a.Crashed >= 0 {
 		const shown = 12

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/crashbench/crashbench/core/report"
 	"github.com/crashbench/crashbench/core/symbols/elfsym"
 	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
@@ -240,6 +242,10 @@ func TestTestdataCoresAgreeWithGDB(t *testing.T) {
 			_, a := analyzed(t, filepath.Join(dir, "core."+prog+".zst"), Options{})
 			if got := a.Info.Crash.Message; got != want {
 				t.Errorf("abort message %q, gdb %q", got, want)
+			}
+			// The workbench shows it under the crash.
+			if want != "" && !slices.Contains(a.SummaryRows(), report.Row{Key: "Message", Value: want}) {
+				t.Errorf("summary rows %v lack the message", a.SummaryRows())
 			}
 		})
 	}
