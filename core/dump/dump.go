@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/crashbench/crashbench/core/container"
 	"github.com/crashbench/crashbench/core/elfcore"
@@ -173,6 +174,13 @@ func Open(ctx context.Context, path string, o Options) (*Dump, error) {
 	if err != nil {
 		mf.Close()
 		return nil, err
+	}
+	// systemd-coredump names its files with the crash's time, uid and
+	// boot: the only place a process core's time is recorded.
+	if ef, ok := t.(*elfcore.File); ok {
+		if c, ok := elfcore.ParseCoredumpName(filepath.Base(path)); ok {
+			ef.SetCoredump(c)
+		}
 	}
 	d.Target, d.Format, d.file = t, f, mf
 	return d, nil

@@ -44,10 +44,11 @@ type File struct {
 	Progs  []elfx.Prog
 	Notes  []elfx.Note
 
-	mu     sync.Mutex
-	diags  []model.Diagnostic
-	info   func() model.Info
-	memory func() (mem.Space, error)
+	mu       sync.Mutex
+	diags    []model.Diagnostic
+	coredump *Coredump // from a systemd-coredump file name, see SetCoredump
+	info     func() model.Info
+	memory   func() (mem.Space, error)
 }
 
 var (
@@ -304,6 +305,7 @@ func (f *File) buildInfo() model.Info {
 		model.Detail{Key: "ELF", Value: fmt.Sprintf("class %d, data %d, machine %d, OSABI %d", f.Header.Class, f.Header.Data, f.Header.Machine, f.Header.OSABI)},
 		model.Detail{Key: "Program headers", Value: fmt.Sprint(len(f.Progs))},
 		model.Detail{Key: "Notes", Value: fmt.Sprint(len(f.Notes))})
+	f.addCoredump(&info)
 	return info
 }
 

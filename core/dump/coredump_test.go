@@ -1,0 +1,50 @@
+package dump
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSystemdCoredumpFile opens a core under the name systemd-coredump
+// gives it in /var/lib/systemd/coredump: the zstd container is unpacked
+// and the name's time becomes the dump's time, which the core lacks.
+func TestSystemdCoredumpFile(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "linux-core", "core.assertc.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "core.assertc.0.0b3a1f3e2d4c4b5a9f8e7d6c5b4a3928.28275.1763852580123456.zst")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	i := d.Info()
+	if want := time.UnixMicro(1763852580123456).UTC(); !i.Time.Equal(want) {
+		t.Errorf("time %v, want %v", i.Time, want)
+	}
+	if i.Process == nil || i.Process.PID != 28275 || len(d.Diagnostics()) != 0 {
+		t.Errorf("process %+v, diagnostics %v", i.Process, d.Diagnostics())
+	}
+	// The same core under another name has no time.
+	plain := filepath.Join(dir, "core.28275.zst")
+	if err := os.WriteFile(plain, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := Open(context.Background(), plain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	if !d2.Info().Time.IsZero() {
+		t.Errorf("plain name got time %v", d2.Info().Time)
+	}
+}
