@@ -19,7 +19,7 @@ func TestParseCoredumpName(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
 	for _, bad := range []string{
-		"core.4242",       // the kernel's core_pattern default
+		"core.4242", // the kernel's core_pattern default
 		"core.crashc.sigsegv",
 		"core.x.1000.nothex-nothex-nothex-nothex-nothex12.1.2.zst",
 		"core.x.1000.0b3a1f3e2d4c4b5a9f8e7d6c5b4a3928.notapid.1.zst",
