@@ -193,7 +193,7 @@ func (s *Session) Stack(ctx context.Context, regs model.Context) ([]unwind.Frame
 	switch regs.Arch() {
 	case model.AMD64, model.ARM64:
 		rules = append(rules, e.peUnwind, e.cfi)
-	case model.X86, model.ARM:
+	case model.X86, model.ARM, model.PPC64, model.PPC64LE, model.PPC, model.S390X, model.MIPS, model.MIPS64, model.RISCV64:
 		rules = append(rules, e.cfi)
 	}
 	return unwind.Walk(ctx, m, regs, e.modules, unwind.Options{Rules: rules, IsCode: e.isCode, IsOutermost: e.isOutermost})

@@ -52,8 +52,9 @@ const (
 // DWARFUnwind recovers callers with the DWARF call-frame information
 // (.eh_frame, and .debug_frame when the image has it) of the modules' ELF
 // images: files, or images a dump's memory holds (whatever io.ReaderAt the
-// open function gives). It implements Rules for amd64, arm64, i386 and
-// arm and is safe for concurrent use.
+// open function gives). It implements Rules for amd64, arm64, i386, arm,
+// ppc64 (ELFv1 and ELFv2, either byte order), ppc, s390x, MIPS (o32 and
+// n64, either byte order) and riscv64, and is safe for concurrent use.
 //
 // Each image is read once, on the first pc inside its module, and its FDEs
 // indexed by address. A pc in no module, in a module whose image cannot be
@@ -116,6 +117,13 @@ type cfiArch struct {
 	saved   []uint64 // callee-saved registers (DWARF numbers)
 	raSame  bool     // no rule for the RA column: the callee's RA register holds it (arm64 lr)
 	ptrSize int
+	// spRule: the caller's SP is the SP column's value (its rule, or the
+	// callee's SP when it has none) rather than the CFA. s390x defines
+	// the CFA as the caller's r15 plus the 160-byte register save area
+	// the caller allocated for its callee (GCC's CIE: def_cfa r15+160),
+	// and a function that moves r15 saves the caller's r15 with stmg and
+	// says so in its CFI, as gdb's s390 unwinder relies on.
+	spRule bool
 }
 
 var cfiAMD64 = &cfiArch{
@@ -143,6 +151,88 @@ var cfiARM = func() *cfiArch {
 	return a
 }()
 
+// numbered names DWARF registers from..to as prefix+n.
+func numbered(names map[uint64]string, prefix string, from, to uint64) map[uint64]string {
+	for i := from; i <= to; i++ {
+		names[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return names
+}
+
+func span(from, to uint64) []uint64 {
+	var s []uint64
+	for i := from; i <= to; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+// cfiPPC is PowerPC's numbering: r0-r31 are 0-31 and the return-address
+// column is lr. The 64-bit ELF V2 ABI ("DWARF Definition") numbers lr 65
+// and ctr 66, as GCC does in .eh_frame on every PowerPC ABI; the SysV
+// PowerPC ABI supplement numbers SPR n 100+n (lr 108, ctr 109), which GCC
+// has used in .debug_frame. The CIE's return-address column says which
+// (65 or 108). The two never collide in rules GCC emits: 65 and 66 are
+// fpscr and msr in the older numbering, which no CFI saves. r14-r31 are
+// callee-saved; r2 (the TOC) is restored by the caller itself after a
+// call, so it is not carried over.
+func cfiPPC(ptr int) *cfiArch {
+	names := numbered(map[uint64]string{65: "lr", 108: "lr", 66: "ctr", 109: "ctr"}, "r", 0, 31)
+	return &cfiArch{names: names, ra: 65, pc: "pc", sp: "r1", saved: span(14, 31), raSame: true, ptrSize: ptr}
+}
+
+var (
+	cfiPPC64 = cfiPPC(8)
+	cfiPPC32 = cfiPPC(4)
+)
+
+// cfiS390X is s390x's (the s390x ELF ABI supplement's DWARF register
+// number mapping): r0-r15 are 0-15, pswm 64, pswa 65; the return-address
+// column is 14 (r14, which brasl and basr set). r6-r13 and r15 are
+// callee-saved.
+var cfiS390X = &cfiArch{names: numbered(map[uint64]string{65: "pswa"}, "r", 0, 15), ra: 14, pc: "pswa", sp: "r15",
+	saved: append(span(6, 13), 15), raSame: true, spRule: true, ptrSize: 8}
+
+// cfiMIPS is MIPS's (the SysV MIPS psABI and GCC: r0-r31 are 0-31; sp 29,
+// s8/fp 30, ra 31, the return-address column). Registers carry gdb's ABI
+// names, which for r8-r15 differ between o32 (t0-t7) and n64 (a4-a7,
+// t0-t3). s0-s7 (16-23), gp (28, callee-saved in n64) and s8 (30) are
+// callee-saved.
+func cfiMIPS(ptr int, names []string) *cfiArch {
+	a := &cfiArch{names: map[uint64]string{}, ra: 31, pc: "pc", sp: "sp",
+		saved: append(span(16, 23), 28, 30), raSame: true, ptrSize: ptr}
+	for i, n := range names {
+		a.names[uint64(i)] = n
+	}
+	return a
+}
+
+var (
+	cfiMIPSO32 = cfiMIPS(4, mipsNames("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7"))
+	cfiMIPSN64 = cfiMIPS(8, mipsNames("a4", "a5", "a6", "a7", "t0", "t1", "t2", "t3"))
+)
+
+func mipsNames(r8to15 ...string) []string {
+	n := []string{"zero", "at", "v0", "v1", "a0", "a1", "a2", "a3"}
+	n = append(n, r8to15...)
+	return append(n, "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "t8", "t9", "k0", "k1", "gp", "sp", "s8", "ra")
+}
+
+// cfiRISCV64 is RISC-V's (psABI "DWARF Register Numbers": x0-x31 are
+// 0-31, under their ABI names; ra (x1) is the return-address column, sp
+// x2, fp/s0 x8). s0-s11 (x8, x9, x18-x27) are callee-saved.
+var cfiRISCV64 = func() *cfiArch {
+	abi := []string{"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",
+		"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+		"s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"}
+	a := &cfiArch{names: map[uint64]string{}, ra: 1, pc: "pc", sp: "sp",
+		saved: append([]uint64{8, 9}, span(18, 27)...), raSame: true, ptrSize: 8}
+	for i, n := range abi {
+		a.names[uint64(i)] = n
+	}
+	return a
+}()
+
 var cfiARM64 = func() *cfiArch {
 	a := &cfiArch{names: map[uint64]string{29: "fp", 30: "lr", 31: "sp"}, ra: 30, pc: "pc", sp: "sp", raSame: true, ptrSize: 8}
 	for i := uint64(0); i < 29; i++ {
@@ -164,6 +254,7 @@ type cfiCIE struct {
 	signal    bool // "S"
 	initial   []byte
 	addrSize  int
+	order     binary.ByteOrder // the image's; nil means little-endian
 }
 
 // cfiFDE is a parsed Frame Description Entry (addresses are link-time).
@@ -176,10 +267,28 @@ type cfiFDE struct {
 // cfiTable is the call-frame information of one image.
 type cfiTable struct {
 	arch     *cfiArch
-	fdes     []cfiFDE // sorted by begin
+	order    binary.ByteOrder // nil means little-endian
+	fdes     []cfiFDE         // sorted by begin
 	linkBase uint64
 	execBase bool // ET_EXEC: the link base is the module base
 	errs     int  // entries skipped as malformed
+}
+
+// EF_MIPS_ABI2 in e_flags marks the MIPS n32 ABI.
+const efMIPSABI2 = 0x20
+
+// mipsFlags reads e_flags, which debug/elf does not expose: at 0x24 in an
+// ELF32 header, 0x30 in an ELF64 one.
+func mipsFlags(r io.ReaderAt, f *elf.File) uint32 {
+	var b [4]byte
+	off := int64(0x24)
+	if f.Class == elf.ELFCLASS64 {
+		off = 0x30
+	}
+	if _, err := r.ReadAt(b[:], off); err != nil {
+		return 0
+	}
+	return f.ByteOrder.Uint32(b[:])
 }
 
 // readCFITable reads the .eh_frame and .debug_frame of an ELF image. It
@@ -197,6 +306,7 @@ func readCFITable(r io.ReaderAt) (t *cfiTable, err error) {
 	defer f.Close()
 	t = &cfiTable{}
 	class := elf.ELFCLASS64
+	data := elf.ELFDATA2LSB // elf.ELFDATANONE: either
 	switch f.Machine {
 	case elf.EM_X86_64:
 		t.arch = cfiAMD64
@@ -206,12 +316,31 @@ func readCFITable(r io.ReaderAt) (t *cfiTable, err error) {
 		t.arch, class = cfiX86, elf.ELFCLASS32
 	case elf.EM_ARM:
 		t.arch, class = cfiARM, elf.ELFCLASS32
+	case elf.EM_PPC64:
+		t.arch, data = cfiPPC64, elf.ELFDATANONE
+	case elf.EM_PPC:
+		t.arch, class, data = cfiPPC32, elf.ELFCLASS32, elf.ELFDATANONE
+	case elf.EM_S390:
+		t.arch, data = cfiS390X, elf.ELFDATA2MSB // 31-bit s390 is not supported
+	case elf.EM_MIPS:
+		// n32 (ELFCLASS32 with EF_MIPS_ABI2) has 32-bit addresses but
+		// saves 64-bit registers: not supported.
+		t.arch, class, data = cfiMIPSN64, f.Class, elf.ELFDATANONE
+		if f.Class == elf.ELFCLASS32 {
+			if mipsFlags(r, f)&efMIPSABI2 != 0 {
+				return nil, fmt.Errorf("%w: MIPS n32 images are not supported", ErrBadCFI)
+			}
+			t.arch = cfiMIPSO32
+		}
+	case elf.EM_RISCV:
+		t.arch = cfiRISCV64 // riscv32 is not supported
 	default:
 		return nil, fmt.Errorf("%w: unsupported machine %v", ErrBadCFI, f.Machine)
 	}
-	if f.Class != class || f.Data != elf.ELFDATA2LSB {
+	if f.Class != class || (data != elf.ELFDATANONE && f.Data != data) {
 		return nil, fmt.Errorf("%w: %v image of class %v, data %v", ErrBadCFI, f.Machine, f.Class, f.Data)
 	}
+	t.order = f.ByteOrder
 	if f.Type == elf.ET_EXEC {
 		t.execBase = true
 	} else {
@@ -240,7 +369,7 @@ func readCFITable(r io.ReaderAt) (t *cfiTable, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrBadCFI, name, err)
 		}
-		fdes, bad := parseCFI(data, s.Addr, got, name == ".eh_frame", t.arch.ptrSize)
+		fdes, bad := parseCFIOrder(data, s.Addr, got, name == ".eh_frame", t.arch.ptrSize, t.order)
 		t.fdes = append(t.fdes, fdes...)
 		t.errs += bad
 		found = true
@@ -267,9 +396,17 @@ func (t *cfiTable) lookup(addr uint64) (*cfiFDE, bool) {
 
 // cfiReader decodes the primitive types of a CFI section.
 type cfiReader struct {
-	b   []byte
-	off int
-	err bool
+	b     []byte
+	off   int
+	err   bool
+	order binary.ByteOrder // nil means little-endian
+}
+
+func (r *cfiReader) ord() binary.ByteOrder {
+	if r.order == nil {
+		return binary.LittleEndian
+	}
+	return r.order
 }
 
 func (r *cfiReader) u8() byte {
@@ -298,7 +435,7 @@ func (r *cfiReader) u16() uint64 {
 	if b == nil {
 		return 0
 	}
-	return uint64(binary.LittleEndian.Uint16(b))
+	return uint64(r.ord().Uint16(b))
 }
 
 func (r *cfiReader) u32() uint64 {
@@ -306,7 +443,7 @@ func (r *cfiReader) u32() uint64 {
 	if b == nil {
 		return 0
 	}
-	return uint64(binary.LittleEndian.Uint32(b))
+	return uint64(r.ord().Uint32(b))
 }
 
 func (r *cfiReader) u64() uint64 {
@@ -314,7 +451,7 @@ func (r *cfiReader) u64() uint64 {
 	if b == nil {
 		return 0
 	}
-	return binary.LittleEndian.Uint64(b)
+	return r.ord().Uint64(b)
 }
 
 func (r *cfiReader) uleb() uint64 {
@@ -414,15 +551,21 @@ func (r *cfiReader) encoded(enc byte, secAddr, got uint64, ptrSize int) (uint64,
 	return base + v, true
 }
 
-// parseCFI parses every FDE of an .eh_frame (eh) or .debug_frame section
-// at address secAddr. It returns the FDEs it could parse and how many
-// entries it skipped as malformed.
+// parseCFI parses every FDE of a little-endian .eh_frame (eh) or
+// .debug_frame section at address secAddr. It returns the FDEs it could
+// parse and how many entries it skipped as malformed.
 func parseCFI(data []byte, secAddr, got uint64, eh bool, ptrSize int) (fdes []cfiFDE, bad int) {
+	return parseCFIOrder(data, secAddr, got, eh, ptrSize, binary.LittleEndian)
+}
+
+// parseCFIOrder is parseCFI for a section in byte order order: the
+// image's, as DWARF encodes every multi-byte field in the target's order.
+func parseCFIOrder(data []byte, secAddr, got uint64, eh bool, ptrSize int, order binary.ByteOrder) (fdes []cfiFDE, bad int) {
 	cies := map[int]*cfiCIE{}
 	badCIE := map[int]bool{}
 	off := 0
 	for off < len(data) {
-		r := &cfiReader{b: data, off: off}
+		r := &cfiReader{b: data, off: off, order: order}
 		length := r.u32()
 		is64 := false
 		if length == 0xffffffff {
@@ -443,7 +586,7 @@ func parseCFI(data []byte, secAddr, got uint64, eh bool, ptrSize int) (fdes []cf
 			return fdes, bad + 1
 		}
 		end := start + int(length)
-		body := &cfiReader{b: data[:end], off: start}
+		body := &cfiReader{b: data[:end], off: start, order: order}
 		var id uint64
 		if is64 {
 			id = body.u64()
@@ -463,7 +606,7 @@ func parseCFI(data []byte, secAddr, got uint64, eh bool, ptrSize int) (fdes []cf
 			if eh {
 				ciePos = int64(start) - int64(id)
 			}
-			cie := cieAt(data, int(ciePos), ciePos, cies, badCIE, eh, ptrSize, secAddr, got)
+			cie := cieAt(data, int(ciePos), ciePos, cies, badCIE, eh, ptrSize, secAddr, got, order)
 			if cie == nil {
 				bad++
 			} else if f, ok := parseFDE(body, cie, secAddr, got); ok {
@@ -480,7 +623,7 @@ func parseCFI(data []byte, secAddr, got uint64, eh bool, ptrSize int) (fdes []cf
 }
 
 // cieAt returns the CIE whose length field lies at pos, parsing it once.
-func cieAt(data []byte, pos int, raw int64, cies map[int]*cfiCIE, badCIE map[int]bool, eh bool, ptrSize int, secAddr, got uint64) *cfiCIE {
+func cieAt(data []byte, pos int, raw int64, cies map[int]*cfiCIE, badCIE map[int]bool, eh bool, ptrSize int, secAddr, got uint64, order binary.ByteOrder) *cfiCIE {
 	if raw < 0 || raw >= int64(len(data)) {
 		return nil
 	}
@@ -490,7 +633,7 @@ func cieAt(data []byte, pos int, raw int64, cies map[int]*cfiCIE, badCIE map[int
 	if badCIE[pos] {
 		return nil
 	}
-	r := &cfiReader{b: data, off: pos}
+	r := &cfiReader{b: data, off: pos, order: order}
 	length := r.u32()
 	is64 := false
 	if length == 0xffffffff {
@@ -500,7 +643,7 @@ func cieAt(data []byte, pos int, raw int64, cies map[int]*cfiCIE, badCIE map[int
 		badCIE[pos] = true
 		return nil
 	}
-	body := &cfiReader{b: data[:r.off+int(length)], off: r.off}
+	body := &cfiReader{b: data[:r.off+int(length)], off: r.off, order: order}
 	var id uint64
 	if is64 {
 		id = body.u64()
@@ -529,7 +672,7 @@ func cieAt(data []byte, pos int, raw int64, cies map[int]*cfiCIE, badCIE map[int
 
 // parseCIE parses a CIE body after its id.
 func parseCIE(r *cfiReader, eh bool, ptrSize int, secAddr, got uint64) (*cfiCIE, bool) {
-	c := &cfiCIE{fdeEnc: pePtr, addrSize: ptrSize}
+	c := &cfiCIE{fdeEnc: pePtr, addrSize: ptrSize, order: r.order}
 	version := r.u8()
 	switch version {
 	case 1, 3, 4:
@@ -570,7 +713,7 @@ func parseCIE(r *cfiReader, eh bool, ptrSize int, secAddr, got uint64) (*cfiCIE,
 		if r.err {
 			return nil, false
 		}
-		ar := &cfiReader{b: augData}
+		ar := &cfiReader{b: augData, order: r.order}
 		dataOff := uint64(r.off) - n // offset of augData within the section
 	loop:
 		for _, ch := range aug[1:] {
@@ -686,7 +829,7 @@ func (f *cfiFDE) execute(addr uint64) (cfiRow, error) {
 // addr. initial is the row after the CIE's instructions (nil while running
 // them).
 func runCFA(c *cfiCIE, insns []byte, row *cfiRow, initial *cfiRow, loc *uint64, addr uint64) (bool, error) {
-	r := &cfiReader{b: insns}
+	r := &cfiReader{b: insns, order: c.order}
 	var stack []cfiRow
 	advance := func(delta uint64) bool {
 		n := *loc + delta*c.codeAlign
@@ -854,7 +997,7 @@ func (t *cfiTable) caller(addr uint64, callee Registers, read func(addr uint64, 
 	}
 	var cfa uint64
 	if row.cfaExpr != nil {
-		v, ok := evalExpr(row.cfaExpr, nil, reg, read, a.ptrSize)
+		v, ok := evalExpr(row.cfaExpr, nil, reg, read, a.ptrSize, f.cie.order)
 		if !ok {
 			return nil, false, nil
 		}
@@ -892,7 +1035,7 @@ func (t *cfiTable) caller(addr uint64, callee Registers, read func(addr uint64, 
 			v, ok := reg(rule.reg)
 			return v, ok, nil
 		case ruleExpr, ruleValExpr:
-			v, ok := evalExpr(rule.expr, &cfa, reg, read, a.ptrSize)
+			v, ok := evalExpr(rule.expr, &cfa, reg, read, a.ptrSize, f.cie.order)
 			if !ok {
 				return 0, false, errCFIUnsupported
 			}
@@ -906,6 +1049,9 @@ func (t *cfiTable) caller(addr uint64, callee Registers, read func(addr uint64, 
 	}
 	ra := f.cie.ra
 	caller := Registers{a.sp: cfa}
+	if a.spRule {
+		delete(caller, a.sp) // recovered with the callee-saved registers below
+	}
 	raRule, hasRA := row.regs[ra]
 	switch {
 	case hasRA && raRule.kind == ruleUndefined:
@@ -924,19 +1070,36 @@ func (t *cfiTable) caller(addr uint64, callee Registers, read func(addr uint64, 
 			caller[a.names[n]] = v
 		}
 	}
+	if f.cie.signal {
+		// A signal trampoline's rules restore the interrupted frame's
+		// every register from the signal context, volatile ones and the
+		// link register included: a leaf interrupted there still has its
+		// return address in lr, ra or r14.
+		for n := range row.regs {
+			if name, ok := a.names[n]; ok && n != ra {
+				if v, known, err := value(n); err == nil && known {
+					caller[name] = v
+				}
+			}
+		}
+	}
+	if _, ok := caller[a.sp]; !ok {
+		return nil, false, nil
+	}
 	return caller, true, nil
 }
 
 // evalExpr evaluates a DWARF expression with a small stack machine: the
 // literal, register-based, arithmetic, comparison and dereference
 // operations call-frame expressions use (PLT stubs, signal trampolines).
-// cfa, when non-nil, is pushed first (DW_CFA_expression rules).
-func evalExpr(expr []byte, cfa *uint64, reg func(uint64) (uint64, bool), read func(addr uint64, size int) (uint64, error), ptrSize int) (uint64, bool) {
+// cfa, when non-nil, is pushed first (DW_CFA_expression rules). Constants
+// are in byte order order (nil: little-endian).
+func evalExpr(expr []byte, cfa *uint64, reg func(uint64) (uint64, bool), read func(addr uint64, size int) (uint64, error), ptrSize int, order binary.ByteOrder) (uint64, bool) {
 	var st []uint64
 	if cfa != nil {
 		st = append(st, *cfa)
 	}
-	r := &cfiReader{b: expr}
+	r := &cfiReader{b: expr, order: order}
 	pop := func() (uint64, bool) {
 		if len(st) == 0 {
 			return 0, false

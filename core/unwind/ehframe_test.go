@@ -254,18 +254,29 @@ func FuzzEHFrame(f *testing.F) {
 	// Once hung: a DW_EH_PE_aligned personality pointer at the end of the augmentation data.
 	f.Add([]byte("\x14\x00\x00\x00\x00\x00\x00\x00\x01zP\x000\x9200\x02PPPPPPP"), uint64(4152), false)
 	f.Fuzz(func(t *testing.T, data []byte, pc uint64, debugFrame bool) {
-		fdes, _ := parseCFI(data, synthSecAddr, 0x3000, !debugFrame, 8)
-		for _, a := range []*cfiArch{cfiAMD64, cfiARM64} {
-			tab := &cfiTable{arch: a, fdes: fdes}
-			read := func(addr uint64, size int) (uint64, error) { return addr ^ 0x5a5a, nil }
-			regs := Registers{"rsp": 0x7000, "rbp": 0x7100, "sp": 0x7000, "fp": 0x7100, "lr": 0x1234}
-			tab.caller(pc, regs, read)
-			for i := range fdes {
-				if i > 8 {
-					break
+		// Every architecture's table, over the section parsed in either
+		// byte order with its address size.
+		for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+			for _, ptr := range []int{8, 4} {
+				fdes, _ := parseCFIOrder(data, synthSecAddr, 0x3000, !debugFrame, ptr, order)
+				for _, a := range []*cfiArch{cfiAMD64, cfiARM64, cfiX86, cfiARM, cfiPPC64, cfiPPC32, cfiS390X, cfiMIPSO32, cfiMIPSN64, cfiRISCV64} {
+					if a.ptrSize != ptr {
+						continue
+					}
+					tab := &cfiTable{arch: a, order: order, fdes: fdes}
+					read := func(addr uint64, size int) (uint64, error) { return addr ^ 0x5a5a, nil }
+					regs := Registers{"rsp": 0x7000, "rbp": 0x7100, "sp": 0x7000, "fp": 0x7100, "lr": 0x1234,
+						"r1": 0x7000, "r15": 0x7000, "r14": 0x1234, "s8": 0x7100, "ra": 0x1234, "r11": 0x7100,
+						"esp": 0x7000, "ebp": 0x7100}
+					tab.caller(pc, regs, read)
+					for i := range fdes {
+						if i > 8 {
+							break
+						}
+						tab.caller(fdes[i].begin, regs, read)
+						tab.caller(fdes[i].end-1, regs, read)
+					}
 				}
-				tab.caller(fdes[i].begin, regs, read)
-				tab.caller(fdes[i].end-1, regs, read)
 			}
 		}
 	})

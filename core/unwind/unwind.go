@@ -4,10 +4,19 @@
 //
 // For each caller it tries, in order: call-frame rules (Breakpad STACK CFI
 // and STACK WIN, DWARF CFI, Windows x64 unwind info — anything that
-// implements Rules), the frame-pointer chain, and finally a scan of the
-// stack for a word that looks like a return address into a module's code.
-// A walk stops at a zero or implausible instruction pointer, when the stack
-// pointer stops moving up, or at Options.MaxFrames.
+// implements Rules), the link register for frame 0 on the architectures
+// whose calls leave the return address in one (PowerPC, s390x, MIPS,
+// RISC-V), the frame-pointer chain (PowerPC's back chain; none on arm,
+// s390x, MIPS and RISC-V, whose ABIs keep no reliable one), and finally a
+// scan of the stack for a word that looks like a return address into a
+// module's code. A walk stops at a zero or implausible instruction
+// pointer, when the stack pointer stops moving up, or at
+// Options.MaxFrames.
+//
+// Walk supports amd64, x86, arm64, arm, ppc64 (big-endian, ELFv1 or
+// ELFv2), ppc64le, ppc, s390x, MIPS (o32 and n64, either byte order) and
+// riscv64. Stack memory is read in the architecture's byte order (see
+// Options.ByteOrder).
 package unwind
 
 import (
@@ -96,6 +105,14 @@ type Options struct {
 	// clone, whose CFI ends the stack), never by frame pointers or
 	// scanning, which would only find stale stack words.
 	IsOutermost func(pc uint64) bool
+	// ByteOrder is the byte order of the dump's memory. Nil: the start
+	// context's, when it has a ByteOrder() binary.ByteOrder method (an
+	// ELF core knows its header's EI_DATA); else the architecture's
+	// (big-endian on ppc64 and s390x, little-endian on ppc64le, riscv64,
+	// x86 and arm) or, where the architecture alone cannot tell (MIPS,
+	// 32-bit PowerPC), that of the first module ELF header in memory;
+	// little-endian if none can be read.
+	ByteOrder binary.ByteOrder
 }
 
 // archSpec is what the walker needs to know about an architecture.
@@ -108,15 +125,81 @@ type archSpec struct {
 	// use: gdb and Linux cores call arm64's frame pointer and link
 	// register x29 and x30.
 	aliases map[string]string
+	// order is the byte order of memory; nil means little-endian. With
+	// biEndian, the modules' ELF headers in memory decide (see
+	// Options.ByteOrder).
+	order    binary.ByteOrder
+	biEndian bool
+	// chain says how frame pointers link frames, if at all.
+	chain chainKind
+	// lrSave is, for chainBack, the offset from a caller's SP of the
+	// word where its callee saved the return address.
+	lrSave uint64
+	// leafLR: when no rules cover frame 0, its caller is first looked
+	// for at the link register (a leaf function never saves it).
+	leafLR bool
 }
+
+// chainKind is how an ABI links stack frames through memory.
+type chainKind uint8
+
+const (
+	// chainRecord: fp points at a record of the caller's fp and the
+	// return address (x86, amd64, arm64 AAPCS64 frame records).
+	chainRecord chainKind = iota
+	// chainNone: no chain sound enough to follow. 32-bit ARM's frame
+	// layouts vary by compiler; MIPS and RISC-V code is built without
+	// frame pointers by default, and where one exists its slot is not
+	// fixed; s390x keeps a back chain only with -mbackchain.
+	chainNone
+	// chainBack: PowerPC's back chain. Every frame's first word holds
+	// the caller's SP (the stwu/stdu that allocates a frame stores it),
+	// and a callee saves its return address in its caller's frame, at
+	// caller_SP+16 in the 64-bit ELFv1 and ELFv2 ABIs and caller_SP+4
+	// in the 32-bit SysV ABI.
+	chainBack
+)
 
 var specs = map[model.Arch]archSpec{
 	model.AMD64: {ptr: 8, pc: "rip", sp: "rsp", fp: "rbp", pcMask: ^uint64(0)},
 	model.X86:   {ptr: 4, pc: "eip", sp: "esp", fp: "ebp", pcMask: 0xffffffff},
 	model.ARM64: {ptr: 8, pc: "pc", sp: "sp", fp: "fp", lr: "lr", pcMask: 0x0000_ffff_ffff_ffff,
 		aliases: map[string]string{"x29": "fp", "x30": "lr", "x31": "sp"}},
-	model.ARM: {ptr: 4, pc: "pc", sp: "sp", fp: "r11", lr: "lr", pcMask: 0xffffffff,
+	model.ARM: {ptr: 4, pc: "pc", sp: "sp", fp: "r11", lr: "lr", pcMask: 0xffffffff, chain: chainNone,
 		aliases: map[string]string{"r13": "sp", "r14": "lr", "r15": "pc"}},
+	// PowerPC: r1 is the stack pointer, r31 GCC's frame pointer (64-bit
+	// ELFv1/ELFv2 and 32-bit SysV ABIs). ppc64 means big-endian (ELFv1
+	// or ELFv2) and ppc64le little-endian; 32-bit PowerPC is almost
+	// always big-endian, but ppcle exists, so memory decides.
+	model.PPC64:   ppcSpec(8, binary.BigEndian, false),
+	model.PPC64LE: ppcSpec(8, binary.LittleEndian, false),
+	model.PPC:     ppcSpec(4, binary.BigEndian, true),
+	// s390x (ELF ABI for z/Architecture): r15 is the stack pointer, r14
+	// the return address, r11 GCC's frame pointer; always big-endian.
+	model.S390X: {ptr: 8, pc: "pswa", sp: "r15", fp: "r11", lr: "r14", pcMask: ^uint64(0),
+		order: binary.BigEndian, chain: chainNone, leafLR: true},
+	// MIPS (o32 and n64): r29 sp, r30 s8/fp, r31 ra. Both byte orders
+	// are common (mips and mipsel), and the architecture name does not
+	// say which.
+	model.MIPS: {ptr: 4, pc: "pc", sp: "sp", fp: "s8", lr: "ra", pcMask: 0xffffffff,
+		biEndian: true, chain: chainNone, leafLR: true, aliases: mipsAliases},
+	model.MIPS64: {ptr: 8, pc: "pc", sp: "sp", fp: "s8", lr: "ra", pcMask: ^uint64(0),
+		biEndian: true, chain: chainNone, leafLR: true, aliases: mipsAliases},
+	// RISC-V (psABI): x1 ra, x2 sp, x8 s0/fp; little-endian.
+	model.RISCV64: {ptr: 8, pc: "pc", sp: "sp", fp: "fp", lr: "ra", pcMask: ^uint64(0),
+		chain: chainNone, leafLR: true, aliases: map[string]string{"x1": "ra", "x2": "sp", "x8": "fp", "s0": "fp"}},
+}
+
+var mipsAliases = map[string]string{"r29": "sp", "r30": "s8", "r31": "ra", "fp": "s8", "epc": "pc"}
+
+func ppcSpec(ptr int, order binary.ByteOrder, biEndian bool) archSpec {
+	s := archSpec{ptr: ptr, pc: "pc", sp: "r1", fp: "r31", lr: "lr", pcMask: ^uint64(0),
+		order: order, biEndian: biEndian, chain: chainBack, lrSave: 16, leafLR: true,
+		aliases: map[string]string{"nip": "pc", "link": "lr"}}
+	if ptr == 4 {
+		s.pcMask, s.lrSave = 0xffffffff, 4
+	}
+	return s
 }
 
 // ErrUnsupportedArch says the walker cannot unwind this architecture.
@@ -140,7 +223,13 @@ func Walk(ctx context.Context, m mem.Reader, start model.Context, mods []model.M
 	if o.ScanWords <= 0 {
 		o.ScanWords = 40
 	}
-	w := &walker{m: m, spec: spec, mods: mods, o: o}
+	w := &walker{m: m, spec: spec, mods: mods, o: o, order: o.ByteOrder}
+	if bo, ok := start.(interface{ ByteOrder() binary.ByteOrder }); ok && w.order == nil {
+		w.order = bo.ByteOrder()
+	}
+	if w.order == nil {
+		w.order = w.memoryOrder()
+	}
 	regs := Registers{}
 	for _, r := range start.Regs() {
 		if r.Wide == nil {
@@ -181,10 +270,36 @@ func Walk(ctx context.Context, m mem.Reader, start model.Context, mods []model.M
 }
 
 type walker struct {
-	m    mem.Reader
-	spec archSpec
-	mods []model.Module
-	o    Options
+	m     mem.Reader
+	spec  archSpec
+	mods  []model.Module
+	o     Options
+	order binary.ByteOrder
+}
+
+// memoryOrder is the byte order of memory when Options does not give it:
+// the architecture's, or for a bi-endian one the EI_DATA byte of the first
+// module ELF header memory holds (Linux cores keep the first page of
+// every ELF mapping, and a process's images share its byte order).
+func (w *walker) memoryOrder() binary.ByteOrder {
+	if w.spec.biEndian {
+		for _, m := range w.mods {
+			var h [6]byte
+			if m.Unloaded || mem.ReadFull(w.m, h[:], m.Base) != nil || string(h[:4]) != "\x7fELF" {
+				continue
+			}
+			switch h[5] { // EI_DATA
+			case 1: // ELFDATA2LSB
+				return binary.LittleEndian
+			case 2: // ELFDATA2MSB
+				return binary.BigEndian
+			}
+		}
+	}
+	if w.spec.order != nil {
+		return w.spec.order
+	}
+	return binary.LittleEndian
 }
 
 func (w *walker) frame(i int, regs Registers, t Trust) Frame {
@@ -210,8 +325,7 @@ func (w *walker) isCode(pc uint64) bool {
 }
 
 func (w *walker) read(addr uint64, size int) (uint64, error) {
-	var order binary.ByteOrder = binary.LittleEndian
-	return mem.ReadUint(w.m, addr, size, order)
+	return mem.ReadUint(w.m, addr, size, w.order)
 }
 
 // caller finds the frame that called f; with rulesOnly, by call-frame
@@ -235,6 +349,11 @@ func (w *walker) caller(f Frame, rulesOnly bool) (Frame, bool) {
 	}
 	if rulesOnly {
 		return Frame{}, false
+	}
+	if regs, ok := w.byLinkRegister(f); ok {
+		if next, ok := w.accept(f, regs, FramePointer); ok {
+			return next, true
+		}
 	}
 	if regs, ok := w.byFramePointer(f); ok {
 		if next, ok := w.accept(f, regs, FramePointer); ok {
@@ -274,12 +393,74 @@ func (w *walker) accept(callee Frame, regs Registers, t Trust) (Frame, bool) {
 	return w.frame(callee.Index+1, regs, t), true
 }
 
+// byLinkRegister finds the caller of frame 0 (or of a frame a signal
+// interrupted, whose registers the signal context holds) when no rules
+// cover it, on the architectures whose call instruction leaves the return
+// address in a register (ppc lr, s390x r14, MIPS and RISC-V ra): a leaf
+// function never saves it, and keeps its caller's SP and callee-saved
+// registers. A function that saved its link register and called on has
+// a stale one (an address in itself); on PowerPC, where the back chain
+// shows whether the link register was saved, a link register equal to
+// the saved word is left to the back chain, which also recovers the
+// right SP. Elsewhere a stale link register costs one spurious frame
+// before scanning finds the real caller.
+func (w *walker) byLinkRegister(f Frame) (Registers, bool) {
+	if !w.spec.leafLR || (f.Index != 0 && !f.Interrupted) {
+		return nil, false
+	}
+	lr, ok := f.Regs[w.spec.lr]
+	lr &= w.spec.pcMask
+	if !ok || lr == 0 || lr == f.PC || !w.isCode(lr) {
+		return nil, false
+	}
+	if w.spec.chain == chainBack {
+		if regs, ok := w.byBackChain(f); ok && regs[w.spec.pc]&w.spec.pcMask == lr {
+			return nil, false
+		}
+	}
+	regs := Registers{}
+	for name, v := range f.Regs {
+		if name != w.spec.pc && name != w.spec.lr {
+			regs[name] = v
+		}
+	}
+	regs[w.spec.pc] = lr
+	return regs, true
+}
+
+// byBackChain follows PowerPC's back chain: [SP] is the caller's SP, and
+// the caller's return address was saved lrSave bytes above that (the
+// "Stack Frame" sections of the 64-bit ELF V1 and V2 ABIs and of the
+// SysV PowerPC ABI supplement).
+func (w *walker) byBackChain(f Frame) (Registers, bool) {
+	p := uint64(w.spec.ptr)
+	if f.SP == 0 || f.SP%p != 0 {
+		return nil, false
+	}
+	back, err := w.read(f.SP, w.spec.ptr)
+	if err != nil || back <= f.SP || back%p != 0 {
+		return nil, false
+	}
+	ret, err := w.read(back+w.spec.lrSave, w.spec.ptr)
+	if err != nil {
+		return nil, false
+	}
+	regs := Registers{w.spec.pc: ret, w.spec.sp: back}
+	if fp, ok := f.Regs[w.spec.fp]; ok {
+		regs[w.spec.fp] = fp // callee-saved: unknown, keep the best guess
+	}
+	return regs, true
+}
+
 // byFramePointer follows the saved frame-pointer chain: [fp] holds the
 // caller's frame pointer and the word after it the return address (x86,
-// amd64 and arm64 frame records alike).
+// amd64 and arm64 frame records alike), or PowerPC's back chain.
 func (w *walker) byFramePointer(f Frame) (Registers, bool) {
-	if w.spec.fp == "r11" { // arm32 frame layouts vary by compiler; scan instead
+	switch w.spec.chain {
+	case chainNone:
 		return nil, false
+	case chainBack:
+		return w.byBackChain(f)
 	}
 	fp, ok := f.Regs[w.spec.fp]
 	if ok && fp == 0 && w.spec.lr != "" {
@@ -347,7 +528,6 @@ func (w *walker) byScan(f Frame) (Registers, bool) {
 // address decides.
 type Chain []Rules
 
-// Caller implements Rules.
 // SignalRules is implemented by rules that know signal trampolines (DWARF
 // CFI marks them with the "S" augmentation). The rules for a trampoline
 // are looked up at its first instruction's address minus one, which its
@@ -367,6 +547,7 @@ func (c Chain) SignalFrame(pc uint64) bool {
 	return false
 }
 
+// Caller implements Rules.
 func (c Chain) Caller(pc uint64, callee Registers, read func(uint64, int) (uint64, error)) (Registers, bool, error) {
 	for _, r := range c {
 		if r == nil {

@@ -148,9 +148,9 @@ func TestARM64UsesLinkRegister(t *testing.T) {
 
 func TestUnsupportedArch(t *testing.T) {
 	t.Parallel()
-	ctx := regsContext{arch: model.MIPS, pc: "pc", sp: "sp", fp: "fp"}
+	ctx := regsContext{arch: model.SPARC64, pc: "pc", sp: "sp", fp: "fp"}
 	if _, err := Walk(context.Background(), memtest.Map{}, ctx, nil, Options{}); err == nil {
-		t.Fatal("no error for mips")
+		t.Fatal("no error for sparc64")
 	}
 }
 
