@@ -41,6 +41,11 @@ func threads(env Env) ([]model.Thread, error) {
 }
 
 func modules(env Env) ([]model.Module, error) {
+	if mp, ok := env.(ModuleProvider); ok {
+		if ms := mp.Modules(); len(ms) > 0 {
+			return ms, nil
+		}
+	}
 	ml, ok := env.Target().(model.ModuleLister)
 	if !ok {
 		return nil, &NotSupportedError{What: "this dump has no module list"}
@@ -50,6 +55,13 @@ func modules(env Env) ([]model.Module, error) {
 		return nil, &NotSupportedError{What: "the module list cannot be read", Err: err}
 	}
 	return ms, nil
+}
+
+// ModuleProvider is an optional Env capability: the modules commands list,
+// when the environment knows more than the dump (core/session adds the
+// executables named with --image that the dump does not list).
+type ModuleProvider interface {
+	Modules() []model.Module
 }
 
 // MemoryProvider is an optional Env capability: the address space commands

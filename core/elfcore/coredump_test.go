@@ -1,6 +1,7 @@
 package elfcore
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 )
@@ -28,5 +29,31 @@ func TestParseCoredumpName(t *testing.T) {
 		if _, ok := ParseCoredumpName(bad); ok {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+// TestNTFileWideFieldsOn32Bit reads an NT_FILE whose fields are 64-bit in
+// a 32-bit core, as lldb's mipsel o32 test core has it.
+func TestNTFileWideFieldsOn32Bit(t *testing.T) {
+	t.Parallel()
+	le := binary.LittleEndian
+	var d []byte
+	for _, v := range []uint64{1, 4096, 0x400000, 0x401000, 0} {
+		d = le.AppendUint64(d, v)
+	}
+	d = append(d, "/home/u/a.out\x00"...)
+	files, ok := parseNTFile(d, 4, le)
+	if !ok || len(files) != 1 || files[0] != (MappedFile{Start: 0x400000, End: 0x401000, Name: "/home/u/a.out"}) {
+		t.Fatalf("files %+v ok %v", files, ok)
+	}
+	// The same mapping with 32-bit fields stays as it is.
+	var n []byte
+	for _, v := range []uint32{1, 4096, 0x400000, 0x401000, 2} {
+		n = le.AppendUint32(n, v)
+	}
+	n = append(n, "/bin/x\x00"...)
+	files, ok = parseNTFile(n, 4, le)
+	if !ok || len(files) != 1 || files[0] != (MappedFile{Start: 0x400000, End: 0x401000, Offset: 0x2000, Name: "/bin/x"}) {
+		t.Fatalf("32-bit: files %+v ok %v", files, ok)
 	}
 }

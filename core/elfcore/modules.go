@@ -36,6 +36,36 @@ func (f *File) MappedFiles() (files []MappedFile, ok bool) {
 }
 
 func parseNTFile(d []byte, ws int, order binary.ByteOrder) ([]MappedFile, bool) {
+	files, page, ok := parseNTFileWords(d, ws, order)
+	if ok && plausibleNTFile(files, page) || ws != 4 {
+		return files, ok
+	}
+	// Some 32-bit MIPS cores carry an NT_FILE written with 64-bit fields
+	// (the kernel's compat path for o32 on a 64-bit kernel): read as
+	// 32-bit words it holds no page size and no sane mapping.
+	if wide, page, ok := parseNTFileWords(d, 8, order); ok && plausibleNTFile(wide, page) {
+		return wide, true
+	}
+	return files, ok
+}
+
+// plausibleNTFile reports whether a parse of NT_FILE looks like what the
+// kernel writes: a power-of-two page size and non-empty mappings.
+func plausibleNTFile(files []MappedFile, page uint64) bool {
+	if page < 512 || page > 1<<30 || page&(page-1) != 0 {
+		return false
+	}
+	for _, m := range files {
+		if m.End <= m.Start {
+			return false
+		}
+	}
+	return true
+}
+
+// parseNTFileWords parses NT_FILE with ws-byte fields: count, page size,
+// count × (start, end, file offset in pages), then the names.
+func parseNTFileWords(d []byte, ws int, order binary.ByteOrder) ([]MappedFile, uint64, bool) {
 	word := func(off int) uint64 {
 		if ws == 8 {
 			return order.Uint64(d[off:])
@@ -43,18 +73,18 @@ func parseNTFile(d []byte, ws int, order binary.ByteOrder) ([]MappedFile, bool) 
 		return uint64(order.Uint32(d[off:]))
 	}
 	if len(d) < 2*ws {
-		return nil, false
+		return nil, 0, false
 	}
 	count, page := word(0), word(ws)
 	if count > uint64(len(d)-2*ws)/uint64(3*ws) {
-		return nil, false
+		return nil, 0, false
 	}
 	names := d[2*ws+int(count)*3*ws:]
 	out := make([]MappedFile, 0, count)
 	for i := range int(count) {
 		j := bytes.IndexByte(names, 0)
 		if j < 0 {
-			return nil, false
+			return nil, 0, false
 		}
 		at := 2*ws + i*3*ws
 		off := word(at + 2*ws)
@@ -66,7 +96,7 @@ func parseNTFile(d []byte, ws int, order binary.ByteOrder) ([]MappedFile, bool) 
 		out = append(out, MappedFile{Start: word(at), End: word(at + ws), Offset: off, Name: string(names[:j])})
 		names = names[j+1:]
 	}
-	return out, true
+	return out, page, true
 }
 
 // pseudoFile reports names that are not files on disk ("[vdso]", "[heap]").

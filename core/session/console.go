@@ -21,7 +21,11 @@ type consoleEnv struct {
 
 func (e consoleEnv) Target() model.Target      { return e.s.d.Target }
 func (e consoleEnv) Symbols() symbols.Resolver { return e.s.Symbols() }
-func (e consoleEnv) Scope() *console.Scope     { return e.s.scope() }
+
+// Modules gives commands the session's modules: the dump's and the
+// executables named with --image that it lacks (console.ModuleProvider).
+func (e consoleEnv) Modules() []model.Module { return e.s.Modules() }
+func (e consoleEnv) Scope() *console.Scope   { return e.s.scope() }
 
 // Memory gives commands the dump's memory with matching module images
 // underneath (console.MemoryProvider).
@@ -59,9 +63,10 @@ func (e consoleEnv) WriteAnalysis(ctx context.Context, w io.Writer, verbose bool
 }
 
 var (
-	_ console.Env      = consoleEnv{}
-	_ console.Stacker  = consoleEnv{}
-	_ console.Analyzer = consoleEnv{}
+	_ console.Env            = consoleEnv{}
+	_ console.Stacker        = consoleEnv{}
+	_ console.Analyzer       = consoleEnv{}
+	_ console.ModuleProvider = consoleEnv{}
 
 	_ console.MemoryProvider = consoleEnv{}
 )

@@ -117,6 +117,7 @@ func (s *Session) engine() *engine {
 		// looked for by their own path (under the sysroot) and their
 		// debug files in /usr/lib/debug, as gdb does.
 		imageFiles, imageDirs := splitImagePath(s.opts.ImagePath)
+		e.modules = append(e.modules, namedExecutables(imageFiles, e.modules)...)
 		e.images = &image.Finder{Dirs: append(append(imageDirs, dirs...), here)}
 		elfImages := &elfsym.Finder{Dirs: e.images.Dirs, Files: imageFiles, Sysroot: s.opts.Sysroot}
 		// debuginfod (DEBUGINFOD_URLS) is asked only when a frame needs a
