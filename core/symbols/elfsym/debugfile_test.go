@@ -386,8 +386,8 @@ func TestOpenPair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tab.DebugPath() != debug || len(tab.dw.Funcs) == 0 {
-		t.Errorf("OpenPair: debug %q, %d dwarf funcs", tab.DebugPath(), len(tab.dw.Funcs))
+	if tab.DebugPath() != debug || len(tab.dw.Funcs()) == 0 {
+		t.Errorf("OpenPair: debug %q, %d dwarf funcs", tab.DebugPath(), len(tab.dw.Funcs()))
 	}
 	if tab, err := OpenPair(filepath.Join(dir, "missing"), debug); err != nil || tab.Path() != debug {
 		t.Errorf("OpenPair with a missing image: %v", err)

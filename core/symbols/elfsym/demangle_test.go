@@ -76,7 +76,7 @@ func names(t *testing.T, path string) map[string]bool {
 	for _, f := range tab.syms {
 		out[f.Name] = true
 	}
-	for _, f := range tab.dw.Funcs {
+	for _, f := range tab.dw.Funcs() {
 		out["dwarf:"+f.Name] = true
 	}
 	return out

@@ -61,6 +61,14 @@
 // ELF symbols at one address the one GDB shows is kept: the largest, then
 // a global or weak one over a local one, then the last in the table.
 //
+// DWARF is read lazily (dwarftab.Lazy): opening a file reads its symbol
+// tables and the stored bytes of its DWARF sections, and a lookup reads
+// only the compile units whose ranges cover the address (glibc's debug
+// file has 4000), each once, inflating SHF_COMPRESSED sections (zlib or
+// zstd) only as far as those units lie. Symbols (and so pattern searches
+// over all names) reads all of it, once. The results are those of reading
+// everything at once.
+//
 // Symbol-table names are demangled (C++ Itanium "_Z…", Rust legacy
 // "_ZN…17h<hash>E" and v0 "_R…") with github.com/ianlancetaylor/demangle,
 // keeping C++ parameter lists ("ns::func(int)") because GDB's backtrace
@@ -100,6 +108,6 @@
 // Malformed files yield errors, never panics: panics from debug/elf,
 // debug/dwarf, debug/gosym and the demangler are recovered, a .gopclntab
 // is checked before debug/gosym (which trusts its counts) reads it, and
-// demangled names are bounded in length. Fuzzed by FuzzReadBytes and
-// FuzzSymbolName.
+// demangled names are bounded in length. Fuzzed by FuzzReadBytes,
+// FuzzLazyDWARF and FuzzSymbolName.
 package elfsym

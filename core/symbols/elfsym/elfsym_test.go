@@ -130,8 +130,8 @@ func TestPIEWithDWARF(t *testing.T) {
 		t.Fatal(err)
 	}
 	et := tab.(*Table)
-	if et.typ != elf.ET_DYN || et.LinkBase() != 0 || len(et.dw.Funcs) == 0 || len(et.dw.Lines) == 0 {
-		t.Fatalf("type %v link base %#x, %d dwarf funcs, %d line rows", et.typ, et.LinkBase(), len(et.dw.Funcs), len(et.dw.Lines))
+	if et.typ != elf.ET_DYN || et.LinkBase() != 0 || len(et.dw.Funcs()) == 0 || len(et.dw.Lines()) == 0 {
+		t.Fatalf("type %v link base %#x, %d dwarf funcs, %d line rows", et.typ, et.LinkBase(), len(et.dw.Funcs()), len(et.dw.Lines()))
 	}
 	if !strings.Contains(et.Source(), "dwarf") {
 		t.Errorf("Source = %q", et.Source())

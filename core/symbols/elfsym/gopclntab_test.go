@@ -138,8 +138,8 @@ func TestGopclntabStripped(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(tab.dw.Funcs) != 0 || tab.gosyms == nil || !strings.Contains(tab.Source(), "pclntab") {
-				t.Fatalf("%d DWARF funcs, pclntab %v, source %q", len(tab.dw.Funcs), tab.gosyms != nil, tab.Source())
+			if len(tab.dw.Funcs()) != 0 || tab.gosyms == nil || !strings.Contains(tab.Source(), "pclntab") {
+				t.Fatalf("%d DWARF funcs, pclntab %v, source %q", len(tab.dw.Funcs()), tab.gosyms != nil, tab.Source())
 			}
 			s, ok := symbolNamed(tab, "main.crashHere")
 			if !ok || s.Size == 0 {

@@ -56,12 +56,12 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 	// none; an unstripped image needs no debug file (and no download).
 	var dt *Table
 	var debugErr error
-	if it == nil || len(it.dw.Funcs) == 0 {
+	if it == nil || !it.dw.HasCode() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if debug, ok := p.Finder.FindDebugContext(ctx, m, image); ok {
-			dt, debugErr = Open(debug)
+			dt, debugErr = open(debug, true)
 		}
 	}
 	if t := merge(it, dt); t != nil {
@@ -76,13 +76,19 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 }
 
 // Open reads the symbols of the ELF file at path.
-func Open(path string) (*Table, error) {
+func Open(path string) (*Table, error) { return open(path, false) }
+
+// open is Open; with readAhead, for a separate debug file (opened because
+// an address in its module is being looked up), it starts inflating its
+// DWARF as soon as the sections are read, before the symbol tables are
+// (see dwarftab.Lazy.ReadAhead).
+func open(path string, readAhead bool) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("elf: %w", err)
 	}
 	defer f.Close()
-	t, err := Read(f)
+	t, err := read(f, readAhead)
 	if err != nil {
 		return nil, fmt.Errorf("elf %s: %w", path, err)
 	}
@@ -111,7 +117,7 @@ func OpenPair(image, debug string) (*Table, error) {
 	}
 	if debug != "" {
 		var err error
-		if dt, err = Open(debug); err != nil {
+		if dt, err = open(debug, true); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -138,6 +144,7 @@ func merge(image, debug *Table) *Table {
 		debugPath: debug.path,
 		typ:       image.typ,
 		buildID:   image.buildID,
+		base:      debug.base,
 		dw:        debug.dw,
 		gosyms:    image.gosyms,
 		syms:      fillSymbols(debug.syms, image.syms),
@@ -145,8 +152,8 @@ func merge(image, debug *Table) *Table {
 	if t.buildID == nil {
 		t.buildID = debug.buildID
 	}
-	if len(debug.dw.Funcs) == 0 && len(debug.dw.Lines) == 0 {
-		t.dw = image.dw
+	if !debug.dw.HasCode() {
+		t.dw, t.base = image.dw, image.base
 	}
 	if t.gosyms == nil {
 		t.gosyms = debug.gosyms
@@ -180,7 +187,13 @@ func ReadBytes(b []byte) (*Table, error) { return Read(bytes.NewReader(b)) }
 // its STT_FUNC symbols from .symtab, else .dynsym, demangled. A file with
 // none of these yields an error wrapping symbols.ErrNoSymbols. Malformed
 // input yields an error, never a panic.
-func Read(r io.ReaderAt) (t *Table, err error) {
+//
+// DWARF is read lazily, unit by unit as lookups need it (see
+// dwarftab.Lazy): Read reads only the sections' stored bytes, so r need
+// not stay open.
+func Read(r io.ReaderAt) (*Table, error) { return read(r, false) }
+
+func read(r io.ReaderAt, readAhead bool) (t *Table, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			t, err = nil, fmt.Errorf("malformed ELF: %v", p)
@@ -195,17 +208,17 @@ func Read(r io.ReaderAt) (t *Table, err error) {
 	if !ok {
 		return nil, errors.New("no PT_LOAD segment")
 	}
-	t = &Table{typ: f.Type, dw: dwarftab.Tables{Base: base, LinkageName: dwarfName}}
+	t = &Table{typ: f.Type, base: base}
+	t.dw = lazyDWARF(f, r, base)
+	if readAhead {
+		t.dw.ReadAhead()
+	}
 	t.buildID, _ = buildID(f)
 	t.syms = elfSymbols(f, base)
 	t.gosyms = readGopclntab(f, base)
-	var dwarfErr error
-	if d, derr := f.DWARF(); derr == nil {
-		dwarfErr = t.dw.Read(d)
-	}
-	if len(t.dw.Funcs) == 0 && len(t.syms) == 0 && t.gosyms == nil {
-		if dwarfErr != nil {
-			return nil, fmt.Errorf("dwarf: %w", dwarfErr)
+	if len(t.syms) == 0 && t.gosyms == nil && !t.dw.HasCode() {
+		if err := t.dw.Err(); err != nil {
+			return nil, fmt.Errorf("dwarf: %w", err)
 		}
 		return nil, fmt.Errorf("no DWARF functions, Go pclntab or ELF function symbols: %w", symbols.ErrNoSymbols)
 	}
@@ -245,9 +258,10 @@ type Table struct {
 	debugPath string // the separate debug file merged in, if any
 	typ       elf.Type
 	buildID   []byte
-	dw        dwarftab.Tables // DWARF functions and lines; Base is the link base (RVA = link-time address − Base)
-	gosyms    *goTable        // Go .gopclntab functions, nil without one
-	syms      []dwarftab.Fn   // ELF function symbols by ascending RVA
+	base      uint64         // the link base: RVA = link-time address − base
+	dw        *dwarftab.Lazy // DWARF functions and lines, nil without DWARF
+	gosyms    *goTable       // Go .gopclntab functions, nil without one
+	syms      []dwarftab.Fn  // ELF function symbols by ascending RVA
 	all       func() []dwarftab.Fn
 }
 
@@ -257,7 +271,7 @@ var _ symbols.Table = (*Table)(nil)
 func (t *Table) Source() string {
 	kind := "elf symbols"
 	switch {
-	case len(t.dw.Funcs) > 0:
+	case t.dw.HasCode():
 		kind = "dwarf"
 	case t.gosyms != nil:
 		kind = "go pclntab"
@@ -281,7 +295,7 @@ func (t *Table) DebugPath() string { return t.debugPath }
 // LinkBase returns the link-time address that RVA 0 stands for: the
 // lowest PT_LOAD p_vaddr rounded down to a page (0 for most PIEs and
 // shared objects, the fixed load address for ET_EXEC).
-func (t *Table) LinkBase() uint64 { return t.dw.Base }
+func (t *Table) LinkBase() uint64 { return t.base }
 
 // BuildID returns the file's GNU build id, nil when it has none.
 func (t *Table) BuildID() []byte { return bytes.Clone(t.buildID) }
@@ -338,8 +352,9 @@ func (t *Table) merged() []dwarftab.Fn {
 	if t.gosyms != nil {
 		gofuncs = t.gosyms.funcs
 	}
-	out := make([]dwarftab.Fn, 0, len(t.dw.Funcs)+len(gofuncs)+len(t.syms))
-	out = append(out, t.dw.Funcs...)
+	dwfuncs := t.dw.Funcs()
+	out := make([]dwarftab.Fn, 0, len(dwfuncs)+len(gofuncs)+len(t.syms))
+	out = append(out, dwfuncs...)
 	out = append(out, gofuncs...)
 	out = append(out, t.syms...)
 	// A stable sort by start keeps the sources in priority order.
@@ -361,10 +376,12 @@ func elfSymbols(f *elf.File, base uint64) []dwarftab.Fn {
 			return nil
 		}
 	}
+	// Candidates are kept small (names stay in syms): sorting libc's
+	// .symtab moved 56-byte structs for a millisecond.
 	type cand struct {
-		fn     dwarftab.Fn
-		global bool
-		index  int
+		low, high uint64
+		index     int32
+		global    bool
 	}
 	var cands []cand
 	for i, s := range syms {
@@ -393,16 +410,17 @@ func elfSymbols(f *elf.File, base uint64) []dwarftab.Fn {
 		}
 		bind := elf.ST_BIND(s.Info)
 		cands = append(cands, cand{
-			fn:     dwarftab.Fn{Name: s.Name, Low: low, High: high},
+			low:    low,
+			high:   high,
 			global: bind == elf.STB_GLOBAL || bind == elf.STB_WEAK,
-			index:  i,
+			index:  int32(i),
 		})
 	}
 	slices.SortFunc(cands, func(a, b cand) int {
-		if c := cmp.Compare(a.fn.Low, b.fn.Low); c != 0 {
+		if c := cmp.Compare(a.low, b.low); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(b.fn.High, a.fn.High); c != 0 {
+		if c := cmp.Compare(b.high, a.high); c != 0 {
 			return c
 		}
 		if a.global != b.global {
@@ -413,11 +431,10 @@ func elfSymbols(f *elf.File, base uint64) []dwarftab.Fn {
 		}
 		return cmp.Compare(b.index, a.index)
 	})
-	cands = slices.CompactFunc(cands, func(a, b cand) bool { return a.fn.Low == b.fn.Low })
+	cands = slices.CompactFunc(cands, func(a, b cand) bool { return a.low == b.low })
 	out := make([]dwarftab.Fn, len(cands))
 	for i, c := range cands {
-		out[i] = c.fn
-		out[i].Name = symbolName(c.fn.Name)
+		out[i] = dwarftab.Fn{Name: symbolName(syms[c.index].Name), Low: c.low, High: c.high}
 	}
 	clampFns(out)
 	return out

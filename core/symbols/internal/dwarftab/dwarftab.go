@@ -3,6 +3,19 @@
 // and line rows, relative to an image's base. It is shared by the PE-image
 // and ELF symbol providers, which differ only in how they find the DWARF
 // data and the base.
+//
+// Tables reads everything at once. Lazy reads the same tables unit by
+// unit, only the compile units covering the addresses looked up, found
+// through .debug_aranges (else each unit's top entry), as GDB expands
+// symbol tables: naming a handful of frames in glibc's separate debug
+// file then costs four units instead of 4000. From Sections (NewLazy) it
+// also inflates compressed sections only as far as those units lie.
+//
+// # Robustness
+//
+// Safe on corrupt and hostile input: header fields are bounds-checked,
+// panics from debug/dwarf are recovered, and a unit that cannot be read
+// contributes nothing. Fuzzed by FuzzLazy.
 package dwarftab
 
 import (
@@ -126,6 +139,37 @@ func (t *Tables) LineAt(rva uint64) (string, int) {
 // addresses made relative to t.Base (discarded code below it is dropped).
 // It keeps what it read before an error.
 func (t *Tables) Read(d *dwarf.Data) error {
+	err := t.read(d, d.Reader(), readerDeref(d), false)
+	t.sort()
+	return err
+}
+
+// deref returns the entry at an offset (nil when there is none): the
+// target of DW_AT_specification and DW_AT_abstract_origin.
+type deref func(dwarf.Offset) *dwarf.Entry
+
+// readerDeref reads referenced entries from d, with one reader of its own
+// (not the one walking the unit).
+func readerDeref(d *dwarf.Data) deref {
+	var r *dwarf.Reader
+	return func(off dwarf.Offset) *dwarf.Entry {
+		if r == nil {
+			r = d.Reader()
+		}
+		r.Seek(off)
+		e, err := r.Next()
+		if err != nil {
+			return nil
+		}
+		return e
+	}
+}
+
+// read appends what r yields: every unit to the end of the section, or,
+// with one, only the unit whose DW_TAG_compile_unit (or partial unit) r
+// is positioned at. Lazy reads unit by unit what Read reads in one go,
+// with the same code, so both give the same tables.
+func (t *Tables) read(d *dwarf.Data, r *dwarf.Reader, ref deref, one bool) error {
 	// scope is what encloses the entries being read: the function (0 for
 	// none) and how many inlined calls deep they are.
 	type scope struct {
@@ -135,8 +179,8 @@ func (t *Tables) Read(d *dwarf.Data) error {
 	var stack []scope
 	cur := scope{}
 	var files []*dwarf.LineFile
-	r := d.Reader()
 	var firstErr error
+	units := 0
 	for {
 		e, err := r.Next()
 		if err != nil {
@@ -149,12 +193,19 @@ func (t *Tables) Read(d *dwarf.Data) error {
 		if e.Tag == 0 { // end of a sibling list
 			if n := len(stack); n > 0 {
 				cur, stack = stack[n-1], stack[:n-1]
+				if one && n == 1 {
+					break // the unit's children ended
+				}
 			}
 			continue
 		}
 		inner := cur
 		switch e.Tag {
 		case dwarf.TagCompileUnit, dwarf.TagPartialUnit:
+			if one && units > 0 {
+				return firstErr // the next unit: this one lacked its terminator
+			}
+			units++
 			inner = scope{}
 			var err error
 			files, err = t.readLines(d, e)
@@ -167,7 +218,7 @@ func (t *Tables) Read(d *dwarf.Data) error {
 			if err != nil || len(ranges) == 0 {
 				break
 			}
-			name := t.name(d, e)
+			name := t.name(ref, e)
 			if name == "" {
 				break
 			}
@@ -186,7 +237,7 @@ func (t *Tables) Read(d *dwarf.Data) error {
 			if err != nil || len(ranges) == 0 {
 				break
 			}
-			in := Inl{Name: t.name(d, e), Depth: inner.depth}
+			in := Inl{Name: t.name(ref, e), Depth: inner.depth}
 			if i, ok := e.Val(dwarf.AttrCallFile).(int64); ok && i >= 0 && i < int64(len(files)) && files[i] != nil {
 				in.CallFile = files[i].Name
 			}
@@ -207,8 +258,15 @@ func (t *Tables) Read(d *dwarf.Data) error {
 		if e.Children {
 			stack = append(stack, cur)
 			cur = inner
+		} else if one && units > 0 && len(stack) == 0 {
+			break // a unit without children
 		}
 	}
+	return firstErr
+}
+
+// sort orders Funcs and Lines as Containing and LineAt need them.
+func (t *Tables) sort() {
 	slices.SortStableFunc(t.Funcs, func(a, b Fn) int {
 		switch {
 		case a.Low != b.Low:
@@ -231,7 +289,6 @@ func (t *Tables) Read(d *dwarf.Data) error {
 		}
 		return 0
 	})
-	return firstErr
 }
 
 func cmpU(a, b uint64) int {
@@ -284,21 +341,21 @@ func (t *Tables) readLines(d *dwarf.Data, cu *dwarf.Entry) ([]*dwarf.LineFile, e
 
 // name returns the name of a subprogram or inlined call: what
 // t.LinkageName makes of its linkage name, else nameOf.
-func (t *Tables) name(d *dwarf.Data, e *dwarf.Entry) string {
+func (t *Tables) name(ref deref, e *dwarf.Entry) string {
 	if t.LinkageName != nil {
-		if ln := linkageName(d, e, 0); ln != "" {
+		if ln := linkageName(ref, e, 0); ln != "" {
 			if n := t.LinkageName(ln); n != "" {
 				return n
 			}
 		}
 	}
-	return nameOf(d, e, 0)
+	return nameOf(ref, e, 0)
 }
 
 // linkageName returns DW_AT_linkage_name (or the pre-DWARF 4
 // DW_AT_MIPS_linkage_name) of e or of the declaration or abstract
 // instance it refers to.
-func linkageName(d *dwarf.Data, e *dwarf.Entry, depth int) string {
+func linkageName(ref deref, e *dwarf.Entry, depth int) string {
 	for _, a := range []dwarf.Attr{dwarf.AttrLinkageName, attrMIPSLinkageName} {
 		if n, ok := e.Val(a).(string); ok && n != "" {
 			return n
@@ -312,10 +369,8 @@ func linkageName(d *dwarf.Data, e *dwarf.Entry, depth int) string {
 		if !ok {
 			continue
 		}
-		r := d.Reader()
-		r.Seek(off)
-		if o, err := r.Next(); err == nil && o != nil {
-			if n := linkageName(d, o, depth+1); n != "" {
+		if o := ref(off); o != nil {
+			if n := linkageName(ref, o, depth+1); n != "" {
 				return n
 			}
 		}
@@ -330,7 +385,7 @@ const attrMIPSLinkageName dwarf.Attr = 0x2007
 // nameOf returns a subprogram's name, following DW_AT_specification and
 // DW_AT_abstract_origin (out-of-line definitions and concrete instances
 // of inlined functions name themselves there), then DW_AT_linkage_name.
-func nameOf(d *dwarf.Data, e *dwarf.Entry, depth int) string {
+func nameOf(ref deref, e *dwarf.Entry, depth int) string {
 	if n, ok := e.Val(dwarf.AttrName).(string); ok && n != "" {
 		return n
 	}
@@ -340,10 +395,8 @@ func nameOf(d *dwarf.Data, e *dwarf.Entry, depth int) string {
 			if !ok {
 				continue
 			}
-			r := d.Reader()
-			r.Seek(off)
-			if o, err := r.Next(); err == nil && o != nil {
-				if n := nameOf(d, o, depth+1); n != "" {
+			if o := ref(off); o != nil {
+				if n := nameOf(ref, o, depth+1); n != "" {
 					return n
 				}
 			}
