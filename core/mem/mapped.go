@@ -70,6 +70,18 @@ func (m *MappedFile) Name() string { return m.name }
 // Size returns the file size in bytes at the time it was opened.
 func (m *MappedFile) Size() int64 { return m.size }
 
+// Bytes returns the mapping itself, for readers that must hand out
+// slices of a file (a cache of inflated sections), or ok false when the
+// file is not mapped. The slice is valid until Close, which such a reader
+// must therefore never call while it is in use; and a file truncated
+// underneath it faults the process (SIGBUS), so it is only for files
+// nobody rewrites in place.
+func (m *MappedFile) Bytes() (b []byte, ok bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.data, m.data != nil && !m.closed
+}
+
 // Mapped reports whether reads are served from a memory mapping rather than
 // by ReadAt on the file. It exists for diagnostics and tests.
 func (m *MappedFile) Mapped() bool {

@@ -26,6 +26,10 @@ type Options struct {
 	// as /usr/lib/libc.so.6 is looked for at Sysroot/usr/lib/libc.so.6
 	// (gdb's `set sysroot`). Empty: on this machine, by the same path.
 	Sysroot string
+	// NoDWARFCache turns off the cache of inflated DWARF sections
+	// ($XDG_CACHE_HOME/crashbench/dwarf), which spares re-inflating a
+	// compressed debug file (glibc's) on every run.
+	NoDWARFCache bool
 }
 
 // Session is one open dump.

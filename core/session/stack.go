@@ -64,6 +64,19 @@ func SymbolPathDirs(path string) (dirs, notes []string) {
 	return dirs, notes
 }
 
+// dwarfCacheDir is where compressed DWARF sections are kept inflated
+// ($XDG_CACHE_HOME/crashbench/dwarf), "" when disabled or unknown.
+func (s *Session) dwarfCacheDir() string {
+	if s.opts.NoDWARFCache {
+		return ""
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "crashbench", "dwarf")
+}
+
 // splitImagePath splits an image path ("a.out;/srv/bin") into the files
 // and the folders it names; entries that do not exist are dropped.
 func splitImagePath(path string) (files, dirs []string) {
@@ -134,7 +147,7 @@ func (s *Session) engine() *engine {
 			}
 		}
 		providers = append(providers, image.NewProvider(e.images),
-			elfsym.NewProvider(e.elfImages), memELFProvider{e})
+			&elfsym.Provider{Finder: e.elfImages, CacheDir: s.dwarfCacheDir()}, memELFProvider{e})
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
 		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFirst(unwind.OpenFiles(e.elfImages.Find), e.openMemELF))
 		if e.memory != nil {

@@ -62,7 +62,7 @@ func checkLazyMatchesEager(t *testing.T, path string, step, n int) {
 	bad := 0
 	for i, rva := range rvas {
 		if i%20000 == 0 {
-			lazy = lazyDWARF(f, fh, base)
+			lazy = lazyDWARF(f, fh, base, sectionCache{})
 		}
 		want, wok := eager.Lookup(rva)
 		got, gok := lazy.Lookup(rva)
@@ -239,7 +239,7 @@ func FuzzLazyDWARF(f *testing.F) {
 				return nil
 			}
 			base, _ := linkBase(ef)
-			return lazyDWARF(ef, bytes.NewReader(b), base)
+			return lazyDWARF(ef, bytes.NewReader(b), base, sectionCache{})
 		}()
 		for _, rva := range []uint64{0x1129, 0x1139, 0x1200, 0x11a0, 0} {
 			l.Lookup(rva)

@@ -25,6 +25,9 @@ const pageMask = 0xfff
 // symbols.Provider.
 type Provider struct {
 	Finder *Finder
+	// CacheDir, when set, keeps the compressed DWARF sections of separate
+	// debug files inflated there, by build id (see sectionCache).
+	CacheDir string
 }
 
 // NewProvider returns a provider reading the ELF files f finds: the
@@ -50,7 +53,7 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 	var it *Table
 	var imageErr error
 	if image != "" {
-		it, imageErr = Open(image)
+		it, imageErr = open(image, false, p.CacheDir)
 	}
 	// GDB looks for separate debug information only when the objfile has
 	// none; an unstripped image needs no debug file (and no download).
@@ -61,7 +64,7 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 			return nil, err
 		}
 		if debug, ok := p.Finder.FindDebugContext(ctx, m, image); ok {
-			dt, debugErr = open(debug, true)
+			dt, debugErr = open(debug, true, p.CacheDir)
 		}
 	}
 	if t := merge(it, dt); t != nil {
@@ -76,19 +79,22 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 }
 
 // Open reads the symbols of the ELF file at path.
-func Open(path string) (*Table, error) { return open(path, false) }
+func Open(path string) (*Table, error) { return open(path, false, "") }
 
 // open is Open; with readAhead, for a separate debug file (opened because
 // an address in its module is being looked up), it starts inflating its
 // DWARF as soon as the sections are read, before the symbol tables are
 // (see dwarftab.Lazy.ReadAhead).
-func open(path string, readAhead bool) (*Table, error) {
+//
+// With cacheDir set, compressed DWARF sections are kept inflated there
+// (see sectionCache).
+func open(path string, readAhead bool, cacheDir string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("elf: %w", err)
 	}
 	defer f.Close()
-	t, err := read(f, readAhead)
+	t, err := read(f, readAhead, cacheDir)
 	if err != nil {
 		return nil, fmt.Errorf("elf %s: %w", path, err)
 	}
@@ -117,7 +123,7 @@ func OpenPair(image, debug string) (*Table, error) {
 	}
 	if debug != "" {
 		var err error
-		if dt, err = open(debug, true); err != nil {
+		if dt, err = open(debug, true, ""); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -191,9 +197,9 @@ func ReadBytes(b []byte) (*Table, error) { return Read(bytes.NewReader(b)) }
 // DWARF is read lazily, unit by unit as lookups need it (see
 // dwarftab.Lazy): Read reads only the sections' stored bytes, so r need
 // not stay open.
-func Read(r io.ReaderAt) (*Table, error) { return read(r, false) }
+func Read(r io.ReaderAt) (*Table, error) { return read(r, false, "") }
 
-func read(r io.ReaderAt, readAhead bool) (t *Table, err error) {
+func read(r io.ReaderAt, readAhead bool, cacheDir string) (t *Table, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			t, err = nil, fmt.Errorf("malformed ELF: %v", p)
@@ -209,11 +215,11 @@ func read(r io.ReaderAt, readAhead bool) (t *Table, err error) {
 		return nil, errors.New("no PT_LOAD segment")
 	}
 	t = &Table{typ: f.Type, base: base}
-	t.dw = lazyDWARF(f, r, base)
+	t.buildID, _ = buildID(f)
+	t.dw = lazyDWARF(f, r, base, newSectionCache(cacheDir, t.buildID))
 	if readAhead {
 		t.dw.ReadAhead()
 	}
-	t.buildID, _ = buildID(f)
 	t.syms = elfSymbols(f, base)
 	t.gosyms = readGopclntab(f, base)
 	if len(t.syms) == 0 && t.gosyms == nil && !t.dw.HasCode() {

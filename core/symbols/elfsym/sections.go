@@ -24,7 +24,7 @@ import (
 // legacy .zdebug_ compression) go through f.DWARF instead. A section
 // other than .debug_info and .debug_abbrev that cannot be read is left
 // out. It returns nil when f has no usable DWARF.
-func lazyDWARF(f *elf.File, r io.ReaderAt, base uint64) *dwarftab.Lazy {
+func lazyDWARF(f *elf.File, r io.ReaderAt, base uint64, cache sectionCache) *dwarftab.Lazy {
 	info := f.Section(".debug_info")
 	legacy := false
 	for _, s := range f.Sections {
@@ -53,7 +53,7 @@ func lazyDWARF(f *elf.File, r io.ReaderAt, base uint64) *dwarftab.Lazy {
 		if sec == nil || sec.Type == elf.SHT_NOBITS {
 			continue
 		}
-		es, err := readSection(f, r, sec)
+		es, err := readSection(f, r, sec, cache)
 		if err != nil {
 			if x.name == "info" || x.name == "abbrev" {
 				return nil // as f.DWARF: no DWARF without these
@@ -75,8 +75,51 @@ func lazyDWARF(f *elf.File, r io.ReaderAt, base uint64) *dwarftab.Lazy {
 const firstSectionRead = 1 << 20
 
 // readSection reads sec's stored bytes from r and, for an SHF_COMPRESSED
-// section, its compression header (ELF gABI "Section Compression").
-func readSection(f *elf.File, r io.ReaderAt, sec *elf.Section) (dwarftab.Section, error) {
+// section, its compression header (ELF gABI "Section Compression"). A
+// compressed section found inflated in the cache is not read at all.
+func readSection(f *elf.File, r io.ReaderAt, sec *elf.Section, cache sectionCache) (dwarftab.Section, error) {
+	if sec.Flags&elf.SHF_COMPRESSED == 0 {
+		raw, err := readStored(r, sec)
+		if err != nil {
+			return nil, err
+		}
+		return dwarftab.Bytes(raw), nil
+	}
+	hdr := binary.Size(elf.Chdr64{})
+	if f.Class == elf.ELFCLASS32 {
+		hdr = binary.Size(elf.Chdr32{})
+	}
+	head := make([]byte, hdr)
+	if sec.FileSize < uint64(hdr) {
+		return nil, fmt.Errorf("%s: short compression header", sec.Name)
+	}
+	if _, err := r.ReadAt(head, int64(sec.Offset)); err != nil {
+		return nil, fmt.Errorf("%s: %w", sec.Name, err)
+	}
+	typ := elf.CompressionType(f.ByteOrder.Uint32(head))
+	size := f.ByteOrder.Uint64(head[8:])
+	if f.Class == elf.ELFCLASS32 {
+		size = uint64(f.ByteOrder.Uint32(head[4:]))
+	}
+	if typ != elf.COMPRESS_ZLIB && typ != elf.COMPRESS_ZSTD {
+		return nil, fmt.Errorf("%s: unsupported compression %v", sec.Name, typ)
+	}
+	// dwarf.Offset is 32 bits: larger sections cannot be read anyway.
+	if size > 1<<32 {
+		return nil, fmt.Errorf("%s: %d bytes uncompressed", sec.Name, size)
+	}
+	if b, ok := cache.load(sec.Name, int(size)); ok {
+		return dwarftab.Bytes(b), nil
+	}
+	raw, err := readStored(r, sec)
+	if err != nil {
+		return nil, err
+	}
+	return &inflated{name: sec.Name, typ: typ, raw: raw[hdr:], size: int(size), cache: cache}, nil
+}
+
+// readStored reads sec's bytes as the file stores them.
+func readStored(r io.ReaderAt, sec *elf.Section) ([]byte, error) {
 	var raw []byte
 	if size, ok := readerSize(r); ok && sec.Offset <= uint64(size) && sec.FileSize <= uint64(size)-sec.Offset {
 		// One read into one allocation: growing a buffer chunk by chunk
@@ -86,47 +129,18 @@ func readSection(f *elf.File, r io.ReaderAt, sec *elf.Section) (dwarftab.Section
 		if _, err := r.ReadAt(raw, int64(sec.Offset)); err != nil {
 			return nil, fmt.Errorf("%s: %w", sec.Name, err)
 		}
-	} else {
-		for off := uint64(0); off < sec.FileSize; {
-			n := min(sec.FileSize-off, max(firstSectionRead, off))
-			start := len(raw)
-			raw = append(raw, make([]byte, n)...)
-			if _, err := r.ReadAt(raw[start:], int64(sec.Offset+off)); err != nil {
-				return nil, fmt.Errorf("%s: %w", sec.Name, err)
-			}
-			off += n
+		return raw, nil
+	}
+	for off := uint64(0); off < sec.FileSize; {
+		n := min(sec.FileSize-off, max(firstSectionRead, off))
+		start := len(raw)
+		raw = append(raw, make([]byte, n)...)
+		if _, err := r.ReadAt(raw[start:], int64(sec.Offset+off)); err != nil {
+			return nil, fmt.Errorf("%s: %w", sec.Name, err)
 		}
+		off += n
 	}
-	if sec.Flags&elf.SHF_COMPRESSED == 0 {
-		return dwarftab.Bytes(raw), nil
-	}
-	var typ elf.CompressionType
-	var size uint64
-	var hdr int
-	switch f.Class {
-	case elf.ELFCLASS32:
-		var ch elf.Chdr32
-		hdr = binary.Size(ch)
-		if len(raw) < hdr {
-			return nil, fmt.Errorf("%s: short compression header", sec.Name)
-		}
-		typ, size = elf.CompressionType(f.ByteOrder.Uint32(raw)), uint64(f.ByteOrder.Uint32(raw[4:]))
-	default:
-		var ch elf.Chdr64
-		hdr = binary.Size(ch)
-		if len(raw) < hdr {
-			return nil, fmt.Errorf("%s: short compression header", sec.Name)
-		}
-		typ, size = elf.CompressionType(f.ByteOrder.Uint32(raw)), f.ByteOrder.Uint64(raw[8:])
-	}
-	if typ != elf.COMPRESS_ZLIB && typ != elf.COMPRESS_ZSTD {
-		return nil, fmt.Errorf("%s: unsupported compression %v", sec.Name, typ)
-	}
-	// dwarf.Offset is 32 bits: larger sections cannot be read anyway.
-	if size > 1<<32 {
-		return nil, fmt.Errorf("%s: %d bytes uncompressed", sec.Name, size)
-	}
-	return &inflated{name: sec.Name, typ: typ, raw: raw[hdr:], size: int(size)}, nil
+	return raw, nil
 }
 
 // readerSize returns the size of r when it says (files, bytes.Reader,
@@ -151,6 +165,10 @@ type inflated struct {
 	typ  elf.CompressionType
 	raw  []byte
 	size int // as the compression header says
+
+	// cache, when enabled, gets the whole inflated section: then the
+	// first read inflates all of it, once per machine.
+	cache sectionCache
 
 	mu  sync.Mutex
 	dec io.Reader
@@ -186,6 +204,9 @@ func (s *inflated) Prefix(n int) ([]byte, error) {
 		s.buf = make([]byte, 0, min(s.size, 1032*len(s.raw)+inflateStep))
 	}
 	want := min(max(n, len(s.buf)+inflateStep), s.size)
+	if s.cache.enabled() {
+		want = s.size
+	}
 	if want > cap(s.buf) {
 		b := make([]byte, len(s.buf), min(max(want, 2*cap(s.buf)), s.size))
 		copy(b, s.buf)
@@ -201,6 +222,9 @@ func (s *inflated) Prefix(n int) ([]byte, error) {
 	}
 	if len(s.buf) == s.size || s.err != nil {
 		s.close()
+	}
+	if len(s.buf) == s.size && s.err == nil && s.cache.enabled() {
+		s.cache.store(s.name, s.buf)
 	}
 	if len(s.buf) < n {
 		return s.buf, s.err
