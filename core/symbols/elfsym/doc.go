@@ -22,7 +22,9 @@
 //     <dir>/<buildid>/executable (debuginfod cache) and
 //     <dir>/.build-id/<xx>/<rest> (GDB's link to the image);
 //  3. the module's own path, under Finder.Sysroot when set (GDB's
-//     "set sysroot"), else on this machine;
+//     "set sysroot"), else on this machine; for a module without a build
+//     id (a core dumped without its mappings' ELF headers), that file is
+//     taken when its loadable extent equals the module's size;
 //  4. <debugdir>/.build-id/<xx>/<rest> for each debug directory;
 //  5. Finder.Fetch(ctx, id, "executable"), when set.
 //

@@ -123,6 +123,16 @@ func (f *Finder) FindContext(ctx context.Context, m model.Module) (path string, 
 			return p, true
 		}
 	}
+	// A core without the ELF headers of its mappings (coredump_filter
+	// without bit 4) records no build ids. gdb then loads the file at the
+	// module's path; so does Find, but only when the file's loadable
+	// extent is exactly the module's, so that another build of the
+	// library is not taken for it.
+	if p := f.hostPath(m.Path); p != "" && len(id) == 0 && m.Size > 0 {
+		if info, ok := inspect(p); ok && !info.debugOnly && info.extent == m.Size {
+			return p, true
+		}
+	}
 	if f.Fetch != nil && len(id) > 0 {
 		if p, err := f.Fetch(ctx, id, KindExecutable); err == nil {
 			if info, ok := inspect(p); ok && info.idMatches(id) && !info.debugOnly {
@@ -318,6 +328,10 @@ type fileInfo struct {
 	// objcopy --only-keep-debug (the code stayed in the image).
 	debugOnly bool
 	link      debuglink
+	// extent is the span of the PT_LOAD segments, from the first one's
+	// page to the last one's end rounded up to a page: what a mapping of
+	// the file covers.
+	extent uint64
 }
 
 // debuglink is the content of a .gnu_debuglink section.
@@ -360,6 +374,15 @@ func inspect(p string) (info fileInfo, ok bool) {
 	info.buildID, _ = buildID(ef)
 	info.debugOnly = isDebugOnly(ef)
 	info.link = readDebuglink(ef)
+	lo, hi := ^uint64(0), uint64(0)
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_LOAD && p.Memsz > 0 {
+			lo, hi = min(lo, p.Vaddr&^pageMask), max(hi, p.Vaddr+p.Memsz)
+		}
+	}
+	if lo < hi {
+		info.extent = (hi+pageMask)&^pageMask - lo
+	}
 	return info, true
 }
 

@@ -46,5 +46,7 @@ done
 for c in crashme crashme_pie crashme_static crashme_static_pie; do
 	bt "drgn-$c" "drgn/$c.core.zst" "drgn/$c.zst" "$tmp/sysroot"
 done
+# Dumped without the ELF headers of its mappings: no build ids.
+bt drgn-crashme_pie_no_headers drgn/crashme_pie_no_headers.core.zst drgn/crashme_pie.zst "$tmp/sysroot"
 # golang-debug's core names /tmp/test; testdata/ is its sysroot.
 bt golang-debug-core golang-debug/testdata/core golang-debug/testdata/tmp/test "$corpus/golang-debug/testdata"
