@@ -38,20 +38,29 @@ type engine struct {
 	symNotes   []string            // symbol path entries that could not be used, and why
 }
 
-// SymbolPathDirs splits a WinDbg-style symbol path into the plain folders
-// it names. Server entries (srv*, symsrv*, cache*) need the symbol-server
-// client; they are returned as notes saying so.
+// SymbolPathDirs splits a WinDbg-style symbol path into the folders it
+// names, local symbol stores of srv*/symsrv*/cache* entries included.
+// Server URLs need the symbol-server client; they are returned as notes
+// saying so.
 func SymbolPathDirs(path string) (dirs, notes []string) {
 	for _, e := range strings.Split(path, ";") {
 		e = strings.TrimSpace(e)
 		switch {
 		case e == "":
 		case strings.Contains(e, "*"):
-			notes = append(notes, fmt.Sprintf("symbol path entry %q: symbol servers are not supported yet (issue 6); using its local folders only", e))
+			// srv*STORE*URL, symsrv*symsrv.dll*STORE*URL, cache*STORE: the
+			// local stores (Microsoft's name/KEY/name layout) are read;
+			// downloading from URLs is not done yet.
+			remote := false
 			for _, part := range strings.Split(e, "*") {
-				if st, err := os.Stat(part); err == nil && st.IsDir() {
+				if l := strings.ToLower(part); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+					remote = true
+				} else if st, err := os.Stat(part); err == nil && st.IsDir() {
 					dirs = append(dirs, part)
 				}
+			}
+			if remote {
+				notes = append(notes, fmt.Sprintf("symbol path entry %q: downloading from symbol servers is not supported yet (issue 6); using its local store only", e))
 			}
 		default:
 			if st, err := os.Stat(e); err != nil || !st.IsDir() {

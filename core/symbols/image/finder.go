@@ -17,8 +17,9 @@ import (
 // "<dir>/foo.dll" and the symbol-store path
 // "<dir>/foo.dll/<TIMESTAMP><sizeofimage>/foo.dll" (TimeDateStamp as eight
 // upper-case hex digits, SizeOfImage in lower-case hex as Microsoft's
-// stores use; the all-upper-case spelling and the module's own CodeID are
-// tried too), each also with the name in lower case.
+// stores use; the all-upper-case and all-lower-case spellings and the
+// module's own CodeID are tried too), each also with the name in lower
+// case.
 type Finder struct {
 	Dirs []string
 }
@@ -55,6 +56,9 @@ func (f *Finder) Find(m model.Module) (path string, ok bool) {
 	if haveStamp && m.Size != 0 {
 		addID(fmt.Sprintf("%08X%x", stamp, m.Size))
 		addID(fmt.Sprintf("%08X%X", stamp, m.Size))
+		// Stores copied from case-insensitive servers to a case-sensitive
+		// disk are often all lower case (rizin's test store is).
+		addID(fmt.Sprintf("%08x%x", stamp, m.Size))
 	}
 	addID(m.CodeID)
 	addID(strings.ToUpper(m.CodeID))

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
@@ -276,5 +277,18 @@ func TestCOFFFallback(t *testing.T) {
 	}
 	if !strings.Contains(tab.Source(), "coff") {
 		t.Errorf("Source = %q", tab.Source())
+	}
+}
+
+// TestFinderLowerCaseStore finds amdppm.sys in rizin's copy of a Microsoft
+// symbol store, whose code-file key is all lower case (c9c030003b000).
+func TestFinderLowerCaseStore(t *testing.T) {
+	t.Parallel()
+	store := fixture.Corpus(t, "rizin-symstore")
+	m := model.Module{Base: 0xfffff8048b580000, Size: 0x3b000, Path: `\SystemRoot\System32\drivers\amdppm.sys`,
+		Time: time.Unix(0xC9C03000, 0)}
+	want := filepath.Join(store, "amdppm.sys", "c9c030003b000", "amdppm.sys")
+	if got, ok := (&Finder{Dirs: []string{store}}).Find(m); !ok || got != want {
+		t.Errorf("Find = %q, %v; want %q", got, ok, want)
 	}
 }
