@@ -294,8 +294,8 @@ func (a *Analysis) SummaryRows() []report.Row {
 	if c := a.Info.Crash; c != nil && c.Message != "" {
 		add("Message", c.Message)
 	}
-	if c := a.Info.Crash; c != nil && c.Kind == model.Signal {
-		add("Reason", a.Result.Reason) // the si_code's meaning
+	if c := a.Info.Crash; c != nil && c.Kind == model.Signal && a.Result.Reason != c.Name {
+		add("Reason", a.Result.Reason) // the fault address and the si_code's meaning
 	}
 	add("Faulting frame", a.Result.FaultingFrame)
 	if a.Crashed >= 0 {
