@@ -64,7 +64,7 @@ func TestBucketIDs(t *testing.T) {
 		{"null read", &model.Crash{Kind: model.Exception, Code: 0xc0000005, Address: u(0), Parameters: []uint64{0, 0}}, app, "NULL_POINTER_READ_c0000005_test_app.exe!`anonymous namespace'::CrashFunction"},
 		{"wild read", &model.Crash{Kind: model.Exception, Code: 0xc0000005, Address: u(0xffffffffffffffff), Parameters: []uint64{0, 0xffffffffffffffff}}, nil, "INVALID_POINTER_READ_c0000005_unknown_module!unknown_function"},
 		{"fast fail", &model.Crash{Kind: model.Exception, Code: 0xc0000409, Parameters: []uint64{7}}, &Frame{Module: "tiny.exe"}, "FAIL_FAST_FATAL_APP_EXIT_c0000409_tiny.exe!unknown_function"},
-		{"bugcheck", &model.Crash{Kind: model.BugCheck, Code: 0x1000007e}, &Frame{Module: "amdppm.sys", Function: "WriteIoMemRawEx"}, "0x7E_amdppm.sys!WriteIoMemRawEx"},
+		{"bugcheck", &model.Crash{Kind: model.BugCheck, Code: 0x1000007e}, &Frame{Module: "amdppm.sys", Function: "WriteIoMemRawEx"}, "0x7E_amdppm!WriteIoMemRawEx"},
 		{"mach", &model.Crash{Kind: model.Exception, Code: 1, Name: "EXC_BAD_ACCESS / KERN_INVALID_ADDRESS", Address: u(0x45)}, &Frame{Module: "crash"}, "EXC_BAD_ACCESS_NULL_CLASS_PTR_crash!unknown_function"},
 		{"signal", &model.Crash{Kind: model.Signal, Code: 11, Name: "SIGSEGV / SEGV_MAPERR", Address: u(0x10)}, &Frame{Module: "crashc", Function: "level3"}, "SIGSEGV_NULL_CLASS_PTR_crashc!level3"},
 	} {

@@ -24,7 +24,7 @@ func ProblemClass(c *model.Crash) string {
 	case model.NoCrash:
 		return "NO_CRASH"
 	case model.BugCheck:
-		return fmt.Sprintf("0x%X", c.Code&^0x10000000)
+		return bugcheckClass(c)
 	case model.Panic, model.Oops:
 		return "KERNEL_PANIC"
 	case model.Signal:
@@ -61,6 +61,20 @@ func ProblemClass(c *model.Crash) string {
 		return "CPP_EXCEPTION"
 	}
 	return "APPLICATION_FAULT"
+}
+
+// bugcheckClass is WinDbg's BUGCHECK_STR: the stop code without the _M
+// flag ("0x7E" for 0x1000007E, as WinDbg prints it), followed by parameter 1
+// where Microsoft documents its values as the kind of failure (0x1A, 0x7F,
+// 0x9F, 0x139, ...): "0x1A_41790", "0x7F_8". WinDbg has further special
+// cases (0x124 adds the CPU vendor) that are not reproduced.
+func bugcheckClass(c *model.Crash) string {
+	code := uint32(c.Code) &^ codes.BugCheckM
+	class := fmt.Sprintf("0x%X", code)
+	if b, ok := codes.BugCheck(code); ok && len(c.Parameters) > 0 && len(b.Params[0].Values) > 0 {
+		class += fmt.Sprintf("_%X", c.Parameters[0])
+	}
+	return class
 }
 
 // accessClass classifies an access violation by access type and address.
@@ -108,22 +122,30 @@ func signalClass(c *model.Crash) string {
 
 // BucketID builds a WinDbg-style FAILURE_BUCKET_ID from the problem class,
 // the crash code and the faulting frame:
-// NULL_CLASS_PTR_WRITE_c0000005_test_app.exe!CrashFunction.
+// NULL_CLASS_PTR_WRITE_c0000005_test_app.exe!CrashFunction, and for bug
+// checks 0x7E_amdppm!WriteIoMemRawEx.
 func BucketID(c *model.Crash, faulting *Frame) string {
 	class := ProblemClass(c)
-	where := "unknown_module!unknown_function"
+	mod, fn := "unknown_module", "unknown_function"
 	if faulting != nil {
-		mod := faulting.Module
-		if mod == "" {
-			mod = "unknown_module"
+		if faulting.Module != "" {
+			mod = faulting.Module
 		}
-		fn := faulting.Function
-		if fn == "" {
-			fn = "unknown_function"
+		if faulting.Function != "" {
+			fn = normalize(faulting.Function)
 		}
-		where = mod + "!" + normalize(fn)
 	}
-	if c == nil || c.Kind == model.NoCrash || c.Kind == model.BugCheck || c.Kind == model.Panic || c.Kind == model.Oops {
+	if c != nil && c.Kind == model.BugCheck {
+		// Kernel buckets name the module as WinDbg's module!symbol does:
+		// without its extension, and the kernel under any file name as nt.
+		mod = moduleStem(mod)
+		if isKernelImage(mod) && !strings.HasPrefix(strings.ToLower(mod), "hal") {
+			mod = "nt"
+		}
+		return class + "_" + mod + "!" + fn
+	}
+	where := mod + "!" + fn
+	if c == nil || c.Kind == model.NoCrash || c.Kind == model.Panic || c.Kind == model.Oops {
 		return class + "_" + where
 	}
 	if c.Kind == model.Signal || strings.HasPrefix(c.Name, "EXC_") {

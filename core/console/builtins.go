@@ -40,6 +40,7 @@ func windbgCommands() []Command {
 		{Names: []string{".exr"}, Kind: Meta, Group: GroupTarget, Usage: ".exr -1", Summary: "show the exception record",
 			Help: "Only `.exr -1` (the dump's own exception record or stop code) is supported; records elsewhere in memory are not decoded.",
 			Run:  runExr},
+		bugcheckCommand(),
 		{Names: []string{"~"}, Group: GroupThreads, Usage: "~ | ~N | ~*", Summary: "list threads ('.' marks the current thread, '#' the event thread)",
 			Run: runThreads},
 		{Names: []string{"~s"}, Group: GroupThreads, Usage: "~N s | ~~[tid] s | ~# s", Summary: "switch to a thread and show its registers",

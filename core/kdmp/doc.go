@@ -6,7 +6,11 @@
 // signature, NewFile reads and checks the fixed header and the secondary
 // header its DumpType implies, Info summarises it (build, machine, CPUs,
 // time, uptime, bugcheck with its WinDbg name) and Ranges lists the physical
-// memory the file stores. Memory reads, threads and stacks come later.
+// memory the file stores. Triage dumps (DumpType 4) are decoded in full
+// (see "Triage dumps" below): File serves model.ThreadLister,
+// ModuleLister, MemoryReader, ExceptionContext and ContextReader for them
+// (target.go); for the other dump types those methods say
+// model.ErrNotRecorded until their memory and kernel lists are wired in.
 //
 // # Dump types
 //
@@ -34,6 +38,46 @@
 // WinDbg's vertarget ("Windows 10 Kernel Version 19041 MP (2 procs) Free
 // x64").
 //
+// # Triage dumps
+//
+// A triage ("small memory", Minidump\*.dmp) dump has no page tables and no
+// physical memory: after DUMP_HEADER comes TRIAGE_DUMP64/32 (Triage), a
+// directory of sections at file offsets (triage_format.go has the layouts
+// and where the data overrule ntiodump.h). The package reads:
+//
+//   - the context record at ContextOffset (ExceptionContext; for an "_M"
+//     bugcheck such as 0x1000007E it is the exception's context) and the
+//     exception record at ExceptionOffset (Exception);
+//   - the crashing thread (Threads): its registers are the context whose
+//     stack pointer is TopOfStack, normally *KPRCB.Context, which
+//     KeBugCheckEx filled and a data block holds (the context rizin's `dr`
+//     shows), and its ID is its ETHREAD address;
+//   - the loaded drivers with names from the string pool and the unloaded
+//     drivers (TriageDrivers, TriageUnloadedDrivers, Modules), and the
+//     driver BrokenDriverOffset designates (TriageBrokenDriver);
+//   - the kernel virtual memory the dump holds (Memory): the call stack at
+//     TopOfStack, the data page, the TRIAGE_DATA_BLOCKs, the
+//     KDDEBUGGER_DATA64 copy at KdDebuggerDataBlock and the KPRCB,
+//     ETHREAD and EPROCESS copies (TriagePrcb, TriageThread,
+//     TriageProcess) at their addresses, when found.
+//
+// The dump does not store where the KPRCB, ETHREAD and EPROCESS copies came
+// from. As dbgeng does, the thread's address is read from KPRCB.CurrentThread
+// and the process's from KTHREAD.ApcState.Process, at the offsets the
+// KDDEBUGGER_DATA64 copy gives; each is confirmed by the copy itself, whose
+// empty LIST_ENTRYs point at their own addresses, and the majority of those
+// self-pointers also places the KPRCB and a thread that is not the current
+// one. The process name (Info.Process, TriageProcessName) is
+// EPROCESS.ImageFileName, whose offset no header records: it is searched
+// for near InheritedFromUniqueProcessId and left empty when the search is
+// not conclusive.
+//
+// A TRIAGE_DUMP field holding the "PAGE" filler was never written and
+// counts as absent, like 0. Format packages may not import each other, so
+// CONTEXT records are decoded here (DecodeContext, CPUContext) with the
+// register names and order of package minidump; a test decodes the same
+// bytes with both.
+//
 // Acquisition tools that write this format without a crash (DumpIt/MoonSols
 // store "MATT"/"MOON"/"SOLS" in the bugcheck fields; a debugger's .dump
 // stores code 0) are reported with crash kind "none".
@@ -46,11 +90,14 @@
 // # Robustness
 //
 // Safe on corrupt and hostile input; fuzzed by FuzzNewFile. NewFile reads a
-// fixed-size header and at most 0x38 more bytes; every count in it (runs,
-// pages, bitmap bits, PFN ranges) is checked against the descriptor's
+// fixed-size header and at most 0x80 more bytes (TRIAGE_DUMP64); every
+// count in it (runs, pages, bitmap bits, PFN ranges, drivers, data blocks)
+// and every section offset and size is checked against the descriptor's
 // capacity and the file size before use, and inconsistencies become
-// model.Diagnostics, not errors. Ranges streams bitmaps and PFN arrays in
-// 64 KiB chunks and never past the end of the file, so its work and memory
-// are bounded by the file size. Errors are *FormatError values carrying the
-// file offset.
+// model.Diagnostics, not errors. The triage decoders clip every count and
+// size to the bytes the file holds, so they allocate at most a small
+// multiple of the file size whatever the header claims. Ranges streams
+// bitmaps and PFN arrays in 64 KiB chunks and never past the end of the
+// file, so its work and memory are bounded by the file size. Errors are
+// *FormatError values carrying the file offset.
 package kdmp

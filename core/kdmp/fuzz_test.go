@@ -14,8 +14,9 @@ import (
 const seedLimit = 0x2000 + 0x200
 
 // FuzzNewFile feeds mutated kernel dumps to NewFile: it must never panic,
-// fail only with a *FormatError, and keep Info, Diagnostics and Ranges
-// working on whatever it accepts, with ranges inside the file.
+// fail only with a *FormatError, and keep Info, Diagnostics, Ranges and the
+// target's decoders (Threads, Modules, Memory, the contexts) working on
+// whatever it accepts, with ranges inside the file.
 func FuzzNewFile(f *testing.F) {
 	for _, mk := range kdmptest.Scenarios() {
 		b, err := mk().Bytes()
@@ -23,6 +24,15 @@ func FuzzNewFile(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b[:min(len(b), seedLimit)])
+	}
+	// Triage dumps keep their content after the header; their seeds are
+	// whole (a few KiB).
+	for _, mk := range kdmptest.TriageScenarios() {
+		b, err := mk().Bytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := kdmp.NewFile(bytes.NewReader(b), int64(len(b)))
@@ -46,6 +56,7 @@ func FuzzNewFile(f *testing.F) {
 				t.Fatalf("range %+v outside the %d-byte file", r, len(b))
 			}
 		}
+		exercise(t, file) // triage_test.go: threads, modules, memory, contexts
 		_ = file.Diagnostics()
 	})
 }

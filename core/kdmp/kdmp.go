@@ -73,7 +73,7 @@ type header struct {
 	// Secondary headers, when the dump type has one and the file holds it.
 	bmp    *bmpHeader
 	rdmp   *rdmpHeader
-	triage *triageHeader
+	triage *TriageHeader // triage.go
 }
 
 type bmpHeader struct {
@@ -96,12 +96,6 @@ type rdmpHeader struct {
 	totalPages      uint64 // type 10
 }
 
-type triageHeader struct {
-	off         int64
-	sizeOfDump  uint32
-	validOffset uint32
-}
-
 // File is an opened Windows kernel dump. It is safe for concurrent use.
 type File struct {
 	r      io.ReaderAt
@@ -114,6 +108,9 @@ type File struct {
 	info      func() model.Info
 	rangesFn  func() ([]model.Range, error)
 	rangeDiag []model.Diagnostic // found by Ranges, guarded by mu
+
+	kv kernelViews // memory, KDDEBUGGER_DATA64 and list views (phys.go)
+	tv triageViews // triage dump decoding (triage.go)
 }
 
 // Open opens the named file and reads its header. Close closes the file.
@@ -320,19 +317,7 @@ func (f *File) readSecondary() error {
 		rh.totalPages = c.U64()
 		h.rdmp = rh
 	case DumpTypeTriage:
-		if avail < 12 {
-			f.diag(model.Error, off, "file ends before the TRIAGE_DUMP header")
-			return nil
-		}
-		var b [12]byte
-		if err := readFull(f.r, b[:], off, "TRIAGE_DUMP"); err != nil {
-			return err
-		}
-		h.triage = &triageHeader{
-			off:         off,
-			sizeOfDump:  binary.LittleEndian.Uint32(b[triageSizeOfDump:]),
-			validOffset: binary.LittleEndian.Uint32(b[triageValidOffset:]),
-		}
+		return f.readTriage(off)
 	}
 	return nil
 }
@@ -500,23 +485,6 @@ func (f *File) checkRDMP() {
 	}
 	if f.hdr.dumpType == DumpTypeCompleteMemory && r.firstPageOffset <= math.MaxInt64 {
 		f.checkPages(int64(r.firstPageOffset), r.totalPages, "TotalNumberOfPages says")
-	}
-}
-
-func (f *File) checkTriage() {
-	t := f.hdr.triage
-	if t == nil {
-		return
-	}
-	if int64(t.sizeOfDump) > f.size {
-		f.diag(model.Error, f.size, "file is %#x bytes but TRIAGE_DUMP.SizeOfDump is %#x (truncated dump)", f.size, t.sizeOfDump)
-		return
-	}
-	if vo := int64(t.validOffset); vo+4 <= f.size {
-		var b [4]byte
-		if _, err := f.r.ReadAt(b[:], vo); err == nil && binary.LittleEndian.Uint32(b[:]) != TRIAGE_VALID_MARKER {
-			f.diag(model.Warning, vo, "TRIAGE_DUMP.ValidOffset %#x does not hold the \"TRGD\" end marker", vo)
-		}
 	}
 }
 
@@ -733,6 +701,7 @@ func (f *File) buildInfo() model.Info {
 	}
 	info.Crash = h.crash()
 	info.Details = f.details()
+	f.triageInfo(&info)
 	return info
 }
 
@@ -825,7 +794,7 @@ func (f *File) details() []model.Detail {
 	case h.rdmp != nil:
 		add("RDMP", fmt.Sprintf("metadata %#x bytes, first page at %#x", h.rdmp.metadataSize, h.rdmp.firstPageOffset))
 	case h.triage != nil:
-		add("Triage dump size", hex(uint64(h.triage.sizeOfDump)))
+		add("Triage dump size", hex(uint64(h.triage.SizeOfDump)))
 	}
 	return d
 }

@@ -16,8 +16,9 @@ import (
 	"github.com/crashbench/crashbench/core/model"
 )
 
-// open assembles b and opens it, failing the test on any error.
-func open(t *testing.T, b *kdmptest.Builder) (*kdmp.File, []byte) {
+// open assembles b (a header or triage builder) and opens it, failing
+// the test on any error.
+func open(t *testing.T, b interface{ Bytes() ([]byte, error) }) (*kdmp.File, []byte) {
 	t.Helper()
 	raw, err := b.Bytes()
 	if err != nil {

@@ -120,3 +120,21 @@ var ErrNotRecorded = errors.New("not recorded in this dump")
 type ContextReader interface {
 	ContextAt(addr uint64) (Context, error)
 }
+
+// KernelProcess is one process of a kernel dump's active process list
+// (EPROCESS), as `!process 0 0` lists it. Threads and Handles are -1 when
+// the dump does not let them be counted without symbols.
+type KernelProcess struct {
+	PID, ParentPID uint64
+	Name           string // EPROCESS.ImageFileName (15 bytes, truncated by Windows)
+	DirBase        uint64 // DirectoryTableBase: the physical address of its page tables
+	Address        uint64 // the EPROCESS address
+	Threads        int
+	Handles        int
+}
+
+// ProcessLister is implemented by targets that can list the processes of a
+// kernel dump; it feeds the report's "processes" array.
+type ProcessLister interface {
+	Processes() ([]KernelProcess, error)
+}

@@ -54,10 +54,17 @@ type Analysis struct {
 	// Reason says what happened in one line: the crash name, the address
 	// and, for signals, what the si_code means ("SIGSEGV / SEGV_MAPERR at
 	// 0x10: address not mapped to object"). An extension of the contract.
-	Reason           string `json:"reason,omitempty"`
-	FaultingModule   string `json:"faulting_module,omitempty"`
-	FaultingFrame    string `json:"faulting_frame,omitempty"`
-	ProbablyCausedBy string `json:"probably_caused_by,omitempty"`
-	Signature        string `json:"signature,omitempty"`
-	BucketID         string `json:"bucket_id,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Description and Arguments explain a bug check as Microsoft documents
+	// it ("Arg1: ffffffffc0000005, The exception code that wasn't
+	// handled"); CausedByReason says why probably_caused_by was chosen.
+	// Extensions of the contract.
+	Description      string   `json:"description,omitempty"`
+	Arguments        []string `json:"arguments,omitempty"`
+	CausedByReason   string   `json:"caused_by_reason,omitempty"`
+	FaultingModule   string   `json:"faulting_module,omitempty"`
+	FaultingFrame    string   `json:"faulting_frame,omitempty"`
+	ProbablyCausedBy string   `json:"probably_caused_by,omitempty"`
+	Signature        string   `json:"signature,omitempty"`
+	BucketID         string   `json:"bucket_id,omitempty"`
 }

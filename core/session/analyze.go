@@ -36,6 +36,7 @@ type Analysis struct {
 	Crashed  int // index into Threads of the crashing thread, -1 if none
 	Faulting int // index into the crashed thread's Frames, -1 if none
 	Result   report.Analysis
+	Bugcheck *analyze.BugcheckReport // for Windows bug checks, else nil
 }
 
 // name symbolises an unwound frame. Callers are named at their return
@@ -118,6 +119,24 @@ func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
 	}
 	a.Result.BucketID = analyze.BucketID(info.Crash, faulting)
 	a.Result.Reason = crashReason(info.Crash)
+	// A bug check is explained from its documented parameters, and the
+	// driver to blame is BlueScreenView's: from the stack, the
+	// parameters or the driver the dump names as broken.
+	var names []analyze.Frame
+	if a.Crashed >= 0 {
+		for _, f := range a.Threads[a.Crashed].Frames {
+			names = append(names, f.Analysis)
+		}
+	}
+	if br := analyze.NewBugcheckReport(info, s.Modules(), names); br != nil {
+		a.Bugcheck = br
+		a.Result.ProbablyCausedBy, a.Result.CausedByReason = br.CausedBy, br.Reason
+		a.Result.BucketID = br.BucketID
+		a.Result.Description = br.Description
+		for _, l := range br.Args {
+			a.Result.Arguments = append(a.Result.Arguments, l.String())
+		}
+	}
 	return a, nil
 }
 
@@ -215,11 +234,15 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 		if c.PC != nil {
 			fmt.Fprintf(w, "ExceptionAddress: %s\n", hex(*c.PC))
 		}
-		fmt.Fprintf(w, "   ExceptionCode: %08x (%s)\n", c.Code, c.Name)
+		if b := a.Bugcheck; b != nil {
+			writeBugcheck(w, b)
+		} else {
+			fmt.Fprintf(w, "   ExceptionCode: %08x (%s)\n", c.Code, c.Name)
+		}
 		if c.Kind == model.Signal && a.Result.Reason != "" {
 			fmt.Fprintf(w, "          Signal: %s\n", a.Result.Reason)
 		}
-		if len(c.Parameters) > 0 {
+		if len(c.Parameters) > 0 && a.Bugcheck == nil {
 			fmt.Fprintf(w, "NumberParameters: %d\n", len(c.Parameters))
 			for i, p := range c.Parameters {
 				fmt.Fprintf(w, "   Parameter[%d]: %s\n", i, hex(p))
@@ -261,9 +284,13 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 		fmt.Fprintln(w)
 	}
 	r := a.Result
+	caused := r.ProbablyCausedBy
+	if caused != "" && r.CausedByReason != "" {
+		caused += "  (" + r.CausedByReason + ")"
+	}
 	for _, kv := range [][2]string{
 		{"FAULTING_FRAME", r.FaultingFrame}, {"MODULE_NAME", r.FaultingModule},
-		{"PROBABLY_CAUSED_BY", r.ProbablyCausedBy}, {"SIGNATURE", r.Signature}, {"FAILURE_BUCKET_ID", r.BucketID},
+		{"PROBABLY_CAUSED_BY", caused}, {"SIGNATURE", r.Signature}, {"FAILURE_BUCKET_ID", r.BucketID},
 	} {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "%s:  %s\n", kv[0], kv[1])
@@ -274,6 +301,21 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 		sort.Strings(notes)
 		for _, n := range notes {
 			fmt.Fprintln(w, "NOTE: "+n)
+		}
+	}
+}
+
+// writeBugcheck prints a bug check as !analyze -v opens its report: the
+// name and code, what it means, and each argument explained.
+func writeBugcheck(w io.Writer, b *analyze.BugcheckReport) {
+	fmt.Fprintf(w, "%s (%x)\n", b.Name, b.Code)
+	if b.Description != "" {
+		fmt.Fprintln(w, b.Description)
+	}
+	if len(b.Args) > 0 {
+		fmt.Fprintln(w, "Arguments:")
+		for _, l := range b.Args {
+			fmt.Fprintln(w, l.String())
 		}
 	}
 }

@@ -262,6 +262,7 @@ func Scenarios() map[string]func() *Env {
 		"amd64-nosyms":       func() *Env { e := AMD64AV(); e.Syms = nil; return e },
 		"arm64-segv":         ARM64Segv,
 		"linux-core":         LinuxCore,
+		"kernel-triage":      KernelTriage,
 	}
 }
 

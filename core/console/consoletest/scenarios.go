@@ -230,3 +230,31 @@ func LinuxCore() *Env {
 	}
 	return &Env{T: t, Syms: res, Frames: frames, Images: wide}
 }
+
+// KernelTriage is a Windows 10 x64 kernel triage dump stopped by bug check
+// 0x1000007E (SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M): an access violation
+// in amdppm.sys, with the parameters, drivers and bases of the corpus dump
+// rizin/dmp/triage_x64.dmp. It has one thread and no memory.
+func KernelTriage() *Env {
+	const nt, wdf, amdppm = 0xfffff8047ba00000, 0xfffff80479950000, 0xfffff8048b580000
+	mods := []model.Module{
+		{Base: nt, Size: 0x1046000, Path: `\SystemRoot\system32\ntoskrnl.exe`, Time: time.Unix(0x0D8333E6, 0), CodeID: "0D8333E61046000"},
+		{Base: wdf, Size: 0xd1000, Path: `\SystemRoot\system32\drivers\Wdf01000.sys`, Time: time.Unix(0xA9A9D36E, 0), CodeID: "A9A9D36Ed1000"},
+		{Base: amdppm, Size: 0x3b000, Path: `\SystemRoot\System32\drivers\amdppm.sys`, Time: time.Unix(0xC9C03000, 0), CodeID: "C9C030003b000"},
+	}
+	ctx := AMD64(map[string]uint64{"rip": amdppm + 0x334c, "rsp": 0xffff850429891ea0, "efl": 0x10282})
+	t := &Target{
+		InfoV: model.Info{
+			Format: model.WindowsKernel, Variant: "triage",
+			OS:   model.OS{Family: model.Windows, Version: "10.0.19041", Build: "19041.1.amd64fre.vb_release.191206-1406"},
+			Arch: model.AMD64,
+			Crash: &model.Crash{Kind: model.BugCheck, Code: 0x1000007E, Name: "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M",
+				Parameters: []uint64{0xffffffffc0000005, amdppm + 0x334c, 0xffff850429891ee8, 0xffff850429891720}},
+			Threads: 1, Modules: 3,
+			Details: []model.Detail{{Key: "Header", Value: "DUMP_HEADER64 (PAGEDU64)"}, {Key: "Dump type", Value: "4 (triage)"}},
+		},
+		ThreadList: []model.Thread{{ID: 0x84, Context: ctx}},
+		ModuleList: mods,
+	}
+	return &Env{T: t, Syms: &Resolver{Modules: mods}}
+}

@@ -1,0 +1,93 @@
+package session
+
+import (
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/crashbench/crashbench/core/testutil/fixture"
+)
+
+// TestTriageX64StackAgreesWithRizin walks the crashing thread of the x64
+// triage dump (bug check 0x1000007E in amdppm.sys) with amdppm.sys and
+// Wdf01000.sys from rizin's copy of a symbol store, and checks that the
+// stack passes through the amdppm.sys frames rizin's `dbt` lists (frames
+// 8-13), in order: their return addresses are found and their callers
+// unwound with the driver's .pdata.
+func TestTriageX64StackAgreesWithRizin(t *testing.T) {
+	t.Parallel()
+	db, err := os.ReadFile(fixture.Corpus(t, "rizin/oracle-test-db/formats_dmp_dmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []uint64
+	for _, m := range regexp.MustCompile(`(?m)^\d+\s+0x([0-9a-f]+) sp: 0x[0-9a-f]+\s+\d+\s+\[\?\?\]\s+pdb\.amdppm\.`).FindAllStringSubmatch(string(db), -1) {
+		pc, _ := strconv.ParseUint(m[1], 16, 64)
+		want = append(want, pc)
+	}
+	if len(want) != 6 {
+		t.Fatalf("rizin's dbt lists %d amdppm frames, expected 6", len(want))
+	}
+	store := fixture.Corpus(t, "rizin-symstore")
+	_, a := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{SymPath: "srv*" + store})
+	if a.Crashed < 0 {
+		t.Fatal("no crashing thread")
+	}
+	var got []uint64
+	for _, f := range a.Threads[a.Crashed].Frames {
+		got = append(got, f.PC)
+	}
+	i := 0
+	for _, pc := range got {
+		if i < len(want) && pc == want[i] {
+			i++
+		}
+	}
+	if i != len(want) {
+		t.Errorf("stack %#x\nlacks rizin's amdppm frames %#x (found the first %d in order)", got, want, i)
+	}
+}
+
+// TestTriageAnalysis runs !analyze -v on both real triage dumps: the bug
+// check is named as rizin's notes name it, every argument is explained,
+// and the x64 crash is put on amdppm.sys, where its parameter 2 (the
+// faulting address) lies.
+func TestTriageAnalysis(t *testing.T) {
+	t.Parallel()
+	store := fixture.Corpus(t, "rizin-symstore")
+	for _, tc := range []struct {
+		dump, name, caused string
+	}{
+		{"rizin/dmp/triage_x64.dmp", "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M", "amdppm.sys"},
+		{"rizin/dmp/triage_arm64.dmp", "MANUALLY_INITIATED_POWER_BUTTON_HOLD", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, a := analyzed(t, fixture.Corpus(t, tc.dump), Options{SymPath: "srv*" + store})
+			b := a.Bugcheck
+			if b == nil || b.Name != tc.name {
+				t.Fatalf("bug check %+v, want %s", b, tc.name)
+			}
+			if len(b.Args) != 4 {
+				t.Fatalf("arguments %v", b.Args)
+			}
+			for _, l := range b.Args {
+				if l.Text == "" {
+					t.Errorf("argument %d unexplained", l.N)
+				}
+			}
+			if tc.caused != "" && a.Result.ProbablyCausedBy != tc.caused {
+				t.Errorf("probably caused by %q (%s), want %s", a.Result.ProbablyCausedBy, a.Result.CausedByReason, tc.caused)
+			}
+			var text strings.Builder
+			WriteAnalysisText(&text, a, nil)
+			for _, want := range []string{tc.name, "Arg1: ", "Arg4: ", "FAILURE_BUCKET_ID:"} {
+				if !strings.Contains(text.String(), want) {
+					t.Errorf("!analyze -v lacks %q:\n%s", want, text.String())
+				}
+			}
+		})
+	}
+}
