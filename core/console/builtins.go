@@ -14,7 +14,7 @@ import (
 // Builtins returns the default command table, in .help order: WinDbg's
 // commands, then gdb's.
 func Builtins() []Command {
-	return append(windbgCommands(), gdbCommands()...)
+	return append(append(windbgCommands(), pteCommands()...), gdbCommands()...)
 }
 
 func windbgCommands() []Command {
@@ -41,6 +41,7 @@ func windbgCommands() []Command {
 			Help: "Only `.exr -1` (the dump's own exception record or stop code) is supported; records elsewhere in memory are not decoded.",
 			Run:  runExr},
 		bugcheckCommand(),
+		processCommand(),
 		{Names: []string{"~"}, Group: GroupThreads, Usage: "~ | ~N | ~*", Summary: "list threads ('.' marks the current thread, '#' the event thread)",
 			Run: runThreads},
 		{Names: []string{"~s"}, Group: GroupThreads, Usage: "~N s | ~~[tid] s | ~# s", Summary: "switch to a thread and show its registers",

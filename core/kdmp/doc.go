@@ -2,16 +2,25 @@
 // Minidump\*.dmp files that start with "PAGEDU64" (DUMP_HEADER64, 0x2000
 // bytes) or "PAGEDUMP" (DUMP_HEADER32, 0x1000 bytes).
 //
-// This step covers detection and the header summary: Probe recognises the
-// signature, NewFile reads and checks the fixed header and the secondary
-// header its DumpType implies, Info summarises it (build, machine, CPUs,
-// time, uptime, bugcheck with its WinDbg name) and Ranges lists the physical
-// memory the file stores. Triage dumps (DumpType 4) are decoded in full
-// (see "Triage dumps" below): File serves model.ThreadLister,
-// ModuleLister, MemoryReader, ExceptionContext and ContextReader for them
-// (target.go); for the other dump types those methods say
-// model.ErrNotRecorded until their memory and kernel lists are wired in.
+// Probe recognises the signature, NewFile reads and checks the fixed
+// header and the secondary header its DumpType implies, Info summarises it
+// (build, machine, CPUs, time, uptime, bugcheck with its WinDbg name) and
+// Ranges lists the physical memory the file stores. File serves
+// model.ThreadLister, ModuleLister, MemoryReader, ExceptionContext,
+// ContextReader and ProcessLister (target.go):
 //
+//   - triage dumps (DumpType 4) are decoded in full (see "Triage dumps"
+//     below): the context, exception, driver list, stack and data blocks;
+//   - full, bitmap, live and .dump /k /ka /f dumps get a physical space
+//     over their runs or bitmap (phys.go), kernel virtual memory through a
+//     table-driven page walker (x64 4- and 5-level, PAE, x86, ARM64;
+//     transition PTEs translated, prototype and paged-out PTEs named;
+//     vtop.go), KDDEBUGGER_DATA64 (kdbg.go), the loaded modules from
+//     PsLoadedModuleList and the processes from PsActiveProcessHead with
+//     EPROCESS offsets validated on the System process (lists.go), and
+//     the bugchecking processor's context from the header. Legacy
+//     DumpType 2 summary dumps have no physical space yet.
+
 // # Dump types
 //
 // DumpType selects the layout after the header and the report variant:

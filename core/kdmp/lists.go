@@ -129,7 +129,7 @@ func (f *File) walkHead(ks *VirtualSpace, hdr uint64, fromKDBG func(*KDDebuggerD
 	if problem == "" {
 		problem = "the list is empty"
 	}
-	return nil, fmt.Errorf("kdmp: %s at %#x: %s", what, heads[len(heads)-1], problem)
+	return nil, fmt.Errorf("kdmp: %s at %#x: %s: %w", what, heads[len(heads)-1], problem, model.ErrNotRecorded)
 }
 
 // listWalkable reports whether the list head at head and its first entry

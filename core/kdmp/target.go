@@ -21,6 +21,41 @@ var (
 	_ model.ContextReader    = (*File)(nil)
 )
 
+// headerContext decodes DUMP_HEADER.ContextRecord: the registers of the
+// processor that called KeBugCheckEx, in every dump type.
+func (f *File) headerContext() (model.Context, error) {
+	size := ContextSize(f.hdr.machine)
+	if size == 0 {
+		return nil, fmt.Errorf("kdmp: no CONTEXT layout for MachineImageType %#x: %w", f.hdr.machine, model.ErrNotRecorded)
+	}
+	off := int64(h64ContextRecord)
+	if !f.hdr.is64 {
+		off = h32ContextRecord
+	}
+	b := make([]byte, size)
+	if err := readFull(f.r, b, off, "CONTEXT"); err != nil {
+		return nil, err
+	}
+	c, err := DecodeContext(f.hdr.machine, b)
+	if err != nil {
+		return nil, fmt.Errorf("kdmp: header context record: %w (%w)", err, model.ErrNotRecorded)
+	}
+	return c, nil
+}
+
+// contextIn decodes a CONTEXT at a virtual address of space (.cxr).
+func (f *File) contextIn(space mem.Reader, addr uint64) (model.Context, error) {
+	size := ContextSize(f.hdr.machine)
+	if size == 0 {
+		return nil, fmt.Errorf("%w: no CONTEXT layout for MachineImageType %#x", ErrBadContext, f.hdr.machine)
+	}
+	b := make([]byte, size)
+	if err := mem.ReadFull(space, b, addr); err != nil {
+		return nil, err
+	}
+	return DecodeContext(f.hdr.machine, b)
+}
+
 // notYet is the error of a target method for a dump type it does not serve
 // yet.
 func (f *File) notYet(what string) error {
@@ -39,7 +74,13 @@ func (f *File) notYet(what string) error {
 // dump stores. Other dump types: model.ErrNotRecorded for now.
 func (f *File) Threads() ([]model.Thread, error) {
 	if !f.isTriage() {
-		return nil, f.notYet("threads")
+		// A full, kernel or bitmap dump: the processor that bugchecked,
+		// with the context its header holds (DUMP_HEADER.ContextRecord).
+		ctx, err := f.headerContext()
+		if err != nil {
+			return nil, err
+		}
+		return []model.Thread{{Context: ctx}}, nil
 	}
 	t := f.hdr.triage
 	o, err := f.triViews().objects()
@@ -73,7 +114,7 @@ func (f *File) Threads() ([]model.Thread, error) {
 // model.ErrNotRecorded for now.
 func (f *File) Modules() ([]model.Module, error) {
 	if !f.isTriage() {
-		return nil, f.notYet("modules")
+		return f.LoadedModules() // PsLoadedModuleList, through the page tables
 	}
 	return f.triViews().modules()
 }
@@ -83,7 +124,11 @@ func (f *File) Modules() ([]model.Module, error) {
 // buildTriageMemory lists. Other dump types: model.ErrNotRecorded for now.
 func (f *File) Memory() (mem.Space, error) {
 	if !f.isTriage() {
-		return nil, f.notYet("virtual memory")
+		v, err := f.KernelSpace()
+		if err != nil {
+			return nil, err
+		}
+		return v, nil
 	}
 	return f.triViews().memory()
 }
@@ -97,7 +142,7 @@ func (f *File) Memory() (mem.Space, error) {
 // model.ErrNotRecorded for now.
 func (f *File) ExceptionContext() (model.Context, error) {
 	if !f.isTriage() {
-		return nil, f.notYet("exception context")
+		return f.headerContext()
 	}
 	return f.triageHeaderContext()
 }
@@ -107,7 +152,11 @@ func (f *File) ExceptionContext() (model.Context, error) {
 // carry the architecture bit.
 func (f *File) ContextAt(addr uint64) (model.Context, error) {
 	if !f.isTriage() {
-		return nil, f.notYet("context at an address")
+		v, err := f.KernelSpace()
+		if err != nil {
+			return nil, err
+		}
+		return f.contextIn(v, addr)
 	}
 	return f.triageContextAt(addr)
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/crashbench/crashbench/core/model"
 )
 
-
 // triageCase is a triage dump spelled out completely, so that every
 // decoded field can be compared with what was written.
 type triageCase struct {

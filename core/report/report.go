@@ -16,29 +16,30 @@ const Schema = "crashbench.report/1"
 
 // Report is one dump's report.
 type Report struct {
-	Schema      string       `json:"schema"`
-	File        *File        `json:"file,omitempty"`
-	Container   string       `json:"container,omitempty"`
-	Containers  []string     `json:"containers,omitempty"` // outer to inner, when nested
-	Format      string       `json:"format,omitempty"`
-	Variant     string       `json:"variant,omitempty"`
-	Compression string       `json:"compression,omitempty"`
-	OS          *OS          `json:"os,omitempty"`
-	Arch        string       `json:"arch,omitempty"`
-	ABI         string       `json:"abi,omitempty"`
-	CPUs        int          `json:"cpus,omitempty"`
-	Time        *Time        `json:"time,omitempty"`
-	Process     *Process     `json:"process,omitempty"`
-	Crash       *Crash       `json:"crash,omitempty"`
-	ThreadCount *int         `json:"thread_count,omitempty"`
-	ModuleCount *int         `json:"module_count,omitempty"`
-	Threads     []Thread     `json:"threads,omitempty"`
-	Modules     []Module     `json:"modules,omitempty"`
-	Memory      []Memory     `json:"memory,omitempty"`
-	Log         []string     `json:"log,omitempty"`
-	Analysis    *Analysis    `json:"analysis,omitempty"`
-	Details     []Detail     `json:"details,omitempty"`
-	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	Schema      string          `json:"schema"`
+	File        *File           `json:"file,omitempty"`
+	Container   string          `json:"container,omitempty"`
+	Containers  []string        `json:"containers,omitempty"` // outer to inner, when nested
+	Format      string          `json:"format,omitempty"`
+	Variant     string          `json:"variant,omitempty"`
+	Compression string          `json:"compression,omitempty"`
+	OS          *OS             `json:"os,omitempty"`
+	Arch        string          `json:"arch,omitempty"`
+	ABI         string          `json:"abi,omitempty"`
+	CPUs        int             `json:"cpus,omitempty"`
+	Time        *Time           `json:"time,omitempty"`
+	Process     *Process        `json:"process,omitempty"`
+	Processes   []KernelProcess `json:"processes,omitempty"`
+	Crash       *Crash          `json:"crash,omitempty"`
+	ThreadCount *int            `json:"thread_count,omitempty"`
+	ModuleCount *int            `json:"module_count,omitempty"`
+	Threads     []Thread        `json:"threads,omitempty"`
+	Modules     []Module        `json:"modules,omitempty"`
+	Memory      []Memory        `json:"memory,omitempty"`
+	Log         []string        `json:"log,omitempty"`
+	Analysis    *Analysis       `json:"analysis,omitempty"`
+	Details     []Detail        `json:"details,omitempty"`
+	Diagnostics []Diagnostic    `json:"diagnostics,omitempty"`
 }
 
 // File identifies the dump file.
@@ -61,6 +62,16 @@ type OS struct {
 type Time struct {
 	Crash         string `json:"crash,omitempty"`
 	UptimeSeconds int64  `json:"uptime_seconds,omitempty"`
+}
+
+// KernelProcess is one process of a kernel dump's process list.
+type KernelProcess struct {
+	PID     uint64 `json:"pid"`
+	PPID    uint64 `json:"ppid"`
+	Name    string `json:"name"`
+	Address string `json:"address,omitempty"`
+	DirBase string `json:"dir_base,omitempty"`
+	Threads *int   `json:"threads,omitempty"`
 }
 
 // Process is the dumped process.

@@ -214,6 +214,18 @@ func (s *Session) AnalysisReport(ctx context.Context) (*report.Report, *Analysis
 		}
 		r.Modules = append(r.Modules, rm)
 	}
+	if pl, ok := s.d.Target.(model.ProcessLister); ok {
+		if ps, err := pl.Processes(); err == nil {
+			for _, p := range ps {
+				kp := report.KernelProcess{PID: p.PID, PPID: p.ParentPID, Name: p.Name, Address: report.Hex(p.Address), DirBase: report.Hex(p.DirBase)}
+				if p.Threads >= 0 {
+					n := p.Threads
+					kp.Threads = &n
+				}
+				r.Processes = append(r.Processes, kp)
+			}
+		}
+	}
 	res := a.Result
 	r.Analysis = &res
 	return r, a, nil

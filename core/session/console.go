@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/kdmp"
 	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
@@ -67,6 +68,7 @@ var (
 	_ console.Stacker        = consoleEnv{}
 	_ console.Analyzer       = consoleEnv{}
 	_ console.ModuleProvider = consoleEnv{}
+	_ console.PageWalker     = consoleEnv{}
 
 	_ console.MemoryProvider = consoleEnv{}
 )
@@ -113,4 +115,19 @@ func (s *Session) Prompt() string {
 		t = 0
 	}
 	return fmt.Sprintf("0:%03d>", t)
+}
+
+// PageWalk translates a kernel address through a Windows kernel dump's
+// page tables (console.PageWalker: !pte, !vtop).
+func (e consoleEnv) PageWalk(va uint64) (uint64, []console.PageWalkStep, uint64, error) {
+	f, ok := e.s.d.Target.(*kdmp.File)
+	if !ok {
+		return 0, nil, 0, fmt.Errorf("a %s has no page tables", e.s.d.Target.Info().Format)
+	}
+	pa, w, err := f.Translate(va)
+	var steps []console.PageWalkStep
+	for _, s := range w.Steps {
+		steps = append(steps, console.PageWalkStep{Level: s.Level, Addr: s.Addr, Entry: s.Entry})
+	}
+	return pa, steps, w.PageSize, err
 }

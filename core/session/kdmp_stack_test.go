@@ -91,3 +91,29 @@ func TestTriageAnalysis(t *testing.T) {
 		})
 	}
 }
+
+// TestTriageARM64StackAgreesWithRizin walks the ARM64 triage dump's
+// crashing thread without any image: its frame records alone give the
+// five frames rizin's `dbt` lists, pc and sp.
+func TestTriageARM64StackAgreesWithRizin(t *testing.T) {
+	t.Parallel()
+	db, err := os.ReadFile(fixture.Corpus(t, "rizin/oracle-test-db/formats_dmp_dmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm := string(db)[strings.Index(string(db), "NAME=: Triage Dump Debug arm64"):]
+	arm = arm[:strings.Index(arm, "\nRUN")] // this case only
+	rows := regexp.MustCompile(`(?m)^\d+\s+0x([0-9a-f]+) sp: 0x([0-9a-f]+)\s+\d+\s+\[\?\?\]\s+pdb\.ntkrnlmp\.`).FindAllStringSubmatch(arm, -1)
+	if len(rows) != 5 {
+		t.Fatalf("rizin's arm64 dbt has %d frames, expected 5", len(rows))
+	}
+	_, a := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_arm64.dmp"), Options{})
+	frames := a.Threads[a.Crashed].Frames
+	for i, r := range rows {
+		pc, _ := strconv.ParseUint(r[1], 16, 64)
+		sp, _ := strconv.ParseUint(r[2], 16, 64)
+		if i >= len(frames) || frames[i].PC != pc || frames[i].SP != sp {
+			t.Errorf("frame %d: %+v, rizin pc %#x sp %#x", i, frames[min(i, len(frames)-1)].Frame, pc, sp)
+		}
+	}
+}

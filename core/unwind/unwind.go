@@ -119,7 +119,8 @@ type Options struct {
 type archSpec struct {
 	ptr            int
 	pc, sp, fp, lr string
-	// pcMask strips pointer-authentication bits from return addresses.
+	// pcMask strips pointer-authentication bits from return addresses
+	// (see walker.code).
 	pcMask uint64
 	// aliases name the registers above by another spelling a context may
 	// use: gdb and Linux cores call arm64's frame pointer and link
@@ -328,6 +329,18 @@ func (w *walker) read(addr uint64, size int) (uint64, error) {
 	return mem.ReadUint(w.m, addr, size, w.order)
 }
 
+// code strips the bits above an architecture's virtual addresses from a
+// code address: on arm64 the pointer-authentication code, which fills
+// them, is replaced by what bit 55 says (ones for kernel addresses in
+// the upper half, TTBR1, as Windows and Linux kernel stacks hold; zeros
+// for user space).
+func (w *walker) code(v uint64) uint64 {
+	if w.spec.pcMask == 0x0000_ffff_ffff_ffff && v>>55&1 == 1 {
+		return v | ^w.spec.pcMask
+	}
+	return v & w.spec.pcMask
+}
+
 // caller finds the frame that called f; with rulesOnly, by call-frame
 // rules alone.
 func (w *walker) caller(f Frame, rulesOnly bool) (Frame, bool) {
@@ -339,7 +352,7 @@ func (w *walker) caller(f Frame, rulesOnly bool) (Frame, bool) {
 			// Rules that recover a zero return address mark the outermost
 			// frame (a thread's start routine): the stack ends here, and
 			// scanning on would only find stale words.
-			if regs[w.spec.pc]&w.spec.pcMask == 0 {
+			if w.code(regs[w.spec.pc]) == 0 {
 				return Frame{}, false
 			}
 			if next, ok := w.accept(f, regs, CFI); ok {
@@ -372,7 +385,7 @@ func (w *walker) caller(f Frame, rulesOnly bool) (Frame, bool) {
 // non-zero instruction pointer and a stack pointer that moved up (or, for
 // the first caller found by rules, stayed: a leaf frame on arm64).
 func (w *walker) accept(callee Frame, regs Registers, t Trust) (Frame, bool) {
-	pc := regs[w.spec.pc] & w.spec.pcMask
+	pc := w.code(regs[w.spec.pc])
 	regs[w.spec.pc] = pc
 	sp, haveSP := regs[w.spec.sp]
 	if pc == 0 || !haveSP {
@@ -409,12 +422,12 @@ func (w *walker) byLinkRegister(f Frame) (Registers, bool) {
 		return nil, false
 	}
 	lr, ok := f.Regs[w.spec.lr]
-	lr &= w.spec.pcMask
+	lr = w.code(lr)
 	if !ok || lr == 0 || lr == f.PC || !w.isCode(lr) {
 		return nil, false
 	}
 	if w.spec.chain == chainBack {
-		if regs, ok := w.byBackChain(f); ok && regs[w.spec.pc]&w.spec.pcMask == lr {
+		if regs, ok := w.byBackChain(f); ok && w.code(regs[w.spec.pc]) == lr {
 			return nil, false
 		}
 	}
@@ -495,7 +508,15 @@ func (w *walker) byFramePointer(f Frame) (Registers, bool) {
 		if !ok {
 			return nil, false
 		}
-		return Registers{w.spec.pc: lr, w.spec.lr: ret & w.spec.pcMask, w.spec.sp: fp + 2*p, w.spec.fp: savedFP}, true
+		if lr == 0 || !w.isCode(w.code(lr)) {
+			// No usable lr: a context taken inside a non-leaf function
+			// that reused it (Windows' KeBugCheck2 leaves 0 there). Then
+			// fp is the function's own record, which holds its return
+			// address; the caller continues the same way (lr unknown,
+			// fp its own record).
+			return Registers{w.spec.pc: w.code(ret), w.spec.lr: 0, w.spec.sp: fp + 2*p, w.spec.fp: savedFP}, true
+		}
+		return Registers{w.spec.pc: lr, w.spec.lr: w.code(ret), w.spec.sp: fp + 2*p, w.spec.fp: savedFP}, true
 	}
 	return Registers{w.spec.pc: ret, w.spec.sp: fp + 2*p, w.spec.fp: savedFP}, true
 }
@@ -511,7 +532,7 @@ func (w *walker) byScan(f Frame) (Registers, bool) {
 		if err != nil {
 			return nil, false
 		}
-		v &= w.spec.pcMask
+		v = w.code(v)
 		if v != 0 && w.isCode(v) && v != f.PC {
 			regs := Registers{w.spec.pc: v, w.spec.sp: addr + p}
 			if fp, ok := f.Regs[w.spec.fp]; ok {

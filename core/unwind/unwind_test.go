@@ -211,3 +211,33 @@ type ruleAt struct{ pc uint64 }
 func (r ruleAt) Caller(pc uint64, callee Registers, read func(uint64, int) (uint64, error)) (Registers, bool, error) {
 	return fakeRules{at: r.pc}.Caller(pc, callee, read)
 }
+
+// TestARM64KernelFrameRecords walks a Windows ARM64 kernel stack as a bug
+// check leaves it: lr is 0 (KeBugCheck2 reused it), so each fp is the
+// function's own record {caller fp, return address}, and return addresses
+// in the upper half keep their high bits (they are not PAC-stripped to
+// zero).
+func TestARM64KernelFrameRecords(t *testing.T) {
+	t.Parallel()
+	const kbase = 0xfffff80000000000
+	kmods := []model.Module{{Base: kbase, Size: 0x1000000, Path: `\SystemRoot\system32\ntoskrnl.exe`}}
+	m := memtest.Map{}
+	put := func(addr uint64, words ...uint64) {
+		for k, v := range stack(addr, words...) {
+			m[k] = v
+		}
+	}
+	// Records at 0xffffe000_00001000 (frame 0's) and ..1100 (frame 1's),
+	// the last with a zero caller fp.
+	put(0xffffe00000001000, 0xffffe00000001100, kbase+0x5000)
+	put(0xffffe00000001100, 0, kbase+0x6000)
+	ctx := regsContext{arch: model.ARM64, pc: "pc", sp: "sp", fp: "fp", regs: []model.Reg{
+		{Name: "pc", Value: kbase + 0x4000}, {Name: "sp", Value: 0xffffe00000001000},
+		{Name: "fp", Value: 0xffffe00000001000}, {Name: "lr", Value: 0},
+	}}
+	frames, _ := Walk(context.Background(), m, ctx, kmods, Options{})
+	if len(frames) < 3 || frames[1].PC != kbase+0x5000 || frames[1].SP != 0xffffe00000001010 ||
+		frames[2].PC != kbase+0x6000 || frames[2].SP != 0xffffe00000001110 {
+		t.Fatalf("frames = %+v", frames)
+	}
+}

@@ -205,6 +205,28 @@ type Env struct {
 	// with module images underneath, as core/session builds it); nil
 	// leaves commands with the target's own memory.
 	Images mem.Space
+	// Walks are the page walks PageWalk answers, by virtual address; nil
+	// makes it say the dump has no page tables.
+	Walks map[uint64]PageWalkResult
+}
+
+// PageWalkResult is one canned page walk.
+type PageWalkResult struct {
+	PA, Size uint64
+	Steps    []console.PageWalkStep
+	Err      error
+}
+
+// PageWalk answers from Walks (console.PageWalker).
+func (e *Env) PageWalk(va uint64) (uint64, []console.PageWalkStep, uint64, error) {
+	if e.Walks == nil {
+		return 0, nil, 0, errors.New("this dump has no page tables")
+	}
+	w, ok := e.Walks[va]
+	if !ok {
+		return 0, nil, 0, fmt.Errorf("%#x is not mapped", va)
+	}
+	return w.PA, w.Steps, w.Size, w.Err
 }
 
 // ErrNoImages is returned by Memory when Images is nil.
@@ -263,6 +285,7 @@ func Scenarios() map[string]func() *Env {
 		"arm64-segv":         ARM64Segv,
 		"linux-core":         LinuxCore,
 		"kernel-triage":      KernelTriage,
+		"kernel-full":        KernelFull,
 	}
 }
 

@@ -2,6 +2,7 @@ package consoletest
 
 import (
 	"encoding/binary"
+	"errors"
 	"time"
 	"unicode/utf16"
 
@@ -257,4 +258,38 @@ func KernelTriage() *Env {
 		ModuleList: mods,
 	}
 	return &Env{T: t, Syms: &Resolver{Modules: mods}}
+}
+
+// KernelTarget is a kernel dump target that lists processes
+// (model.ProcessLister), as full, kernel and bitmap dumps do.
+type KernelTarget struct {
+	*Target
+	Procs []model.KernelProcess
+}
+
+// Processes returns Procs.
+func (t *KernelTarget) Processes() ([]model.KernelProcess, error) { return t.Procs, nil }
+
+// KernelFull is a full Windows kernel dump: the triage scenario's drivers
+// and bug check, plus the process list and two page walks (one mapped,
+// one paged out) for !process, !pte and !vtop.
+func KernelFull() *Env {
+	e := KernelTriage()
+	base := e.T.(*Target)
+	base.InfoV.Variant = "complete"
+	base.InfoV.Details = []model.Detail{{Key: "Header", Value: "DUMP_HEADER64 (PAGEDU64)"}, {Key: "Dump type", Value: "1 (full)"}}
+	e.T = &KernelTarget{Target: base, Procs: []model.KernelProcess{
+		{PID: 4, Name: "System", DirBase: 0x1ad000, Address: 0xffffc08bd4a7e040, Threads: 143, Handles: -1},
+		{PID: 0x1f4, ParentPID: 4, Name: "smss.exe", DirBase: 0x10d4a000, Address: 0xffffc08bd8f1e080, Threads: 2, Handles: -1},
+		{PID: 0x2a0, ParentPID: 0x290, Name: "csrss.exe", DirBase: 0x7e1c6000, Address: 0xffffc08bd9a2c140, Threads: -1, Handles: -1},
+	}}
+	e.Walks = map[uint64]PageWalkResult{
+		0xfffff8048b58334c: {PA: 0x2b6a334c, Size: 0x1000, Steps: []console.PageWalkStep{
+			{Level: "PXE", Addr: 0x1adf80, Entry: 0x4a03063}, {Level: "PPE", Addr: 0x4a03090, Entry: 0x4a04063},
+			{Level: "PDE", Addr: 0x4a042d0, Entry: 0x2c1f3063}, {Level: "PTE", Addr: 0x2c1f3ac0, Entry: 0x890000002b6a3021}}},
+		0xffff850429000000: {Err: errors.New("paged out to pagefile 0 offset 0x1a2b000"), Steps: []console.PageWalkStep{
+			{Level: "PXE", Addr: 0x1ad850, Entry: 0x4a01063}, {Level: "PPE", Addr: 0x4a01080, Entry: 0x4a02063},
+			{Level: "PDE", Addr: 0x4a020a0, Entry: 0x4b10063}, {Level: "PTE", Addr: 0x4b10000, Entry: 0x1a2b00000080}}},
+	}
+	return e
 }

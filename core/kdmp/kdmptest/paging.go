@@ -518,6 +518,10 @@ func (a *AddressSpace) MapLarge(va, pa, size uint64) error {
 	return nil
 }
 
+// Translate returns the physical address the builder mapped va to (4 KiB
+// pages only), for tests checking a reader's translation.
+func (a *AddressSpace) Translate(va uint64) (uint64, bool) { return a.translate(va) }
+
 // translate follows present entries (and transition tables) to the
 // physical address of va; ok is false at any other entry. Large pages are
 // not followed: it serves the builder's own writes.
