@@ -22,34 +22,40 @@ import (
 // !analyze -v name the stop.
 func TestKernelDumpVariants(t *testing.T) {
 	t.Parallel()
+	amd64Context := func(m *kdmptest.Machine) (int, []byte) {
+		return 0x348, kdmptest.ContextAMD64(map[string]uint64{"rip": m.KernBase + 0x1000, "rsp": m.StackVA + 0x100, "cs": 0x10})
+	}
 	for _, v := range []struct {
 		name    string
 		paging  kdmptest.Paging
 		builder func(m *kdmptest.Machine) *kdmptest.Builder
+		context func(m *kdmptest.Machine) (int, []byte) // the header's ContextRecord offset and bytes
 	}{
-		{"full", kdmptest.PagingAMD64, func(m *kdmptest.Machine) *kdmptest.Builder { return m.NewBuilder() }},
-		{"bitmap-sdmp", kdmptest.PagingAMD64, func(*kdmptest.Machine) *kdmptest.Builder { return kdmptest.New().DumpType(kdmptest.Bitmap) }},
+		{"full", kdmptest.PagingAMD64, func(m *kdmptest.Machine) *kdmptest.Builder { return m.NewBuilder() }, amd64Context},
+		{"bitmap-sdmp", kdmptest.PagingAMD64, func(*kdmptest.Machine) *kdmptest.Builder { return kdmptest.New().DumpType(kdmptest.Bitmap) }, amd64Context},
 		{"bitmap-fdmp", kdmptest.PagingAMD64, func(*kdmptest.Machine) *kdmptest.Builder {
 			return kdmptest.New().DumpType(kdmptest.Bitmap).BitmapSignature(kdmptest.FullSignature)
-		}},
+		}, amd64Context},
 		{"live-kernel", kdmptest.PagingAMD64, func(*kdmptest.Machine) *kdmptest.Builder {
 			return kdmptest.New().DumpType(kdmptest.LiveKernelBitmap)
-		}},
+		}, amd64Context},
 		{"kernel-memory", kdmptest.PagingAMD64, func(*kdmptest.Machine) *kdmptest.Builder {
 			return kdmptest.New().DumpType(kdmptest.KernelMemory)
-		}},
+		}, amd64Context},
 		{"complete-memory", kdmptest.PagingAMD64, func(*kdmptest.Machine) *kdmptest.Builder {
 			return kdmptest.New().DumpType(kdmptest.CompleteMemory)
-		}},
+		}, amd64Context},
+		{"full-pae", kdmptest.PagingPAE, func(m *kdmptest.Machine) *kdmptest.Builder { return m.NewBuilder() },
+			func(m *kdmptest.Machine) (int, []byte) {
+				return 0x320, kdmptest.ContextX86(map[string]uint64{"eip": m.KernBase + 0x1000, "esp": m.StackVA + 0x100, "cs": 8})
+			}},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			m := kdmptest.NewMachine(v.paging)
 			// The processor stopped in ntoskrnl, its stack in the mapped
 			// stack page.
-			rip, rsp := m.KernBase+0x1000, m.StackVA+0x100
-			b := v.builder(m).BugCheck(0xD1, 0x10, 2, 0, m.KernBase+0x1000).
-				Patch(0x348, kdmptest.ContextAMD64(map[string]uint64{"rip": rip, "rsp": rsp, "cs": 0x10}))
+			b := v.builder(m).BugCheck(0xD1, 0x10, 2, 0, m.KernBase+0x1000).Patch(v.context(m))
 			raw, err := m.Bytes(b)
 			if err != nil {
 				t.Fatal(err)
