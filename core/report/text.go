@@ -111,7 +111,12 @@ func crashLine(c *Crash) string {
 		s += ", parameters " + strings.Join(c.Parameters, " ")
 	}
 	if c.ThreadID != nil {
-		s += fmt.Sprintf(", thread %d (%#x)", *c.ThreadID, *c.ThreadID)
+		if *c.ThreadID >= 1<<32 {
+			// A kernel dump names its thread by the ETHREAD address.
+			s += fmt.Sprintf(", thread %#x", *c.ThreadID)
+		} else {
+			s += fmt.Sprintf(", thread %d (%#x)", *c.ThreadID, *c.ThreadID)
+		}
 	}
 	return s
 }

@@ -351,6 +351,21 @@ func (a *Analysis) SummaryRows() []report.Row {
 	if c := a.Info.Crash; c != nil && c.Kind == model.Signal && a.Result.Reason != c.Name {
 		add("Reason", a.Result.Reason) // the fault address and the si_code's meaning
 	}
+	if b := a.Bugcheck; b != nil {
+		// BlueScreenView's answer first: what the stop means, its
+		// arguments explained, and the driver to blame.
+		add("Bug check", strings.TrimSpace(b.Name+"\n"+b.Description))
+		var args []string
+		for _, l := range b.Args {
+			args = append(args, l.String())
+		}
+		add("Arguments", strings.Join(args, "\n"))
+		caused := b.CausedBy
+		if caused != "" && b.Reason != "" {
+			caused += " (" + b.Reason + ")"
+		}
+		add("Probably caused by", caused)
+	}
 	add("Faulting frame", a.Result.FaultingFrame)
 	if a.Crashed >= 0 {
 		const shown = 12
@@ -360,6 +375,9 @@ func (a *Analysis) SummaryRows() []report.Row {
 			fmt.Fprintf(&b, "%02d  %s", f.Index, f.Analysis.String())
 			if f.Analysis.File != "" {
 				fmt.Fprintf(&b, "  [%s @ %d]", f.Analysis.File, f.Analysis.Line)
+			}
+			if f.Trust == unwind.Scan {
+				b.WriteString("  (found by stack scanning)")
 			}
 			b.WriteByte('\n')
 		}

@@ -81,6 +81,15 @@ func TestTriageAnalysis(t *testing.T) {
 			if tc.caused != "" && a.Result.ProbablyCausedBy != tc.caused {
 				t.Errorf("probably caused by %q (%s), want %s", a.Result.ProbablyCausedBy, a.Result.CausedByReason, tc.caused)
 			}
+			// The workbench's summary gives the BlueScreenView answer.
+			rows := map[string]string{}
+			for _, r := range a.SummaryRows() {
+				rows[r.Key] = r.Value
+			}
+			if !strings.HasPrefix(rows["Bug check"], tc.name) || strings.Count(rows["Arguments"], "Arg") != 4 ||
+				(tc.caused != "" && !strings.HasPrefix(rows["Probably caused by"], tc.caused+" (")) {
+				t.Errorf("summary rows %q", rows)
+			}
 			var text strings.Builder
 			WriteAnalysisText(&text, a, nil)
 			for _, want := range []string{tc.name, "Arg1: ", "Arg4: ", "FAILURE_BUCKET_ID:"} {
