@@ -14,7 +14,7 @@ import (
 // Builtins returns the default command table, in .help order: WinDbg's
 // commands, then gdb's.
 func Builtins() []Command {
-	return append(append(windbgCommands(), pteCommands()...), gdbCommands()...)
+	return slices.Concat(windbgCommands(), pteCommands(), kernelCommands(), gdbCommands())
 }
 
 func windbgCommands() []Command {
@@ -214,6 +214,12 @@ func runVertarget(_ context.Context, env Env, _ *Invocation, out Output) error {
 		os += " (" + i.OS.Release + ")"
 	}
 	fmt.Fprintf(&b, "OS: %s\n", os)
+	for _, d := range i.Details {
+		// Windows kernel dumps: WinDbg's "Product: WinNt" line.
+		if d.Key == "ProductType" {
+			fmt.Fprintf(&b, "Product: %s\n", d.Value)
+		}
+	}
 	if i.OS.Build != "" {
 		fmt.Fprintf(&b, "Built by: %s\n", i.OS.Build)
 	}
@@ -231,7 +237,11 @@ func runVertarget(_ context.Context, env Env, _ *Invocation, out Output) error {
 	}
 	fmt.Fprintf(&b, "Dump: %s\n", formatLine(i))
 	if p := i.Process; p != nil {
-		fmt.Fprintf(&b, "Process: %x %s\n", p.PID, p.Name)
+		if p.PID == 0 && p.Name != "" {
+			fmt.Fprintf(&b, "Process: %s\n", p.Name) // a kernel dump's process: no id recorded
+		} else {
+			fmt.Fprintf(&b, "Process: %x %s\n", p.PID, p.Name)
+		}
 	}
 	b.WriteString(timeLines(i))
 	out.Text(b.String())

@@ -204,6 +204,26 @@ func runUF(_ context.Context, env Env, inv *Invocation, out Output) error {
 // dispatchers and !analyze leave them) and use it as the register state.
 // Without an address it returns to the thread's own registers.
 func runCxr(_ context.Context, env Env, inv *Invocation, out Output) error {
+	cr, _ := env.Target().(model.ContextReader)
+	var read func(uint64) (model.Context, error)
+	if cr != nil {
+		read = cr.ContextAt
+	}
+	return switchContext(env, inv, out, switchSpec{read: read, what: "context record",
+		unsupported: "this dump kind cannot decode context records"})
+}
+
+// switchSpec says how .cxr or .trap finds a register state at an address.
+type switchSpec struct {
+	read        func(addr uint64) (model.Context, error) // nil: the dump kind has none
+	what        string                                   // "context record", "trap frame"
+	unsupported string                                   // the error when read is nil
+	note        string                                   // printed before the registers, if any
+}
+
+// switchContext is .cxr and .trap: with an address, the register state
+// read there becomes the scope's; without one, the thread's own returns.
+func switchContext(env Env, inv *Invocation, out Output, s switchSpec) error {
 	sc := env.Scope()
 	arg := strings.TrimSpace(inv.Args)
 	if arg == "" {
@@ -211,18 +231,20 @@ func runCxr(_ context.Context, env Env, inv *Invocation, out Output) error {
 		out.Text("Resetting default scope\n")
 		return nil
 	}
-	cr, ok := env.Target().(model.ContextReader)
-	if !ok {
-		return &NotSupportedError{What: "this dump kind cannot decode context records"}
+	if s.read == nil {
+		return &NotSupportedError{What: s.unsupported}
 	}
 	a, err := Eval(arg, NewEvalEnv(env))
 	if err != nil {
 		return err
 	}
-	c, err := cr.ContextAt(a)
+	c, err := s.read(a)
 	if err != nil {
-		return &NotSupportedError{What: fmt.Sprintf("no context record can be read at %s", addr(env, a)), Err: err}
+		return &NotSupportedError{What: fmt.Sprintf("no %s can be read at %s", s.what, addr(env, a)), Err: err}
 	}
 	sc.Cxr, sc.Frame, sc.Exception, sc.NextCodeValid = c, 0, false, false
+	if s.note != "" {
+		out.Text(s.note)
+	}
 	return showRegs(env, out)
 }

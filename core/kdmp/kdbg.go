@@ -49,6 +49,8 @@ const (
 	kd64L1tfHighPhysicalBitIndex         = 0x2c2 // 19H1
 	kd64L1tfSwizzleBitIndex              = 0x2c3
 	kd64KeLoaderBlock                    = 0x2d8
+	kd64OffsetPcrCurrentPrcb             = 0x2e4
+	kd64OffsetPrcbProcStateSpecialReg    = 0x2f2 // KPRCB.ProcessorState.SpecialRegisters
 	kd64OffsetPrcbContext                = 0x338 // Windows 7
 	kd64OffsetKThreadStackLimit          = 0x340 // Windows 8 (ULONG)
 	kd64OffsetKThreadStackBase           = 0x344
@@ -102,6 +104,8 @@ type KDDebuggerData struct {
 	SizeEThread                      uint16
 	L1tfHighPhysicalBitIndex         uint8
 	L1tfSwizzleBitIndex              uint8
+	OffsetPcrCurrentPrcb             uint16
+	OffsetPrcbProcStateSpecialReg    uint16
 	OffsetPrcbContext                uint16
 	OffsetKThreadStackLimit          uint32
 	OffsetKThreadStackBase           uint32
@@ -197,6 +201,8 @@ func ParseKDDebuggerData(block []byte, addr uint64, is64 bool) (*KDDebuggerData,
 	k.SizeEThread = u16(kd64SizeEThread)
 	k.L1tfHighPhysicalBitIndex = u8(kd64L1tfHighPhysicalBitIndex)
 	k.L1tfSwizzleBitIndex = u8(kd64L1tfSwizzleBitIndex)
+	k.OffsetPcrCurrentPrcb = u16(kd64OffsetPcrCurrentPrcb)
+	k.OffsetPrcbProcStateSpecialReg = u16(kd64OffsetPrcbProcStateSpecialReg)
 	k.OffsetPrcbContext = u16(kd64OffsetPrcbContext)
 	k.OffsetKThreadStackLimit = u32(kd64OffsetKThreadStackLimit)
 	k.OffsetKThreadStackBase = u32(kd64OffsetKThreadStackBase)

@@ -70,6 +70,9 @@ var (
 	_ console.ModuleProvider = consoleEnv{}
 	_ console.PageWalker     = consoleEnv{}
 
+	_ console.KernelInspector = consoleEnv{}
+	_ console.TrapReader      = (*kdmp.File)(nil)
+
 	_ console.MemoryProvider = consoleEnv{}
 )
 
@@ -130,4 +133,61 @@ func (e consoleEnv) PageWalk(va uint64) (uint64, []console.PageWalkStep, uint64,
 		steps = append(steps, console.PageWalkStep{Level: s.Level, Addr: s.Addr, Entry: s.Entry})
 	}
 	return pa, steps, w.PageSize, err
+}
+
+// kernelDump returns the Windows kernel dump behind the session, for the
+// console.KernelInspector adapters below (!thread, !irql, !vm).
+func (e consoleEnv) kernelDump() (*kdmp.File, error) {
+	if f, ok := e.s.d.Target.(*kdmp.File); ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("a %s is not a Windows kernel dump", e.s.d.Target.Info().Format)
+}
+
+// KernelThread describes the thread that bugchecked (console.KernelInspector).
+func (e consoleEnv) KernelThread() (*console.KernelThread, error) {
+	f, err := e.kernelDump()
+	if err != nil {
+		return nil, err
+	}
+	t, err := f.CrashThread()
+	if err != nil {
+		return nil, err
+	}
+	state := -1
+	if t.HasState {
+		state = int(t.State)
+	}
+	return &console.KernelThread{Address: t.Address, Via: t.Via, Process: t.Process, ProcessName: t.ProcessName,
+		InitialStack: t.InitialStack, KernelStack: t.KernelStack, StackLimit: t.StackLimit, StackBase: t.StackBase,
+		Teb: t.Teb, State: state}, nil
+}
+
+// KernelIRQL is the IRQL saved in the crashing KPRCB (console.KernelInspector).
+func (e consoleEnv) KernelIRQL() (uint8, uint64, string, error) {
+	f, err := e.kernelDump()
+	if err != nil {
+		return 0, 0, "", err
+	}
+	irql, prcb, err := f.SavedIRQL()
+	return irql, prcb, "KPRCB.ProcessorState.SpecialRegisters.Cr8", err
+}
+
+// KernelMemory is the header's physical memory description (console.KernelInspector).
+func (e consoleEnv) KernelMemory() (*console.KernelMemory, error) {
+	f, err := e.kernelDump()
+	if err != nil {
+		return nil, err
+	}
+	m := &console.KernelMemory{PfnDatabase: f.PfnDatabase(), PageSize: 0x1000}
+	pm, err := f.PhysicalMemoryDescriptor()
+	if err != nil {
+		m.NoRunsWhy = err.Error()
+		return m, nil
+	}
+	m.Pages = pm.Pages
+	for _, r := range pm.Runs {
+		m.Runs = append(m.Runs, [2]uint64{r.BasePage, r.PageCount})
+	}
+	return m, nil
 }

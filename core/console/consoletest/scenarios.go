@@ -3,6 +3,7 @@ package consoletest
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf16"
 
@@ -257,13 +258,74 @@ func KernelTriage() *Env {
 		ThreadList: []model.Thread{{ID: 0x84, Context: ctx}},
 		ModuleList: mods,
 	}
-	return &Env{T: t, Syms: &Resolver{Modules: mods}}
+	kt := &KernelTriageTarget{Target: t, KernelFacts: KernelFacts{
+		Thread: &console.KernelThread{Address: 0xffffc08bde9e1640, Via: "KPRCB.CurrentThread", Process: 0xffffc08bdce94180, ProcessName: "System",
+			InitialStack: 0xffff850429892c90, KernelStack: 0xffff850429891fe0, StackLimit: 0xffff85042988d000, StackBase: 0xffff850429893000, State: 2},
+		IRQL: 0, PRCB: 0xfffff804782d4180, IRQLSource: "KPRCB.ProcessorState.SpecialRegisters.Cr8",
+		Memory: &console.KernelMemory{NoRunsWhy: "a triage dump does not fill PHYSICAL_MEMORY_DESCRIPTOR", PfnDatabase: 0xfffff8047c6fc500, PageSize: 0x1000},
+		Traps: map[uint64]model.Context{0xffff850429891f90: AMD64(map[string]uint64{
+			"rax": 0xffffc08be4da6240, "rcx": 0x20, "rdx": 1, "r8": 0xffff9b0003360008, "r9": 0x44, "r10": 0x20, "r11": 0x20,
+			"rbp": 0xfffff8048b58f598, "rsp": 0xffff850429892120, "rip": amdppm + 0x334c, "efl": 0x50246})},
+	}}
+	return &Env{T: kt, Syms: &Resolver{Modules: mods}}
+}
+
+// KernelFacts answers console.KernelInspector and console.TrapReader for
+// the kernel scenarios.
+type KernelFacts struct {
+	Thread     *console.KernelThread
+	IRQL       uint8
+	PRCB       uint64
+	IRQLSource string
+	Memory     *console.KernelMemory
+	Traps      map[uint64]model.Context // KTRAP_FRAMEs by address
+}
+
+// KernelThread returns Thread.
+func (k *KernelFacts) KernelThread() (*console.KernelThread, error) {
+	if k.Thread == nil {
+		return nil, errors.New("no ETHREAD in this fake dump")
+	}
+	return k.Thread, nil
+}
+
+// KernelIRQL returns IRQL, PRCB and IRQLSource.
+func (k *KernelFacts) KernelIRQL() (uint8, uint64, string, error) {
+	if k.IRQLSource == "" {
+		return 0, 0, "", errors.New("no KPRCB in this fake dump")
+	}
+	return k.IRQL, k.PRCB, k.IRQLSource, nil
+}
+
+// KernelMemory returns Memory.
+func (k *KernelFacts) KernelMemory() (*console.KernelMemory, error) {
+	if k.Memory == nil {
+		return nil, errors.New("no memory description in this fake dump")
+	}
+	return k.Memory, nil
+}
+
+// TrapFrameAt answers from Traps.
+func (k *KernelFacts) TrapFrameAt(addr uint64) (model.Context, error) {
+	c, ok := k.Traps[addr]
+	if !ok {
+		return nil, fmt.Errorf("KTRAP_FRAME SegCs at %#x is not an x64 code selector", addr)
+	}
+	return c, nil
+}
+
+// KernelTriageTarget is the triage scenario's target: a Target with the
+// kernel facts a triage dump gives.
+type KernelTriageTarget struct {
+	*Target
+	KernelFacts
 }
 
 // KernelTarget is a kernel dump target that lists processes
 // (model.ProcessLister), as full, kernel and bitmap dumps do.
 type KernelTarget struct {
 	*Target
+	KernelFacts
 	Procs []model.KernelProcess
 }
 
@@ -275,10 +337,14 @@ func (t *KernelTarget) Processes() ([]model.KernelProcess, error) { return t.Pro
 // one paged out) for !process, !pte and !vtop.
 func KernelFull() *Env {
 	e := KernelTriage()
-	base := e.T.(*Target)
+	tt := e.T.(*KernelTriageTarget)
+	base := tt.Target
 	base.InfoV.Variant = "complete"
 	base.InfoV.Details = []model.Detail{{Key: "Header", Value: "DUMP_HEADER64 (PAGEDU64)"}, {Key: "Dump type", Value: "1 (full)"}}
-	e.T = &KernelTarget{Target: base, Procs: []model.KernelProcess{
+	facts := tt.KernelFacts
+	facts.Memory = &console.KernelMemory{Runs: [][2]uint64{{0x1, 0x9f}, {0x100, 0x7fef0}, {0x80000, 0x80000}}, Pages: 0x10008f,
+		PfnDatabase: 0xfffff8047c6fc500, PageSize: 0x1000}
+	e.T = &KernelTarget{Target: base, KernelFacts: facts, Procs: []model.KernelProcess{
 		{PID: 4, Name: "System", DirBase: 0x1ad000, Address: 0xffffc08bd4a7e040, Threads: 143, Handles: -1},
 		{PID: 0x1f4, ParentPID: 4, Name: "smss.exe", DirBase: 0x10d4a000, Address: 0xffffc08bd8f1e080, Threads: 2, Handles: -1},
 		{PID: 0x2a0, ParentPID: 0x290, Name: "csrss.exe", DirBase: 0x7e1c6000, Address: 0xffffc08bd9a2c140, Threads: -1, Handles: -1},
