@@ -50,12 +50,20 @@ func runKernelProcess(_ context.Context, env Env, inv *Invocation, out Output) e
 		}
 		shown++
 		fmt.Fprintf(&b, "PROCESS %s\n", FormatAddr(p.Address, ptr))
-		fmt.Fprintf(&b, "    Cid: %04x    ParentCid: %04x\n", p.PID, p.ParentPID)
-		threads := "?"
+		// A triage dump's one process has no id or DirBase without
+		// symbols: "????" as WinDbg prints unknown ids (PID 0 is Idle).
+		cid, parent, dirBase, threads := "????", "????", "?", "?"
+		if p.PID != 0 || p.Name == "Idle" {
+			cid, parent = fmt.Sprintf("%04x", p.PID), fmt.Sprintf("%04x", p.ParentPID)
+		}
+		if p.DirBase != 0 {
+			dirBase = fmt.Sprintf("%08x", p.DirBase)
+		}
 		if p.Threads >= 0 {
 			threads = strconv.Itoa(p.Threads)
 		}
-		fmt.Fprintf(&b, "    DirBase: %08x  Threads: %s\n", p.DirBase, threads)
+		fmt.Fprintf(&b, "    Cid: %s    ParentCid: %s\n", cid, parent)
+		fmt.Fprintf(&b, "    DirBase: %s  Threads: %s\n", dirBase, threads)
 		fmt.Fprintf(&b, "    Image: %s\n\n", p.Name)
 	}
 	if shown == 0 && sel != 0 {

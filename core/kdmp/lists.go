@@ -306,7 +306,26 @@ func (f *File) defaultKprocess() (dtb, threads uint64) {
 // page table in the dump (preferably the header's), UniqueProcessId (4) is
 // the pointer before it, and ImageFileName is where "System" follows it.
 // Damaged entries become diagnostics. Computed once.
-func (f *File) Processes() ([]model.KernelProcess, error) { return f.views().procs() }
+func (f *File) Processes() ([]model.KernelProcess, error) {
+	if f.isTriage() {
+		return f.triageProcesses()
+	}
+	return f.views().procs()
+}
+
+// triageProcesses is the one process a triage dump records: the crashing
+// thread's, from its EPROCESS copy (address and image name; its id needs
+// symbols for nt). A triage dump holds no process list.
+func (f *File) triageProcesses() ([]model.KernelProcess, error) {
+	o, err := f.TriageProcess()
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, fmt.Errorf("kdmp: the triage dump records no process: %w", model.ErrNotRecorded)
+	}
+	return []model.KernelProcess{{Name: f.TriageProcessName(), Address: o.Address, Threads: -1, Handles: -1}}, nil
+}
 
 func (f *File) buildProcesses() ([]model.KernelProcess, error) {
 	ks, err := f.KernelSpace()

@@ -66,12 +66,12 @@ type Time struct {
 
 // KernelProcess is one process of a kernel dump's process list.
 type KernelProcess struct {
-	PID     uint64 `json:"pid"`
-	PPID    uint64 `json:"ppid"`
-	Name    string `json:"name"`
-	Address string `json:"address,omitempty"`
-	DirBase string `json:"dir_base,omitempty"`
-	Threads *int   `json:"threads,omitempty"`
+	PID     *uint64 `json:"pid,omitempty"` // absent when the dump does not say (a triage dump's process)
+	PPID    *uint64 `json:"ppid,omitempty"`
+	Name    string  `json:"name"`
+	Address string  `json:"address,omitempty"`
+	DirBase string  `json:"dir_base,omitempty"`
+	Threads *int    `json:"threads,omitempty"`
 }
 
 // Process is the dumped process.

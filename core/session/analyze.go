@@ -217,7 +217,14 @@ func (s *Session) AnalysisReport(ctx context.Context) (*report.Report, *Analysis
 	if pl, ok := s.d.Target.(model.ProcessLister); ok {
 		if ps, err := pl.Processes(); err == nil {
 			for _, p := range ps {
-				kp := report.KernelProcess{PID: p.PID, PPID: p.ParentPID, Name: p.Name, Address: report.Hex(p.Address), DirBase: report.Hex(p.DirBase)}
+				kp := report.KernelProcess{Name: p.Name, Address: report.Hex(p.Address)}
+				if p.PID != 0 || p.Name == "Idle" { // 0 is Idle's id, else unknown
+					pid, ppid := p.PID, p.ParentPID
+					kp.PID, kp.PPID = &pid, &ppid
+				}
+				if p.DirBase != 0 {
+					kp.DirBase = report.Hex(p.DirBase)
+				}
 				if p.Threads >= 0 {
 					n := p.Threads
 					kp.Threads = &n

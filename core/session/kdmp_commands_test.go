@@ -91,3 +91,22 @@ func TestVertargetTriageX64(t *testing.T) {
 		}
 	}
 }
+
+// TestTriageProcess: a triage dump records only the crashing thread's
+// process (System on both corpus dumps, whose stacks end in
+// KiStartSystemThread); its id is not invented.
+func TestTriageProcess(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, _, err := s.AnalysisReport(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Processes) != 1 || r.Processes[0].Name != "System" || r.Processes[0].PID != nil || r.Processes[0].Address == "" {
+		t.Errorf("processes %+v", r.Processes)
+	}
+}

@@ -103,6 +103,14 @@ func TestKernelDumpVariants(t *testing.T) {
 			if !strings.Contains(out[pte], "paged out to pagefile") || !strings.Contains(out[pte], "PTE ") {
 				t.Errorf("%s:\n%s", pte, out[pte])
 			}
+			// analyze --json lists the processes with their ids.
+			r, _, err := s.AnalysisReport(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Processes) != len(m.Processes) || r.Processes[0].Name != "System" || r.Processes[0].PID == nil || *r.Processes[0].PID != 4 {
+				t.Errorf("report processes %+v", r.Processes)
+			}
 			if !strings.Contains(out["!analyze -v"], "DRIVER_IRQL_NOT_LESS_OR_EQUAL") {
 				t.Errorf("!analyze -v:\n%s", out["!analyze -v"])
 			}
