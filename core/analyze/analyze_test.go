@@ -85,6 +85,9 @@ func TestFrameString(t *testing.T) {
 		{Frame{Module: "test_app.exe", Function: "main", Offset: 0x1f}, "test_app!main+0x1f"},
 		{Frame{Module: "libc.so.6", Offset: 0x2a}, "libc.so.6+0x2a"},
 		{Frame{PC: 0x1234}, "0x1234"},
+		{Frame{Module: "ntoskrnl.exe", Function: "KeBugCheckEx", Offset: 0}, "nt!KeBugCheckEx+0x0"},
+		{Frame{Module: "ntkrnlmp.exe", Offset: 0x4de014}, "nt+0x4de014"},
+		{Frame{Module: "amdppm.sys", Offset: 0x334c}, "amdppm+0x334c"},
 	} {
 		if got := tc.f.String(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)

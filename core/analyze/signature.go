@@ -66,9 +66,16 @@ func (f Frame) signatureName() string {
 }
 
 // moduleStem drops the extension WinDbg leaves off in module!symbol
-// ("test_app.exe" -> "test_app"); shared objects keep their name.
+// ("test_app.exe" -> "test_app"); shared objects keep their name; the
+// Windows kernel is "nt".
 func moduleStem(m string) string {
 	lower := strings.ToLower(m)
+	// WinDbg names the kernel nt whichever image it is (uniprocessor,
+	// multiprocessor, PAE).
+	switch lower {
+	case "ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe":
+		return "nt"
+	}
 	for _, ext := range []string{".exe", ".dll", ".sys", ".drv", ".ocx", ".cpl"} {
 		if strings.HasSuffix(lower, ext) {
 			return m[:len(m)-len(ext)]
