@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"maps"
 	"math/bits"
 	"slices"
 	"unicode/utf16"
@@ -616,7 +617,10 @@ type KernelModule struct {
 	Path, Name    string // FullDllName, BaseDllName
 	TimeDateStamp uint32
 	CheckSum      uint32
-	PEHeader      bool // the image's first page (with the PE header) is mapped
+	// Exports are written as the image's export table (name -> RVA) when
+	// the PE header is resident.
+	Exports  map[string]uint32
+	PEHeader bool // the image's first page (with the PE header) is mapped
 }
 
 // KernelProcess is one EPROCESS the kernel holds.
@@ -812,7 +816,8 @@ func (k *Machine) build() {
 
 	// Loaded modules: two with a resident PE header, one without.
 	for i, m := range []KernelModule{
-		{Base: k.KernBase, Size: 0x1046000, Path: `\SystemRoot\system32\ntoskrnl.exe`, Name: "ntoskrnl.exe", TimeDateStamp: 0x5f8d3e1a, CheckSum: 0xa8b61d, PEHeader: true},
+		{Base: k.KernBase, Size: 0x1046000, Path: `\SystemRoot\system32\ntoskrnl.exe`, Name: "ntoskrnl.exe", TimeDateStamp: 0x5f8d3e1a, CheckSum: 0xa8b61d, PEHeader: true,
+			Exports: map[string]uint32{"KeBugCheckEx": 0x1000, "KeBugCheck": 0x1100, "ExAllocatePool2": 0x2000}},
 		{Base: k.KernBase + 0x400000, Size: 0x6000, Path: `\SystemRoot\system32\hal.dll`, Name: "hal.dll", TimeDateStamp: 0x1b3f2a07, CheckSum: 0x12b4e, PEHeader: true},
 		{Base: k.KernBase + 0x800000, Size: 0x9000, Path: `\SystemRoot\System32\drivers\mydrv.sys`, Name: "mydrv.sys", TimeDateStamp: 0x61a2b3c4},
 	} {
@@ -883,6 +888,41 @@ func (k *Machine) peHeader(m KernelModule) {
 	k.u16(m.Base+lfanew+4, uint16(k.Paging.Machine())) // Machine
 	k.u32(m.Base+lfanew+8, m.TimeDateStamp)            // TimeDateStamp
 	k.u32(m.Base+lfanew+24+64, m.CheckSum)             // OptionalHeader.CheckSum
+	if len(m.Exports) > 0 {
+		k.exportTable(m, lfanew+24)
+	}
+}
+
+// exportTable writes an optional-header magic, the export data directory
+// and IMAGE_EXPORT_DIRECTORY (winnt.h) with its three arrays and names in
+// the header page, as a resident kernel image holds them: readers name
+// frames from it without symbols (nt!KeBugCheckEx is an export).
+func (k *Machine) exportTable(m KernelModule, opt uint64) {
+	const dirRVA, funcsRVA, namesRVA, ordsRVA, strRVA = 0x400, 0x440, 0x480, 0x4c0, 0x500
+	magic, dirs := uint16(0x20b), opt+112 // PE32+: DataDirectory at 112
+	if k.Ptr == 4 {
+		magic, dirs = 0x10b, opt+96 // PE32
+	}
+	k.u16(m.Base+opt, magic)
+	k.u32(m.Base+dirs-4, 16) // NumberOfRvaAndSizes
+	names := slices.Sorted(maps.Keys(m.Exports))
+	k.u32(m.Base+dirs, dirRVA)
+	k.u32(m.Base+dirs+4, uint32(strRVA+0x100-dirRVA))
+	d := m.Base + dirRVA
+	k.u32(d+16, 1)                  // Base (first ordinal)
+	k.u32(d+20, uint32(len(names))) // NumberOfFunctions
+	k.u32(d+24, uint32(len(names))) // NumberOfNames
+	k.u32(d+28, funcsRVA)
+	k.u32(d+32, namesRVA)
+	k.u32(d+36, ordsRVA)
+	str := uint64(strRVA)
+	for i, n := range names {
+		k.u32(m.Base+funcsRVA+4*uint64(i), m.Exports[n])
+		k.u32(m.Base+namesRVA+4*uint64(i), uint32(str))
+		k.u16(m.Base+ordsRVA+2*uint64(i), uint16(i))
+		k.write(m.Base+str, append([]byte(n), 0))
+		str += uint64(len(n)) + 1
+	}
 }
 
 // ldrEntry writes KLDR_DATA_TABLE_ENTRY (Windows 10) field by field:
