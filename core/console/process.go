@@ -66,6 +66,9 @@ func runKernelProcess(_ context.Context, env Env, inv *Invocation, out Output) e
 		fmt.Fprintf(&b, "    DirBase: %s  Threads: %s\n", dirBase, threads)
 		fmt.Fprintf(&b, "    Image: %s\n\n", p.Name)
 	}
+	if len(inv.Tokens) > 1 && strings.Trim(inv.Tokens[1], "0") != "" {
+		b.WriteString("(per-thread detail for these flags is not shown: walking each thread's kernel stack needs symbols for nt)\n")
+	}
 	if shown == 0 && sel != 0 {
 		return fmt.Errorf("no process with id or EPROCESS %#x among the %d listed", sel, len(procs))
 	}
