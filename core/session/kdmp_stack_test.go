@@ -1,7 +1,10 @@
 package session
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,5 +127,32 @@ func TestTriageARM64StackAgreesWithRizin(t *testing.T) {
 		if i >= len(frames) || frames[i].PC != pc || frames[i].SP != sp {
 			t.Errorf("frame %d: %+v, rizin pc %#x sp %#x", i, frames[min(i, len(frames)-1)].Frame, pc, sp)
 		}
+	}
+}
+
+// TestTriageX64StackFromSymbolServer serves rizin's symbol store over HTTP
+// (a case-sensitive static server, as mirrors are) and walks the x64
+// triage stack with `srv*CACHE*URL`: amdppm.sys is downloaded into the
+// cache when unwinding needs it, and its .pdata walks rizin's frames.
+func TestTriageX64StackFromSymbolServer(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.FileServer(http.Dir(fixture.Corpus(t, "rizin-symstore"))))
+	defer srv.Close()
+	cache := t.TempDir()
+	_, a := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{SymPath: "srv*" + cache + "*" + srv.URL})
+	var pcs []uint64
+	for _, f := range a.Threads[a.Crashed].Frames {
+		pcs = append(pcs, f.PC)
+	}
+	// rizin's frames 8-13 (see TestTriageX64StackAgreesWithRizin), here
+	// frames 0-5 from the exception context, all found by unwind data.
+	want := []uint64{0xfffff8048b58334c, 0xfffff8048b58313f, 0xfffff8048b583234, 0xfffff8048b5a0e8f, 0xfffff8048b5a83f6, 0xfffff8048b59f852}
+	for i, w := range want {
+		if i >= len(pcs) || pcs[i] != w || (i > 0 && a.Threads[a.Crashed].Frames[i].Trust.String() != "cfi") {
+			t.Fatalf("frames %#x, want %#x first, by unwind data", pcs, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cache, "amdppm.sys")); err != nil {
+		t.Errorf("amdppm.sys not in the cache: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/crashbench/crashbench/core/symbols/elfsym"
 	"github.com/crashbench/crashbench/core/symbols/image"
 	"github.com/crashbench/crashbench/core/symbols/pe"
+	"github.com/crashbench/crashbench/core/symbols/symsrv"
 	"github.com/crashbench/crashbench/core/unwind"
 )
 
@@ -39,9 +40,9 @@ type engine struct {
 }
 
 // SymbolPathDirs splits a WinDbg-style symbol path into the folders it
-// names, local symbol stores of srv*/symsrv*/cache* entries included.
-// Server URLs need the symbol-server client; they are returned as notes
-// saying so.
+// names, local symbol stores of srv*/symsrv*/cache* entries included,
+// and notes on entries that are not folders. Server URLs are left to the
+// symbol-server client.
 func SymbolPathDirs(path string) (dirs, notes []string) {
 	for _, e := range strings.Split(path, ";") {
 		e = strings.TrimSpace(e)
@@ -49,18 +50,12 @@ func SymbolPathDirs(path string) (dirs, notes []string) {
 		case e == "":
 		case strings.Contains(e, "*"):
 			// srv*STORE*URL, symsrv*symsrv.dll*STORE*URL, cache*STORE: the
-			// local stores (Microsoft's name/KEY/name layout) are read;
-			// downloading from URLs is not done yet.
-			remote := false
+			// local stores (Microsoft's name/KEY/name layout) are read
+			// here; the URLs are asked through core/symbols/symsrv.
 			for _, part := range strings.Split(e, "*") {
-				if l := strings.ToLower(part); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
-					remote = true
-				} else if st, err := os.Stat(part); err == nil && st.IsDir() {
+				if st, err := os.Stat(part); err == nil && st.IsDir() {
 					dirs = append(dirs, part)
 				}
-			}
-			if remote {
-				notes = append(notes, fmt.Sprintf("symbol path entry %q: downloading from symbol servers is not supported yet (issue 6); using its local store only", e))
 			}
 		default:
 			if st, err := os.Stat(e); err != nil || !st.IsDir() {
@@ -151,9 +146,18 @@ func (s *Session) engine() *engine {
 		}
 		e.elfImages = &onDemand
 		if m, closers, used := withImages(e.memory, e.modules, e.images, elfImages); len(closers) > 0 {
+			// (Symbol servers are not asked here, for every module as
+			// the session opens: only below, when a frame needs one.)
 			if sp, ok := m.(mem.Space); ok {
 				e.memory, e.closers, e.imageFiles = sp, closers, used
 			}
+		}
+		// srv*CACHE*URL entries: images are downloaded into the cache
+		// (itself a local store) when unwinding or naming needs them.
+		if _, servers, _ := symsrv.ParsePath(sympath); len(servers) > 0 {
+			onDemand := *e.images
+			onDemand.Fetch = symsrv.NewClients(servers).Fetch
+			e.images = &onDemand
 		}
 		providers = append(providers, image.NewProvider(e.images),
 			&elfsym.Provider{Finder: e.elfImages, CacheDir: s.dwarfCacheDir()}, memELFProvider{e})

@@ -13,8 +13,8 @@ func TestSymbolPathDirs(t *testing.T) {
 	if want := []string{store, flat, store}; !slices.Equal(dirs, want) {
 		t.Errorf("dirs %q, want %q", dirs, want)
 	}
-	// A missing folder and the URL are reported; a local store alone is not.
-	if len(notes) != 2 || !strings.Contains(notes[0], "/no/such/dir") || !strings.Contains(notes[1], "downloading") {
+	// A missing folder is reported; stores and servers are not.
+	if len(notes) != 1 || !strings.Contains(notes[0], "/no/such/dir") {
 		t.Errorf("notes %q", notes)
 	}
 }

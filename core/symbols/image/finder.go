@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"debug/pe"
 	"fmt"
 	"os"
@@ -22,6 +23,11 @@ import (
 // case.
 type Finder struct {
 	Dirs []string
+	// Fetch, when set, is asked after the folders fail, with the module's
+	// file name and its symbol-store key (TimeDateStamp %08X, SizeOfImage
+	// %x): a symbol-server client (core/symbols/symsrv) plugs in here. The
+	// file it returns must match like any other.
+	Fetch func(ctx context.Context, name, key string) (string, error)
 }
 
 // Find returns the path of an image file for m whose PE headers match the
@@ -74,6 +80,11 @@ func (f *Finder) Find(m model.Module) (path string, ok bool) {
 			if matches(p, m, stamp, haveStamp) {
 				return p, true
 			}
+		}
+	}
+	if f.Fetch != nil && haveStamp && m.Size != 0 {
+		if p, err := f.Fetch(context.Background(), name, fmt.Sprintf("%08X%x", stamp, m.Size)); err == nil && matches(p, m, stamp, haveStamp) {
+			return p, true
 		}
 	}
 	return "", false

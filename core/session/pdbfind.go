@@ -1,0 +1,86 @@
+package session
+
+import (
+	"debug/pe"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/crashbench/crashbench/core/mem"
+)
+
+// imageDebugID reads the CodeView (RSDS) record of the PE image at path:
+// the PDB file name and the symbol-store key of the PDB (GUID as
+// Microsoft prints it, then the age in hex), what a kernel driver found
+// in a symbol store says about its PDB when the dump itself does not
+// (triage dumps record no CodeView records).
+func imageDebugID(path string) (pdbName, id string, ok bool) {
+	mf, err := mem.OpenFile(path)
+	if err != nil {
+		return "", "", false
+	}
+	defer mf.Close()
+	f, err := pe.NewFile(mf)
+	if err != nil {
+		return "", "", false
+	}
+	var dir pe.DataDirectory
+	switch oh := f.OptionalHeader.(type) {
+	case *pe.OptionalHeader64:
+		if len(oh.DataDirectory) > pe.IMAGE_DIRECTORY_ENTRY_DEBUG {
+			dir = oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_DEBUG]
+		}
+	case *pe.OptionalHeader32:
+		if len(oh.DataDirectory) > pe.IMAGE_DIRECTORY_ENTRY_DEBUG {
+			dir = oh.DataDirectory[pe.IMAGE_DIRECTORY_ENTRY_DEBUG]
+		}
+	}
+	const entrySize, codeView = 28, 2 // IMAGE_DEBUG_DIRECTORY, IMAGE_DEBUG_TYPE_CODEVIEW
+	if dir.Size == 0 || dir.Size > 64*entrySize {
+		return "", "", false
+	}
+	entries, ok := readRVA(f, dir.VirtualAddress, dir.Size)
+	if !ok {
+		return "", "", false
+	}
+	for off := 0; off+entrySize <= len(entries); off += entrySize {
+		e := entries[off:]
+		if binary.LittleEndian.Uint32(e[12:]) != codeView {
+			continue
+		}
+		size, raw := binary.LittleEndian.Uint32(e[16:]), binary.LittleEndian.Uint32(e[24:])
+		if size < 24 || size > 4096 {
+			continue
+		}
+		cv := make([]byte, size)
+		if _, err := mf.ReadAt(cv, int64(raw)); err != nil || string(cv[:4]) != "RSDS" {
+			continue
+		}
+		g := cv[4:20]
+		name := cv[24:]
+		if i := strings.IndexByte(string(name), 0); i >= 0 {
+			name = name[:i]
+		}
+		id = fmt.Sprintf("%08X%04X%04X%X%X", binary.LittleEndian.Uint32(g), binary.LittleEndian.Uint16(g[4:]),
+			binary.LittleEndian.Uint16(g[6:]), g[8:16], binary.LittleEndian.Uint32(cv[20:]))
+		// The record may hold a full build path: the store keys by file name.
+		return filepath.Base(strings.ReplaceAll(string(name), `\`, "/")), id, true
+	}
+	return "", "", false
+}
+
+// readRVA reads size bytes at an RVA of the image from the section that
+// holds it.
+func readRVA(f *pe.File, rva, size uint32) ([]byte, bool) {
+	for _, s := range f.Sections {
+		if rva >= s.VirtualAddress && rva+size <= s.VirtualAddress+max(s.VirtualSize, s.Size) {
+			b := make([]byte, size)
+			if _, err := s.ReadAt(b, int64(rva-s.VirtualAddress)); err != nil {
+				return nil, false
+			}
+			return b, true
+		}
+	}
+	return nil, false
+}
