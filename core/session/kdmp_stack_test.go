@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,9 +27,11 @@ func TestTriageX64StackAgreesWithRizin(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []uint64
-	for _, m := range regexp.MustCompile(`(?m)^\d+\s+0x([0-9a-f]+) sp: 0x[0-9a-f]+\s+\d+\s+\[\?\?\]\s+pdb\.amdppm\.`).FindAllStringSubmatch(string(db), -1) {
+	names := map[uint64]string{} // pc -> rizin's "function+offset", offset in decimal
+	for _, m := range regexp.MustCompile(`(?m)^\d+\s+0x([0-9a-f]+) sp: 0x[0-9a-f]+\s+\d+\s+\[\?\?\]\s+pdb\.amdppm\.(\S+)`).FindAllStringSubmatch(string(db), -1) {
 		pc, _ := strconv.ParseUint(m[1], 16, 64)
 		want = append(want, pc)
+		names[pc] = m[2]
 	}
 	if len(want) != 6 {
 		t.Fatalf("rizin's dbt lists %d amdppm frames, expected 6", len(want))
@@ -41,6 +44,12 @@ func TestTriageX64StackAgreesWithRizin(t *testing.T) {
 	var got []uint64
 	for _, f := range a.Threads[a.Crashed].Frames {
 		got = append(got, f.PC)
+		// amdppm.pdb from the store names the frames as rizin does.
+		if w, ok := names[f.PC]; ok {
+			if g := fmt.Sprintf("%s+%d", f.Analysis.Function, f.Analysis.Offset); g != w {
+				t.Errorf("frame %#x named %s, rizin %s", f.PC, g, w)
+			}
+		}
 	}
 	i := 0
 	for _, pc := range got {

@@ -1,13 +1,19 @@
 package session
 
 import (
+	"context"
 	"debug/pe"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/crashbench/crashbench/core/mem"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/image"
+	"github.com/crashbench/crashbench/core/symbols/pdb"
 )
 
 // imageDebugID reads the CodeView (RSDS) record of the PE image at path:
@@ -83,4 +89,49 @@ func readRVA(f *pe.File, rva, size uint32) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// pdbProvider loads a module's PDB: by the module's own DebugFile and
+// DebugID when the dump records them (minidumps), else by the CodeView
+// record of its image found on the symbol path (kernel triage dumps record
+// none); from the local folders and stores first, then from the symbol
+// servers of srv* entries, whose downloads land in their cache.
+type pdbProvider struct {
+	local  *pdb.Provider
+	images *image.Finder
+	fetch  func(ctx context.Context, name, key string) (string, error) // nil without servers
+}
+
+func (p pdbProvider) String() string { return p.local.String() }
+
+func (p pdbProvider) Load(ctx context.Context, m model.Module) (symbols.Table, error) {
+	if m.DebugFile == "" || m.DebugID == "" {
+		path, ok := p.images.Find(m)
+		if !ok {
+			return nil, fmt.Errorf("pdb: %s records no PDB and its image is not found: %w", m.Name(), symbols.ErrNoSymbols)
+		}
+		name, id, ok := imageDebugID(path)
+		if !ok {
+			return nil, fmt.Errorf("pdb: %s has no CodeView record: %w", path, symbols.ErrNoSymbols)
+		}
+		m.DebugFile, m.DebugID = name, id
+	}
+	t, err := p.local.Load(ctx, m)
+	if err == nil || !errors.Is(err, symbols.ErrNoSymbols) || p.fetch == nil {
+		return t, err
+	}
+	name := model.Module{Path: m.DebugFile}.Name()
+	path, ferr := p.fetch(ctx, name, strings.ToUpper(m.DebugID))
+	if ferr != nil {
+		return nil, err
+	}
+	f, ferr := pdb.Open(path)
+	if ferr != nil {
+		return nil, ferr
+	}
+	defer f.Close()
+	if !strings.EqualFold(f.ID(), m.DebugID) {
+		return nil, fmt.Errorf("pdb: the server's %s has id %s, not %s: %w", name, f.ID(), m.DebugID, symbols.ErrNoSymbols)
+	}
+	return f.Table()
 }

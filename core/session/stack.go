@@ -18,6 +18,7 @@ import (
 	"github.com/crashbench/crashbench/core/symbols/debuginfod"
 	"github.com/crashbench/crashbench/core/symbols/elfsym"
 	"github.com/crashbench/crashbench/core/symbols/image"
+	"github.com/crashbench/crashbench/core/symbols/pdb"
 	"github.com/crashbench/crashbench/core/symbols/pe"
 	"github.com/crashbench/crashbench/core/symbols/symsrv"
 	"github.com/crashbench/crashbench/core/unwind"
@@ -152,13 +153,18 @@ func (s *Session) engine() *engine {
 				e.memory, e.closers, e.imageFiles = sp, closers, used
 			}
 		}
-		// srv*CACHE*URL entries: images are downloaded into the cache
-		// (itself a local store) when unwinding or naming needs them.
+		// srv*CACHE*URL entries: images and PDBs are downloaded into the
+		// cache (itself a local store) when unwinding or naming needs them.
+		pdbs := pdbProvider{local: pdb.NewProvider(pdb.Finder{Roots: e.images.Dirs}), images: e.images}
 		if _, servers, _ := symsrv.ParsePath(sympath); len(servers) > 0 {
 			onDemand := *e.images
 			onDemand.Fetch = symsrv.NewClients(servers).Fetch
 			e.images = &onDemand
+			pdbs.images, pdbs.fetch = e.images, onDemand.Fetch
 		}
+		// A PDB names more than the image's own DWARF/COFF symbols or its
+		// exports: it comes first among the PE sources.
+		providers = append(providers, pdbs)
 		providers = append(providers, image.NewProvider(e.images),
 			&elfsym.Provider{Finder: e.elfImages, CacheDir: s.dwarfCacheDir()}, memELFProvider{e})
 		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))

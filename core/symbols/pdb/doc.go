@@ -1,0 +1,63 @@
+// Package pdb reads Microsoft PDB 7.0 (MSF 7.00) program databases far
+// enough to name frames: the info stream (GUID, age, the symbol-store
+// key), the DBI stream (modules, section contributions, section map, the
+// optional debug header's section headers and OMAP), the S_PUB32 publics
+// of the global symbol record stream and the S_GPROC32/S_LPROC32 (and
+// _ID) procedures of the module symbol streams, joined into a
+// symbols.Table.
+//
+// The format follows LLVM's description, https://llvm.org/docs/PDB/index.html
+// (MsfFile, PdbStream, DbiStream, PublicStream, ModiStream,
+// CodeViewSymbols). It is hand-written: no maintained Go PDB parser exists
+// (the Go ones found are small, unversioned or unmaintained; the kept
+// parsers are Rust's pdb crate, LLVM and DIA), and frame naming needs
+// only a few hundred lines.
+//
+// # Use
+//
+//	f, err := pdb.Open("amdppm.pdb")
+//	f.ID()                       // "1C19FDDB27BB3399D9B45973EFEAFCF31"
+//	tab, err := f.Table()        // a symbols.Table
+//	s, ok := tab.LookupRVA(0x334c) // WriteIoMemRawEx at 0x32dc
+//
+// and for a session, a symbols.Provider over symbol-store directories:
+//
+//	p := pdb.NewProvider(pdb.Finder{Roots: []string{dir}})
+//	tab, err := p.Load(ctx, module) // module.DebugFile, module.DebugID
+//
+// which opens <dir>/<pdbname>/<DebugID>/<pdbname> or a flat
+// <dir>/<pdbname> whose ID matches the module's DebugID.
+//
+// # Ages
+//
+// ID uses the DBI stream's age, which is the age in the image's RSDS
+// record and so the symbol-store key, not the info stream's (amdppm.pdb:
+// info Age 3, DBI Age 1, key age 1).
+//
+// # Names and addresses
+//
+// Procedures carry undecorated names and code sizes and win over the
+// public at the same address. Publics carry linker (decorated) names:
+// PublicName undoes only the trivial "?name@scope@@…" form; other MSVC
+// decorations and x86 C decorations ("_main", "@f@8") are kept as they
+// are (there is no MSVC demangler here). A lookup outside every procedure
+// falls back to the nearest preceding public in the same section with no
+// procedure between them.
+//
+// Segment:offset addresses become RVAs through the section headers; with
+// an OMAP-from-source table they are translated through the original
+// section headers and OMAP (Microsoft's rewritten system binaries,
+// Breakpad's omap tests). Procedure sizes are translated through OMAP by
+// their last byte, which is right for reordered but not for code
+// stretched by injected content.
+//
+// Not read: C13 line information (DEBUG_S_LINES), inlinee records, types,
+// FPO/frame data and the publics hash tables.
+//
+// # Robustness
+//
+// Every count is checked against the stream or file size before it is
+// allocated, module streams are read at most once and in all no more
+// bytes than the file holds, and decoding uses bin.Cursor; corrupt files
+// give *FormatError or ErrUnrecognized, never a panic (FuzzNewFile).
+package pdb

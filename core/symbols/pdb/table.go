@@ -1,0 +1,165 @@
+package pdb
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
+)
+
+// Table is the symbols.Table of a PDB: procedures (with their code sizes)
+// from the module symbol streams, then S_PUB32 publics for addresses no
+// procedure covers. Addresses are RVAs of the image.
+type Table struct {
+	d     *DBI
+	procs []entry // ascending rva, distinct starts
+	pubs  []entry // ascending rva, distinct starts, none at a proc start
+}
+
+type entry struct {
+	rva, size uint32
+	name      string
+	multiple  bool
+}
+
+// Table returns the symbol table, built on first use.
+func (f *File) Table() (*Table, error) { return f.table() }
+
+func (f *File) buildTable() (*Table, error) {
+	d, err := f.DBI()
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{d: d}
+	procs, _ := f.Procs() // a broken module costs its procedures only
+	for _, p := range procs {
+		if p.HasRVA {
+			t.procs = append(t.procs, entry{rva: p.RVA, size: p.Size, name: p.Name})
+		}
+	}
+	t.procs = dedup(t.procs)
+	pubs, err := f.Publics()
+	if err != nil && len(pubs) == 0 && len(t.procs) == 0 {
+		return nil, err
+	}
+	for _, p := range pubs {
+		if !p.HasRVA {
+			continue
+		}
+		if _, ok := slices.BinarySearchFunc(t.procs, p.RVA, func(e entry, r uint32) int { return cmp.Compare(e.rva, r) }); ok {
+			continue // the procedure's undecorated name wins
+		}
+		t.pubs = append(t.pubs, entry{rva: p.RVA, name: PublicName(p.Name)})
+	}
+	t.pubs = dedup(t.pubs)
+	return t, nil
+}
+
+// dedup sorts entries by RVA and keeps the first of each start, marking
+// it Multiple when others shared the address (identical code folding).
+func dedup(es []entry) []entry {
+	slices.SortStableFunc(es, func(a, b entry) int { return cmp.Compare(a.rva, b.rva) })
+	out := es[:0]
+	for _, e := range es {
+		if n := len(out); n > 0 && out[n-1].rva == e.rva {
+			if out[n-1].name != e.name {
+				out[n-1].multiple = true
+			}
+			out[n-1].size = max(out[n-1].size, e.size)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// last returns the index of the last entry starting at or before rva, or -1.
+func last(es []entry, rva uint32) int {
+	return sort.Search(len(es), func(i int) bool { return es[i].rva > rva }) - 1
+}
+
+// LookupRVA returns the procedure containing rva; failing that, the
+// nearest preceding public in the same section with no procedure starting
+// between the two (Size 0).
+func (t *Table) LookupRVA(rva uint64) (symtab.Symbol, bool) {
+	if rva > 0xFFFFFFFF {
+		return symtab.Symbol{}, false
+	}
+	r := uint32(rva)
+	pi := last(t.procs, r)
+	if pi >= 0 && r-t.procs[pi].rva < t.procs[pi].size {
+		return t.procs[pi].symbol(), true
+	}
+	ui := last(t.pubs, r)
+	if ui < 0 {
+		return symtab.Symbol{}, false
+	}
+	p := t.pubs[ui]
+	if pi >= 0 && t.procs[pi].rva > p.rva {
+		return symtab.Symbol{}, false
+	}
+	if s := t.d.section(r); s < 0 || s != t.d.section(p.rva) {
+		return symtab.Symbol{}, false
+	}
+	return p.symbol(), true
+}
+
+func (e entry) symbol() symtab.Symbol {
+	return symtab.Symbol{Name: e.name, Addr: uint64(e.rva), Size: uint64(e.size), Multiple: e.multiple}
+}
+
+// Symbols calls yield for every procedure and public, ascending by RVA.
+func (t *Table) Symbols(yield func(symtab.Symbol) bool) {
+	i, j := 0, 0
+	for i < len(t.procs) || j < len(t.pubs) {
+		var e entry
+		if j >= len(t.pubs) || (i < len(t.procs) && t.procs[i].rva <= t.pubs[j].rva) {
+			e = t.procs[i]
+			i++
+		} else {
+			e = t.pubs[j]
+			j++
+		}
+		if !yield(e.symbol()) {
+			return
+		}
+	}
+}
+
+// Len returns the number of procedures and publics in the table.
+func (t *Table) Len() (procs, publics int) { return len(t.procs), len(t.pubs) }
+
+// PublicName undoes the simplest MSVC decoration of a public name: a
+// "?name@scope@…@@<type>" function or variable whose name and scopes are
+// plain identifiers becomes "scope::name" ("?FxStubInitTypes@@YAJXZ" →
+// "FxStubInitTypes"). Operators, templates, back-references, special
+// names ("??_C@…" strings) and undecorated or x86 C names ("_foo@8") are
+// returned unchanged: this is no demangler, only enough for frame names.
+func PublicName(name string) string {
+	if len(name) < 4 || name[0] != '?' || !identStart(name[1]) {
+		return name
+	}
+	end := strings.Index(name, "@@")
+	if end < 0 || end+2 >= len(name) {
+		return name
+	}
+	parts := strings.Split(name[1:end], "@")
+	for _, p := range parts {
+		if p == "" || !identStart(p[0]) {
+			return name
+		}
+		for k := 1; k < len(p); k++ {
+			if !identStart(p[k]) && (p[k] < '0' || p[k] > '9') {
+				return name
+			}
+		}
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, "::")
+}
+
+func identStart(c byte) bool {
+	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
