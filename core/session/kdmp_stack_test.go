@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,10 +149,26 @@ func TestTriageX64StackFromSymbolServer(t *testing.T) {
 	srv := httptest.NewServer(http.FileServer(http.Dir(fixture.Corpus(t, "rizin-symstore"))))
 	defer srv.Close()
 	cache := t.TempDir()
-	_, a := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{SymPath: "srv*" + cache + "*" + srv.URL})
+	sympath := "srv*" + cache + "*" + srv.URL
+	_, a := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{SymPath: sympath})
 	var pcs []uint64
+	var names []string
 	for _, f := range a.Threads[a.Crashed].Frames {
 		pcs = append(pcs, f.PC)
+		names = append(names, f.Analysis.Function)
+	}
+	// amdppm.pdb came from the server too: the frames have rizin's names.
+	wantNames := []string{"WriteIoMemRawEx", "WriteGenAddrEx", "WriteGenAddrMaybeHiddenEx", "InitAcpiCpc", "ProcLibDeviceStart", "EvtDevicePrepareHardware"}
+	if len(names) < 6 || !slices.Equal(names[:6], wantNames) {
+		t.Errorf("names %q, want %q", names, wantNames)
+	}
+	// With the server gone, the cache answers alone.
+	srv.Close()
+	_, b := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{SymPath: sympath})
+	for i, w := range wantNames {
+		if f := b.Threads[b.Crashed].Frames; i >= len(f) || f[i].Analysis.Function != w {
+			t.Errorf("offline frame %d: %+v, want %s", i, f[min(i, len(f)-1)].Analysis, w)
+		}
 	}
 	// rizin's frames 8-13 (see TestTriageX64StackAgreesWithRizin), here
 	// frames 0-5 from the exception context, all found by unwind data.
@@ -163,5 +180,22 @@ func TestTriageX64StackFromSymbolServer(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cache, "amdppm.sys")); err != nil {
 		t.Errorf("amdppm.sys not in the cache: %v", err)
+	}
+}
+
+// TestTriageX64DeadSymbolServer: a server that refuses connections leaves
+// the frames as module+offset, and the session still analyses the dump.
+func TestTriageX64DeadSymbolServer(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // the port now refuses connections
+	_, a := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{SymPath: "srv*" + t.TempDir() + "*" + url})
+	f := a.Threads[a.Crashed].Frames[0]
+	if f.Analysis.Function != "" || f.Analysis.String() != "amdppm+0x334c" {
+		t.Errorf("frame 0 %q", f.Analysis.String())
+	}
+	if a.Result.ProbablyCausedBy != "amdppm.sys" {
+		t.Errorf("probably caused by %q", a.Result.ProbablyCausedBy)
 	}
 }
