@@ -102,7 +102,7 @@ type pdbProvider struct {
 	fetch  func(ctx context.Context, name, key string) (string, error) // nil without servers
 }
 
-func (p pdbProvider) String() string { return p.local.String() }
+func (p pdbProvider) String() string { return "pdb symbols" } // lm's name for the source, as WinDbg prints it
 
 func (p pdbProvider) Load(ctx context.Context, m model.Module) (symbols.Table, error) {
 	if m.DebugFile == "" || m.DebugID == "" {
