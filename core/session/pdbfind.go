@@ -129,9 +129,9 @@ func (p pdbProvider) Load(ctx context.Context, m model.Module) (symbols.Table, e
 	if ferr != nil {
 		return nil, ferr
 	}
-	defer f.Close()
 	if !strings.EqualFold(f.ID(), m.DebugID) {
+		f.Close()
 		return nil, fmt.Errorf("pdb: the server's %s has id %s, not %s: %w", name, f.ID(), m.DebugID, symbols.ErrNoSymbols)
 	}
-	return f.Table()
+	return f.Table() // the file stays mapped for the table's lazy line reads
 }

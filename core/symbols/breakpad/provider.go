@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
@@ -67,7 +68,9 @@ func (d *Dir) Load(ctx context.Context, m model.Module) (symtab.Table, error) {
 		}
 		path := filepath.Join(root, rel)
 		fh, err := os.Open(path)
-		if errors.Is(err, fs.ErrNotExist) {
+		// ENOTDIR: a flat file (name.pdb itself) where the store layout
+		// wants a folder; not this store's layout, so not found here.
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			continue
 		}
 		if err != nil {

@@ -3,13 +3,15 @@
 // key), the DBI stream (modules, section contributions, section map, the
 // optional debug header's section headers and OMAP), the S_PUB32 publics
 // of the global symbol record stream and the S_GPROC32/S_LPROC32 (and
-// _ID) procedures of the module symbol streams, joined into a
-// symbols.Table.
+// _ID) procedures and C13 line records of the module symbol streams,
+// joined into a symbols.Table.
 //
 // The format follows LLVM's description, https://llvm.org/docs/PDB/index.html
 // (MsfFile, PdbStream, DbiStream, PublicStream, ModiStream,
-// CodeViewSymbols). It is hand-written: no maintained Go PDB parser exists
-// (the Go ones found are small, unversioned or unmaintained; the kept
+// CodeViewSymbols; the C13 subsections after LLVM's CodeView
+// DebugLinesSubsection and DebugChecksumsSubsection). It is hand-written:
+// no maintained Go PDB parser exists (the Go ones found are small,
+// unversioned or unmaintained; the kept
 // parsers are Rust's pdb crate, LLVM and DIA), and frame naming needs
 // only a few hundred lines.
 //
@@ -51,8 +53,25 @@
 // their last byte, which is right for reordered but not for code
 // stretched by injected content.
 //
-// Not read: C13 line information (DEBUG_S_LINES), inlinee records, types,
-// FPO/frame data and the publics hash tables.
+// # Lines
+//
+// LookupRVA fills Symbol.File and Line from the C13 line information of
+// the module holding the address (the procedure's module, else the module
+// of the section contribution holding it): the DEBUG_S_LINES record at or
+// before the address within its contribution and the symbol, its file
+// named through DEBUG_S_FILECHKSMS and the /names string table, as stored
+// (MSVC keeps full, often lower-cased paths). Of records sharing an
+// address, an address at them gets the first and one after them the last,
+// as in LLVM. A module's lines are decoded on the first lookup that lands
+// in it, so Open and Table stay as fast as before; File.Lines decodes
+// one module's records. Columns are not kept.
+//
+// Inlined code has the line of the function it was inlined into (the
+// outermost frame): inline sites (S_INLINESITE) are not read, so
+// Symbol.Inlined stays empty.
+//
+// Not read: inlinee records, C11 lines, types, FPO/frame data and the
+// publics hash tables.
 //
 // # Robustness
 //

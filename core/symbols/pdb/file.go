@@ -3,8 +3,8 @@ package pdb
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/crashbench/crashbench/core/mem"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/crashbench/crashbench/core/internal/bin"
@@ -48,25 +48,24 @@ type File struct {
 	publics func() ([]Public, error)
 	procs   func() ([]Proc, error)
 	table   func() (*Table, error)
+	strtab  func() ([]byte, error) // the /names string buffer
 }
 
 // Open opens the named PDB file.
 func Open(path string) (*File, error) {
-	fh, err := os.Open(path)
+	// Mapped, not read through a descriptor: tables read their line data
+	// lazily, after the provider that opened the file has returned, and a
+	// mapping holds no file descriptor while it waits.
+	mf, err := mem.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := fh.Stat()
+	f, err := NewFile(mf, mf.Size())
 	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	f, err := NewFile(fh, st.Size())
-	if err != nil {
-		fh.Close()
+		mf.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	f.closer = fh
+	f.closer = mf
 	return f, nil
 }
 
@@ -95,6 +94,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f.publics = sync.OnceValues(f.readPublics)
 	f.procs = sync.OnceValues(f.readProcs)
 	f.table = sync.OnceValues(f.buildTable)
+	f.strtab = sync.OnceValues(f.readNames)
 	return f, nil
 }
 

@@ -95,9 +95,11 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symtab.Table, erro
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	// The file stays open (mapped) for the table: its line tables are
+	// decoded on first lookup in each module.
 	t, err := f.Table()
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	return t, nil

@@ -16,12 +16,22 @@ type Table struct {
 	d     *DBI
 	procs []entry // ascending rva, distinct starts
 	pubs  []entry // ascending rva, distinct starts, none at a proc start
+	// contribs are the section contributions with an RVA, ascending:
+	// they give the module of an address no procedure holds.
+	contribs []contrib
+	lines    *lineIndex
+}
+
+type contrib struct {
+	rva, size uint32
+	mod       int
 }
 
 type entry struct {
 	rva, size uint32
 	name      string
 	multiple  bool
+	mod       int // index in DBI.Modules, -1 for publics
 }
 
 // Table returns the symbol table, built on first use.
@@ -32,11 +42,11 @@ func (f *File) buildTable() (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{d: d}
+	t := &Table{d: d, lines: newLineIndex(f, d)}
 	procs, _ := f.Procs() // a broken module costs its procedures only
 	for _, p := range procs {
 		if p.HasRVA {
-			t.procs = append(t.procs, entry{rva: p.RVA, size: p.Size, name: p.Name})
+			t.procs = append(t.procs, entry{rva: p.RVA, size: p.Size, name: p.Name, mod: p.Module})
 		}
 	}
 	t.procs = dedup(t.procs)
@@ -51,9 +61,18 @@ func (f *File) buildTable() (*Table, error) {
 		if _, ok := slices.BinarySearchFunc(t.procs, p.RVA, func(e entry, r uint32) int { return cmp.Compare(e.rva, r) }); ok {
 			continue // the procedure's undecorated name wins
 		}
-		t.pubs = append(t.pubs, entry{rva: p.RVA, name: PublicName(p.Name)})
+		t.pubs = append(t.pubs, entry{rva: p.RVA, name: PublicName(p.Name), mod: -1})
 	}
 	t.pubs = dedup(t.pubs)
+	for _, c := range d.Contributions {
+		if c.Size == 0 || int(c.Module) >= len(d.Modules) {
+			continue
+		}
+		if rva, ok := d.RVA(c.Section, c.Offset); ok {
+			t.contribs = append(t.contribs, contrib{rva, d.omapSize(c.Section, c.Offset, c.Size, rva), int(c.Module)})
+		}
+	}
+	slices.SortStableFunc(t.contribs, func(a, b contrib) int { return cmp.Compare(a.rva, b.rva) })
 	return t, nil
 }
 
@@ -90,7 +109,7 @@ func (t *Table) LookupRVA(rva uint64) (symtab.Symbol, bool) {
 	r := uint32(rva)
 	pi := last(t.procs, r)
 	if pi >= 0 && r-t.procs[pi].rva < t.procs[pi].size {
-		return t.procs[pi].symbol(), true
+		return t.withLine(t.procs[pi].symbol(), t.procs[pi].mod, r), true
 	}
 	ui := last(t.pubs, r)
 	if ui < 0 {
@@ -103,7 +122,29 @@ func (t *Table) LookupRVA(rva uint64) (symtab.Symbol, bool) {
 	if s := t.d.section(r); s < 0 || s != t.d.section(p.rva) {
 		return symtab.Symbol{}, false
 	}
-	return p.symbol(), true
+	return t.withLine(p.symbol(), t.module(r), r), true
+}
+
+// module returns the module whose section contribution holds rva, or -1.
+func (t *Table) module(rva uint32) int {
+	cs := t.contribs
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].rva > rva }) - 1
+	if i >= 0 && rva-cs[i].rva < cs[i].size {
+		return cs[i].mod
+	}
+	return -1
+}
+
+// withLine adds the file and line of the line record of module mi at or
+// before rva (within its contribution and the symbol s).
+func (t *Table) withLine(s symtab.Symbol, mi int, rva uint32) symtab.Symbol {
+	if mi < 0 {
+		return s
+	}
+	if l, ok := t.lines.lookup(mi, rva, uint32(s.Addr)); ok {
+		s.File, s.Line = l.File, int(l.Line)
+	}
+	return s
 }
 
 func (e entry) symbol() symtab.Symbol {
