@@ -32,29 +32,32 @@ func (b BreakpadRules) Caller(pc uint64, callee Registers, read func(uint64, int
 	if !ok {
 		return nil, false, nil
 	}
-	file, ok := table.(*breakpad.File)
-	if !ok {
-		return nil, false, nil
-	}
 	rva := pc - mod.Base
 	spec := specs[b.Arch]
 	ev := &breakpad.Evaluator{Width: spec.ptr, Vars: map[string]uint64{},
 		Deref: func(a uint64) (uint64, error) { return read(a, spec.ptr) }}
-	var caller Registers
-	if b.Arch == model.X86 {
-		w, ok := file.WinFrame(rva)
-		if !ok {
-			return b.cfi(file, rva, callee, ev)
+	// x86 frames unwind by STACK WIN records: a Breakpad file's, or the
+	// FrameData of a PDB (any table that offers them).
+	if ws, ok := table.(winFrames); ok && b.Arch == model.X86 {
+		if w, ok := ws.WinFrame(rva); ok {
+			caller, err := winFrame(w, callee, ev)
+			if err != nil {
+				return nil, false, err
+			}
+			b.keepCalleeSaved(caller, callee)
+			return caller, true, nil
 		}
-		var err error
-		if caller, err = winFrame(w, callee, ev); err != nil {
-			return nil, false, err
-		}
-	} else {
-		return b.cfi(file, rva, callee, ev)
 	}
-	b.keepCalleeSaved(caller, callee)
-	return caller, true, nil
+	file, ok := table.(*breakpad.File)
+	if !ok {
+		return nil, false, nil
+	}
+	return b.cfi(file, rva, callee, ev)
+}
+
+// winFrames is a symbol table with STACK WIN records.
+type winFrames interface {
+	WinFrame(rva uint64) (*breakpad.WinFrameInfo, bool)
 }
 
 // cfi applies STACK CFI rules: Breakpad names x86 and amd64 registers with

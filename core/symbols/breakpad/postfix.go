@@ -210,11 +210,21 @@ func (e *Evaluator) Eval(expr string) (uint64, error) {
 // stack.
 func (e *Evaluator) Run(program string) error {
 	r := &run{e: e, expr: program}
-	for tok := range strings.FieldsSeq(program) {
-		if err := r.step(tok); err != nil {
-			return err
+	for field := range strings.FieldsSeq(program) {
+		// MSVC's program strings sometimes glue an assignment to the next
+		// token ("$T0 $ebp 204 + =$eip $T0 4 + ^ ="), as crash.pdb's and
+		// the .sym files made from it do; Breakpad's evaluator splits
+		// them too.
+		toks := []string{field}
+		if len(field) > 1 && field[0] == '=' {
+			toks = []string{"=", field[1:]}
 		}
-		r.tok++
+		for _, tok := range toks {
+			if err := r.step(tok); err != nil {
+				return err
+			}
+			r.tok++
+		}
 	}
 	r.tok = -1
 	if len(r.stack) != 0 {

@@ -94,6 +94,8 @@ func TestRun(t *testing.T) {
 		"bad target":    {prog: "1 2 =", err: errNotAssignable},
 		"dot target":    {prog: ".cfa 2 =", err: errNotAssignable},
 		"undefined rhs": {prog: "$T0 $nope =", err: ErrUndefined},
+		// MSVC glues "=" to the next token in some FrameData programs.
+		"glued assign": {prog: "$T0 $ebp 4 + =$eip $T0 8 + =", want: map[string]uint64{"$T0": 0x104, "$eip": 0x10c}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2,9 +2,11 @@ package pdb
 
 import (
 	"cmp"
+	"github.com/crashbench/crashbench/core/symbols/breakpad"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 )
@@ -20,6 +22,9 @@ type Table struct {
 	// they give the module of an address no procedure holds.
 	contribs []contrib
 	lines    *lineIndex
+	// frames are the FrameData records (x86 unwind programs), read on
+	// the first WinFrame call.
+	frames func() []breakpad.WinFrameInfo
 }
 
 type contrib struct {
@@ -43,6 +48,7 @@ func (f *File) buildTable() (*Table, error) {
 		return nil, err
 	}
 	t := &Table{d: d, lines: newLineIndex(f, d)}
+	t.frames = sync.OnceValue(func() []breakpad.WinFrameInfo { return f.frameData(d) })
 	procs, _ := f.Procs() // a broken module costs its procedures only
 	for _, p := range procs {
 		if p.HasRVA {
