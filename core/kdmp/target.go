@@ -11,8 +11,7 @@ import (
 
 // The model interfaces a kernel dump serves. Each method dispatches on the
 // dump type: triage dumps are decoded by the triage*.go files; the other
-// types say model.ErrNotRecorded until their memory and kernel lists are
-// wired in here.
+// types are read through their page tables (vtop.go, lists.go).
 var (
 	_ model.ThreadLister     = (*File)(nil)
 	_ model.ModuleLister     = (*File)(nil)
@@ -43,8 +42,17 @@ func (f *File) headerContext() (model.Context, error) {
 	return c, nil
 }
 
+// asContext returns a decoded context as a model.Context, and a nil
+// interface (not a typed nil pointer) with an error.
+func asContext(c *CPUContext, err error) (model.Context, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // contextIn decodes a CONTEXT at a virtual address of space (.cxr).
-func (f *File) contextIn(space mem.Reader, addr uint64) (model.Context, error) {
+func (f *File) contextIn(space mem.Reader, addr uint64) (*CPUContext, error) {
 	size := ContextSize(f.hdr.machine)
 	if size == 0 {
 		return nil, fmt.Errorf("%w: no CONTEXT layout for MachineImageType %#x", ErrBadContext, f.hdr.machine)
@@ -54,16 +62,6 @@ func (f *File) contextIn(space mem.Reader, addr uint64) (model.Context, error) {
 		return nil, err
 	}
 	return DecodeContext(f.hdr.machine, b)
-}
-
-// notYet is the error of a target method for a dump type it does not serve
-// yet.
-func (f *File) notYet(what string) error {
-	name := dumpTypeName(f.hdr.dumpType)
-	if name == "" {
-		name = "unknown"
-	}
-	return fmt.Errorf("kdmp: %s of a DumpType %d (%s) dump: %w", what, f.hdr.dumpType, name, model.ErrNotRecorded)
 }
 
 // Threads returns the threads the dump records. A triage dump records one,
@@ -144,7 +142,7 @@ func (f *File) ExceptionContext() (model.Context, error) {
 	if !f.isTriage() {
 		return f.headerContext()
 	}
-	return f.triageHeaderContext()
+	return asContext(f.triageHeaderContext())
 }
 
 // ContextAt decodes a CONTEXT stored at a virtual address (the .cxr
@@ -156,9 +154,9 @@ func (f *File) ContextAt(addr uint64) (model.Context, error) {
 		if err != nil {
 			return nil, err
 		}
-		return f.contextIn(v, addr)
+		return asContext(f.contextIn(v, addr))
 	}
-	return f.triageContextAt(addr)
+	return asContext(f.triageContextAt(addr))
 }
 
 // ExceptionRecord is EXCEPTION_RECORD64 or EXCEPTION_RECORD32 (winnt.h),

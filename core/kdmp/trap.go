@@ -93,16 +93,7 @@ func DecodeTrapFrame(b []byte) (*CPUContext, error) {
 	c := &CPUContext{arch: model.AMD64, regs: make([]model.Reg, len(trapFields)), fp: -1,
 		aliases: map[string]string{"rflags": "eflags", "efl": "eflags"}}
 	for i, fd := range trapFields {
-		var v uint64
-		switch fd.size {
-		case 8:
-			v = le.Uint64(b[fd.off:])
-		case 4:
-			v = uint64(le.Uint32(b[fd.off:]))
-		case 2:
-			v = uint64(le.Uint16(b[fd.off:]))
-		}
-		c.regs[i] = model.Reg{Name: fd.name, Value: v, Size: fd.size}
+		c.regs[i] = model.Reg{Name: fd.name, Value: fd.value(b), Size: fd.size}
 		switch fd.name {
 		case "rip":
 			c.pc = i

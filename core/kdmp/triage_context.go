@@ -41,6 +41,20 @@ type ctxField struct {
 	size int
 }
 
+// value reads the field from a little-endian record.
+func (fd ctxField) value(b []byte) uint64 {
+	le := binary.LittleEndian
+	switch fd.size {
+	case 8:
+		return le.Uint64(b[fd.off:])
+	case 4:
+		return uint64(le.Uint32(b[fd.off:]))
+	case 2:
+		return uint64(le.Uint16(b[fd.off:]))
+	}
+	return 0
+}
+
 // The layouts, in display order. Offsets are winnt.h's.
 var (
 	amd64Fields = []ctxField{
@@ -114,16 +128,7 @@ func DecodeContext(machine uint32, b []byte) (*CPUContext, error) {
 		return nil, fmt.Errorf("%w: ContextFlags is \"PAGE\": the record was never written", ErrBadContext)
 	}
 	for i, fd := range fields {
-		var v uint64
-		switch fd.size {
-		case 8:
-			v = le.Uint64(b[fd.off:])
-		case 4:
-			v = uint64(le.Uint32(b[fd.off:]))
-		case 2:
-			v = uint64(le.Uint16(b[fd.off:]))
-		}
-		c.regs[i] = model.Reg{Name: fd.name, Value: v, Size: fd.size}
+		c.regs[i] = model.Reg{Name: fd.name, Value: fd.value(b), Size: fd.size}
 	}
 	idx := func(name string) int {
 		for i, r := range c.regs {

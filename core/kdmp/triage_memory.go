@@ -208,19 +208,11 @@ func mergePieces(a, b []triPiece) []triPiece {
 // triage memory, requiring the machine's architecture bit in
 // ContextFlags (so that a stray pointer does not pass for a context).
 func (f *File) triageContextAt(addr uint64) (*CPUContext, error) {
-	size := ContextSize(f.hdr.machine)
-	if size == 0 {
-		return nil, fmt.Errorf("%w: no CONTEXT layout for MachineImageType %#x", ErrBadContext, f.hdr.machine)
-	}
 	space, err := f.triViews().memory()
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, size)
-	if err := mem.ReadFull(space, b, addr); err != nil {
-		return nil, err
-	}
-	c, err := DecodeContext(f.hdr.machine, b)
+	c, err := f.contextIn(space, addr)
 	if err != nil {
 		return nil, err
 	}

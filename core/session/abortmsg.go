@@ -23,7 +23,13 @@ const maxAbortMessage = 4096
 // it needs libc's own file, found by build id like every image. It
 // returns "" when the dump has no glibc, the file is missing, or the
 // pointer is null (a plain abort()).
+// It is read once per session: every analysis asks for it.
 func (s *Session) abortMessage() string {
+	s.abort.Do(func() { s.abortMsg = s.readAbortMessage() })
+	return s.abortMsg
+}
+
+func (s *Session) readAbortMessage() string {
 	e := s.engine()
 	if e.memory == nil || e.elfImages == nil {
 		return ""

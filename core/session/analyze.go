@@ -103,8 +103,8 @@ func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
 	}
 	rules := analyze.DefaultRules()
 	var faulting *analyze.Frame
+	var names []analyze.Frame // the crashing thread's frames, named
 	if a.Crashed >= 0 {
-		var names []analyze.Frame
 		for _, f := range a.Threads[a.Crashed].Frames {
 			names = append(names, f.Analysis)
 		}
@@ -122,12 +122,6 @@ func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
 	// A bug check is explained from its documented parameters, and the
 	// driver to blame is BlueScreenView's: from the stack, the
 	// parameters or the driver the dump names as broken.
-	var names []analyze.Frame
-	if a.Crashed >= 0 {
-		for _, f := range a.Threads[a.Crashed].Frames {
-			names = append(names, f.Analysis)
-		}
-	}
 	if br := analyze.NewBugcheckReport(info, s.Modules(), names); br != nil {
 		a.Bugcheck = br
 		a.Result.ProbablyCausedBy, a.Result.CausedByReason = br.CausedBy, br.Reason

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/crashbench/crashbench/core/dump"
 	"github.com/crashbench/crashbench/core/model"
@@ -38,6 +39,9 @@ type Session struct {
 	opts Options
 	eng  engine
 	con  consoleState
+
+	abort    sync.Once // reads abortMsg, glibc's message, once
+	abortMsg string
 }
 
 // Open opens the dump at path (unpacking it first if compressed).

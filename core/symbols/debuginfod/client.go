@@ -6,16 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/crashbench/crashbench/core/symbols/elfsym"
+	"github.com/crashbench/crashbench/core/symbols/internal/fetch"
 )
 
 // Defaults for the zero fields of a Client.
@@ -49,21 +47,11 @@ var ErrNotFound = errors.New("debuginfod: not found")
 // not the one asked for (or none).
 var ErrBuildIDMismatch = errors.New("debuginfod: build id mismatch")
 
-// Error is a failed request to one server.
-type Error struct {
-	URL    string // the request URL
-	Status int    // the HTTP status, 0 when there was no response
-	Err    error
-}
+// Error is a failed request to one server (Tool "debuginfod").
+type Error = fetch.Error
 
-func (e *Error) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("debuginfod %s: HTTP %d: %v", e.URL, e.Status, e.Err)
-	}
-	return fmt.Sprintf("debuginfod %s: %v", e.URL, e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// tool names this client in errors.
+const tool = "debuginfod"
 
 // Client fetches files from debuginfod servers into a local cache. Its
 // zero value has no servers; NewClient reads DEBUGINFOD_URLS. Set the
@@ -93,16 +81,7 @@ type Client struct {
 
 	now func() time.Time // time.Now; tests move the clock
 
-	mu       sync.Mutex
-	inflight map[string]*call     // downloads under way, by "<hex>/<kind>"
-	failed   map[string]time.Time // failures other than misses, until when they are remembered
-}
-
-// call is one download that concurrent Fetches of the same file share.
-type call struct {
-	done chan struct{}
-	path string
-	err  error
+	flights fetch.Flights // downloads under way and recent failures, by "<hex>/<kind>"
 }
 
 // NewClient returns a client for the servers in DEBUGINFOD_URLS (space
@@ -161,49 +140,10 @@ func (c *Client) Fetch(ctx context.Context, buildID []byte, kind string) (string
 		return "", fmt.Errorf("debuginfod %s/%s: %w (cached miss)", hexID, kind, ErrNotFound)
 	}
 	key := hexID + "/" + kind
-	for {
-		c.mu.Lock()
-		if until, ok := c.failed[key]; ok && c.clock().Before(until) {
-			c.mu.Unlock()
-			return "", fmt.Errorf("debuginfod %s: failed recently; retried after %s", key, until.Format(time.TimeOnly))
-		}
-		if cl, ok := c.inflight[key]; ok {
-			c.mu.Unlock()
-			select {
-			case <-cl.done:
-			case <-ctx.Done():
-				return "", ctx.Err()
-			}
-			// The download was for another caller, whose context may have
-			// ended; ours has not, so try again.
-			if errors.Is(cl.err, context.Canceled) || errors.Is(cl.err, context.DeadlineExceeded) {
-				continue
-			}
-			return cl.path, cl.err
-		}
-		cl := &call{done: make(chan struct{})}
-		if c.inflight == nil {
-			c.inflight = map[string]*call{}
-		}
-		c.inflight[key] = cl
-		c.mu.Unlock()
-
-		cl.path, cl.err = c.download(ctx, buildID, kind, dir, final, miss)
-
-		c.mu.Lock()
-		delete(c.inflight, key)
-		if cl.err != nil && ctx.Err() == nil && !errors.Is(cl.err, ErrNotFound) && c.missTTL() > 0 {
-			// Unreachable or failing servers: do not wait on them at every
-			// stack walk either, but do not record it on disk.
-			if c.failed == nil {
-				c.failed = map[string]time.Time{}
-			}
-			c.failed[key] = c.clock().Add(c.missTTL())
-		}
-		c.mu.Unlock()
-		close(cl.done)
-		return cl.path, cl.err
-	}
+	isMiss := func(err error) bool { return errors.Is(err, ErrNotFound) }
+	return c.flights.Do(ctx, key, "debuginfod "+key, c.missTTL(), c.clock, isMiss, func() (string, error) {
+		return c.download(ctx, buildID, kind, dir, final, miss)
+	})
 }
 
 // download tries each server in turn.
@@ -232,11 +172,7 @@ func (c *Client) download(ctx context.Context, buildID []byte, kind, dir, final,
 	}
 	if allMissed {
 		if c.missTTL() > 0 {
-			if f, err := os.Create(miss); err == nil {
-				f.Close()
-				t := c.clock()
-				os.Chtimes(miss, t, t)
-			}
+			fetch.MarkMissed(miss, c.clock())
 		}
 		return "", fmt.Errorf("%w: %w", ErrNotFound, errors.Join(errs...))
 	}
@@ -245,125 +181,34 @@ func (c *Client) download(ctx context.Context, buildID []byte, kind, dir, final,
 
 // get downloads url into a temporary file in dir and renames it to final
 // once complete and checked.
-func (c *Client) get(ctx context.Context, url string, buildID []byte, dir, final string) (err error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+func (c *Client) get(ctx context.Context, url string, buildID []byte, dir, final string) error {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
-	}
-	errStalled := fmt.Errorf("no data for %v", timeout)
-	stall := time.AfterFunc(timeout, func() { cancel(errStalled) })
-	defer stall.Stop()
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return &Error{URL: url, Err: err}
-	}
-	req.Header.Set("User-Agent", "crashbench")
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return &Error{URL: url, Err: stalled(ctx, err)}
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return &Error{URL: url, Status: resp.StatusCode, Err: ErrNotFound}
-	case resp.StatusCode != http.StatusOK:
-		return &Error{URL: url, Status: resp.StatusCode, Err: errors.New(http.StatusText(resp.StatusCode))}
 	}
 	limit := c.MaxSize
 	if limit <= 0 {
 		limit = DefaultMaxSize
 	}
-	total := resp.ContentLength
-	if total < 0 {
-		// Servers compressing on the fly announce the size here.
-		if n, err := strconv.ParseInt(resp.Header.Get("X-Debuginfod-Size"), 10, 64); err == nil && n >= 0 {
-			total = n
-		}
-	}
-	if total > limit {
-		return &Error{URL: url, Status: resp.StatusCode, Err: fmt.Errorf("file of %d bytes exceeds the %d-byte limit", total, limit)}
-	}
-
-	tmp, err := os.CreateTemp(dir, ".download-*")
+	g := fetch.Getter{Tool: tool, HTTP: c.HTTP, UserAgent: "crashbench", Timeout: timeout, Progress: c.Progress,
+		SizeHeader: "X-Debuginfod-Size", NotFound: ErrNotFound}
+	tmp, err := g.Get(ctx, url, limit, dir)
 	if err != nil {
-		return &Error{URL: url, Err: err}
+		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	buf := make([]byte, 256<<10)
-	var done int64
-	if c.Progress != nil {
-		c.Progress(0, total)
+	if !hasBuildID(tmp, buildID) {
+		os.Remove(tmp)
+		return &Error{Tool: tool, URL: url, Status: http.StatusOK, Err: ErrBuildIDMismatch}
 	}
-	for {
-		n, rerr := resp.Body.Read(buf)
-		if n > 0 {
-			stall.Reset(timeout)
-			done += int64(n)
-			if done > limit {
-				return &Error{URL: url, Status: resp.StatusCode, Err: fmt.Errorf("download exceeds the %d-byte limit", limit)}
-			}
-			if _, err := tmp.Write(buf[:n]); err != nil {
-				return &Error{URL: url, Err: err}
-			}
-			if c.Progress != nil {
-				c.Progress(done, total)
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return &Error{URL: url, Status: resp.StatusCode, Err: stalled(ctx, rerr)}
-		}
-	}
-	if total >= 0 && done != total && resp.ContentLength >= 0 {
-		return &Error{URL: url, Status: resp.StatusCode, Err: fmt.Errorf("received %d of %d bytes", done, total)}
-	}
-	if err := tmp.Close(); err != nil {
-		return &Error{URL: url, Err: err}
-	}
-	if !hasBuildID(tmp.Name(), buildID) {
-		return &Error{URL: url, Status: resp.StatusCode, Err: ErrBuildIDMismatch}
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return &Error{URL: url, Err: err}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return &Error{Tool: tool, URL: url, Err: err}
 	}
 	return nil
 }
 
-// stalled replaces a transfer error caused by the stall timer with the
-// timer's cause, so it does not read as the caller's cancellation.
-func stalled(ctx context.Context, err error) error {
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause
-	}
-	return err
-}
-
 // missed reports whether the miss marker at p is younger than MissTTL.
-func (c *Client) missed(p string) bool {
-	ttl := c.missTTL()
-	if ttl <= 0 {
-		return false
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return false
-	}
-	return c.clock().Sub(st.ModTime()) < ttl
-}
+func (c *Client) missed(p string) bool { return fetch.Missed(p, c.missTTL(), c.clock()) }
 
 func (c *Client) missTTL() time.Duration {
 	if c.MissTTL == 0 {

@@ -12,10 +12,10 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/crashbench/crashbench/core/container"
+	"github.com/crashbench/crashbench/core/symbols/internal/fetch"
 )
 
 // Defaults for the zero fields of a Client.
@@ -54,21 +54,11 @@ var ErrNotFound = errors.New("symsrv: not found")
 // file.ptr without PATH:). It counts as a miss.
 var ErrBadContent = errors.New("symsrv: not the file asked for")
 
-// Error is a failed request to one server.
-type Error struct {
-	URL    string // the request URL (or the file.ptr target)
-	Status int    // the HTTP status, 0 when there was no response
-	Err    error
-}
+// Error is a failed request to one server (Tool "symsrv").
+type Error = fetch.Error
 
-func (e *Error) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("symsrv %s: HTTP %d: %v", e.URL, e.Status, e.Err)
-	}
-	return fmt.Sprintf("symsrv %s: %v", e.URL, e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// tool names this client in errors.
+const tool = "symsrv"
 
 // Client fetches files from symbol servers into a local store. Its zero
 // value has no servers. Set the fields before the first Fetch; Fetch is
@@ -100,16 +90,7 @@ type Client struct {
 
 	now func() time.Time // time.Now; tests move the clock
 
-	mu       sync.Mutex
-	inflight map[string]*call     // downloads under way, by "<name>/<KEY>"
-	failed   map[string]time.Time // failures other than misses, until when they are remembered
-}
-
-// call is one download that concurrent Fetches of the same file share.
-type call struct {
-	done chan struct{}
-	path string
-	err  error
+	flights fetch.Flights // downloads under way and recent failures, by "<name>/<KEY>"
 }
 
 // NewClient returns a client for one symbol path server entry.
@@ -164,49 +145,10 @@ func (c *Client) Fetch(ctx context.Context, name, key string) (string, error) {
 		return "", fmt.Errorf("symsrv %s: %w (cached miss)", id, ErrNotFound)
 	}
 	flight := name + "/" + strings.ToUpper(key)
-	for {
-		c.mu.Lock()
-		if until, ok := c.failed[flight]; ok && c.clock().Before(until) {
-			c.mu.Unlock()
-			return "", fmt.Errorf("symsrv %s: failed recently; retried after %s", id, until.Format(time.TimeOnly))
-		}
-		if cl, ok := c.inflight[flight]; ok {
-			c.mu.Unlock()
-			select {
-			case <-cl.done:
-			case <-ctx.Done():
-				return "", ctx.Err()
-			}
-			// The download was for another caller, whose context may have
-			// ended; ours has not, so try again.
-			if errors.Is(cl.err, context.Canceled) || errors.Is(cl.err, context.DeadlineExceeded) {
-				continue
-			}
-			return cl.path, cl.err
-		}
-		cl := &call{done: make(chan struct{})}
-		if c.inflight == nil {
-			c.inflight = map[string]*call{}
-		}
-		c.inflight[flight] = cl
-		c.mu.Unlock()
-
-		cl.path, cl.err = c.download(ctx, name, key, dir, final, miss)
-
-		c.mu.Lock()
-		delete(c.inflight, flight)
-		if cl.err != nil && ctx.Err() == nil && !errors.Is(cl.err, ErrNotFound) && c.missTTL() > 0 {
-			// Unreachable or failing servers: do not wait on them at every
-			// stack walk either, but do not record it on disk.
-			if c.failed == nil {
-				c.failed = map[string]time.Time{}
-			}
-			c.failed[flight] = c.clock().Add(c.missTTL())
-		}
-		c.mu.Unlock()
-		close(cl.done)
-		return cl.path, cl.err
-	}
+	isMiss := func(err error) bool { return errors.Is(err, ErrNotFound) }
+	return c.flights.Do(ctx, flight, "symsrv "+id, c.missTTL(), c.clock, isMiss, func() (string, error) {
+		return c.download(ctx, name, key, dir, final, miss)
+	})
 }
 
 // form is one way a store may hold a file.
@@ -264,11 +206,7 @@ servers:
 	}
 	if allMissed {
 		if c.missTTL() > 0 {
-			if f, err := os.Create(miss); err == nil {
-				f.Close()
-				t := c.clock()
-				os.Chtimes(miss, t, t)
-			}
+			fetch.MarkMissed(miss, c.clock())
 		}
 		if len(errs) == 0 {
 			return "", fmt.Errorf("symsrv %s/%s: %w", name, key, ErrNotFound)
@@ -307,11 +245,11 @@ func (c *Client) fetchForm(ctx context.Context, f form, url, name, dir, final st
 		b, err := os.ReadFile(tmp)
 		os.Remove(tmp)
 		if err != nil {
-			return &Error{URL: url, Err: err}
+			return &Error{Tool: tool, URL: url, Err: err}
 		}
 		target, ok := ptrTarget(b)
 		if !ok {
-			return &Error{URL: url, Err: fmt.Errorf("%w: file.ptr %q is not of the PATH: form", ErrBadContent, firstLine(b))}
+			return &Error{Tool: tool, URL: url, Err: fmt.Errorf("%w: file.ptr %q is not of the PATH: form", ErrBadContent, firstLine(b))}
 		}
 		return c.follow(ctx, target, url, name, dir, final)
 	}
@@ -331,12 +269,12 @@ func (c *Client) follow(ctx context.Context, target, ptrURL, name, dir, final st
 		src, err := os.Open(target)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return &Error{URL: target, Err: fmt.Errorf("file.ptr of %s: %w", ptrURL, ErrNotFound)}
+				return &Error{Tool: tool, URL: target, Err: fmt.Errorf("file.ptr of %s: %w", ptrURL, ErrNotFound)}
 			}
-			return &Error{URL: target, Err: err}
+			return &Error{Tool: tool, URL: target, Err: err}
 		}
 		defer src.Close()
-		if tmp, err = c.save(ctx, src, target, 0, -1, dir); err != nil {
+		if tmp, err = c.save(ctx, src, target, -1, dir); err != nil {
 			return err
 		}
 	}
@@ -376,7 +314,7 @@ func firstLine(b []byte) string {
 func (c *Client) unpack(ctx context.Context, tmp, url, name, dir string) (string, error) {
 	work, err := os.MkdirTemp(dir, ".unpack-*")
 	if err != nil {
-		return "", &Error{URL: url, Err: err}
+		return "", &Error{Tool: tool, URL: url, Err: err}
 	}
 	defer os.RemoveAll(work)
 	o := container.Options{CacheDir: work, MaxBytes: c.maxSize(), Pick: func(member string, _ []byte) bool {
@@ -396,19 +334,19 @@ func (c *Client) unpack(ctx context.Context, tmp, url, name, dir string) (string
 		if errors.Is(err, container.ErrCorrupt) {
 			err = fmt.Errorf("%w: %w", ErrBadContent, err)
 		}
-		return "", &Error{URL: url, Err: err}
+		return "", &Error{Tool: tool, URL: url, Err: err}
 	}
 	if res.Kind != container.Cab {
-		return "", &Error{URL: url, Err: fmt.Errorf("%w: compressed file is no CAB archive (%q)", ErrBadContent, res.Kind)}
+		return "", &Error{Tool: tool, URL: url, Err: fmt.Errorf("%w: compressed file is no CAB archive (%q)", ErrBadContent, res.Kind)}
 	}
 	out, err := os.CreateTemp(dir, ".download-*")
 	if err != nil {
-		return "", &Error{URL: url, Err: err}
+		return "", &Error{Tool: tool, URL: url, Err: err}
 	}
 	out.Close()
 	if err := os.Rename(res.Path, out.Name()); err != nil {
 		os.Remove(out.Name())
-		return "", &Error{URL: url, Err: err}
+		return "", &Error{Tool: tool, URL: url, Err: err}
 	}
 	return out.Name(), nil
 }
@@ -418,126 +356,31 @@ func (c *Client) unpack(ctx context.Context, tmp, url, name, dir string) (string
 func (c *Client) install(tmp, url, name, final string) error {
 	if err := checkContent(tmp, name); err != nil {
 		os.Remove(tmp)
-		return &Error{URL: url, Err: err}
+		return &Error{Tool: tool, URL: url, Err: err}
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
-		return &Error{URL: url, Err: err}
+		return &Error{Tool: tool, URL: url, Err: err}
 	}
 	return nil
 }
 
+// getter makes the client's requests: a 404 or 410 is a miss.
+func (c *Client) getter() *fetch.Getter {
+	return &fetch.Getter{Tool: tool, HTTP: c.HTTP, UserAgent: UserAgent, Timeout: c.timeout(), Progress: c.Progress,
+		Missing: func(s int) bool { return s == http.StatusNotFound || s == http.StatusGone }, NotFound: ErrNotFound}
+}
+
 // get downloads url (at most limit bytes) into a temporary file in dir
-// and returns its name. A 404 or 410 gives an *Error wrapping
-// ErrNotFound.
+// and returns its name.
 func (c *Client) get(ctx context.Context, url string, limit int64, dir string) (string, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	timeout := c.timeout()
-	errStalled := fmt.Errorf("no data for %v", timeout)
-	stall := time.AfterFunc(timeout, func() { cancel(errStalled) })
-	defer stall.Stop()
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", &Error{URL: url, Err: err}
-	}
-	req.Header.Set("User-Agent", UserAgent)
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", &Error{URL: url, Err: stalled(ctx, err)}
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return "", &Error{URL: url, Status: resp.StatusCode, Err: ErrNotFound}
-	case resp.StatusCode != http.StatusOK:
-		return "", &Error{URL: url, Status: resp.StatusCode, Err: errors.New(http.StatusText(resp.StatusCode))}
-	}
-	total := resp.ContentLength
-	if total > limit {
-		return "", &Error{URL: url, Status: resp.StatusCode, Err: fmt.Errorf("file of %d bytes exceeds the %d-byte limit", total, limit)}
-	}
-	tmp, err := c.save(ctx, resp.Body, url, limit, total, dir, stall)
-	if err != nil {
-		if e, ok := errors.AsType[*Error](err); ok {
-			e.Status = resp.StatusCode
-			e.Err = stalled(ctx, e.Err)
-		}
-		return "", err
-	}
-	return tmp, nil
+	return c.getter().Get(ctx, url, limit, dir)
 }
 
-// save copies r (total bytes, -1 when unknown; at most limit, 0 meaning
-// MaxSize) into a temporary file in dir, resetting stall as data
-// arrives, and returns its name. On error nothing is left behind.
-func (c *Client) save(ctx context.Context, r io.Reader, url string, limit, total int64, dir string, stall ...*time.Timer) (name string, err error) {
-	if limit <= 0 {
-		limit = c.maxSize()
-	}
-	tmp, err := os.CreateTemp(dir, ".download-*")
-	if err != nil {
-		return "", &Error{URL: url, Err: err}
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	buf := make([]byte, 256<<10)
-	var done int64
-	if c.Progress != nil {
-		c.Progress(0, total)
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", &Error{URL: url, Err: err}
-		}
-		n, rerr := r.Read(buf)
-		if n > 0 {
-			for _, s := range stall {
-				s.Reset(c.timeout())
-			}
-			done += int64(n)
-			if done > limit {
-				return "", &Error{URL: url, Err: fmt.Errorf("download exceeds the %d-byte limit", limit)}
-			}
-			if _, err := tmp.Write(buf[:n]); err != nil {
-				return "", &Error{URL: url, Err: err}
-			}
-			if c.Progress != nil {
-				c.Progress(done, total)
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return "", &Error{URL: url, Err: rerr}
-		}
-	}
-	if total >= 0 && done != total {
-		return "", &Error{URL: url, Err: fmt.Errorf("received %d of %d bytes", done, total)}
-	}
-	if err := tmp.Close(); err != nil {
-		return "", &Error{URL: url, Err: err}
-	}
-	return tmp.Name(), nil
-}
-
-// stalled replaces a transfer error caused by the stall timer with the
-// timer's cause, so it does not read as the caller's cancellation.
-func stalled(ctx context.Context, err error) error {
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause
-	}
-	return err
+// save copies r (total bytes, -1 when unknown) into a temporary file in
+// dir, at most MaxSize bytes, and returns its name.
+func (c *Client) save(ctx context.Context, r io.Reader, name string, total int64, dir string) (string, error) {
+	return c.getter().Save(ctx, r, name, c.maxSize(), total, dir)
 }
 
 // checkContent rejects files that cannot be what name says: a PDB
@@ -635,17 +478,7 @@ func isFile(p string) bool {
 }
 
 // missed reports whether the miss marker at p is younger than MissTTL.
-func (c *Client) missed(p string) bool {
-	ttl := c.missTTL()
-	if ttl <= 0 {
-		return false
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return false
-	}
-	return c.clock().Sub(st.ModTime()) < ttl
-}
+func (c *Client) missed(p string) bool { return fetch.Missed(p, c.missTTL(), c.clock()) }
 
 func (c *Client) missTTL() time.Duration {
 	if c.MissTTL == 0 {
