@@ -49,6 +49,8 @@ type File struct {
 	procs   func() ([]Proc, error)
 	table   func() (*Table, error)
 	strtab  func() ([]byte, error) // the /names string buffer
+	tpi     func() (*typeStream, error)
+	ipi     func() (*typeStream, error)
 }
 
 // Open opens the named PDB file.
@@ -95,6 +97,8 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f.procs = sync.OnceValues(f.readProcs)
 	f.table = sync.OnceValues(f.buildTable)
 	f.strtab = sync.OnceValues(f.readNames)
+	f.tpi = sync.OnceValues(func() (*typeStream, error) { return f.readTypeStream(streamTPI) })
+	f.ipi = sync.OnceValues(func() (*typeStream, error) { return f.readTypeStream(streamIPI) })
 	return f, nil
 }
 

@@ -15,6 +15,7 @@ import (
 // from the module symbol streams, then S_PUB32 publics for addresses no
 // procedure covers. Addresses are RVAs of the image.
 type Table struct {
+	file  *File // for the type records (types.go), read only when asked
 	d     *DBI
 	procs []entry // ascending rva, distinct starts
 	pubs  []entry // ascending rva, distinct starts, none at a proc start
@@ -47,7 +48,7 @@ func (f *File) buildTable() (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{d: d, lines: newLineIndex(f, d)}
+	t := &Table{file: f, d: d, lines: newLineIndex(f, d)}
 	t.frames = sync.OnceValue(func() []breakpad.WinFrameInfo { return f.frameData(d) })
 	procs, _ := f.Procs() // a broken module costs its procedures only
 	for _, p := range procs {
