@@ -214,7 +214,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	opts := symbolFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] [--image P] [--sysroot DIR] FILE")
+		fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] [--offline] [--image P] [--sysroot DIR] FILE")
 	}
 	path, ok := oneFile(fs, args)
 	if !ok {
@@ -243,7 +243,8 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // are, and returns the session options they fill in when fs is parsed.
 func symbolFlags(fs *flag.FlagSet) *session.Options {
 	o := &session.Options{}
-	fs.StringVar(&o.SymPath, "sympath", "", "symbol path (folders separated by ;); default $_NT_SYMBOL_PATH")
+	fs.StringVar(&o.SymPath, "sympath", "", "symbol path, WinDbg's syntax (DIR;srv*CACHE*URL); default $_NT_ALT_SYMBOL_PATH;$_NT_SYMBOL_PATH")
+	fs.BoolVar(&o.Offline, "offline", false, "do not ask symbol servers or debuginfod; read only what their caches hold")
 	fs.StringVar(&o.ImagePath, "image", "", "executables and libraries, files or folders separated by ; (gdb's file, WinDbg's -i)")
 	fs.StringVar(&o.Sysroot, "sysroot", "", "folder holding the crashed machine's files (gdb's set sysroot)")
 	return o
@@ -257,7 +258,7 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	opts := symbolFlags(fs)
 	cmds := fs.String("c", "", "console commands, separated by ;")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] [--image P] [--sysroot DIR] FILE -c "CMD; CMD"`)
+		fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] [--offline] [--image P] [--sysroot DIR] FILE -c "CMD; CMD"`)
 	}
 	path, ok := oneFile(fs, args)
 	if !ok {

@@ -14,7 +14,7 @@ import (
 // Builtins returns the default command table, in .help order: WinDbg's
 // commands, then gdb's.
 func Builtins() []Command {
-	return slices.Concat(windbgCommands(), pteCommands(), kernelCommands(), gdbCommands())
+	return slices.Concat(windbgCommands(), symbolCommands(), typeCommands(), pteCommands(), kernelCommands(), gdbCommands())
 }
 
 func windbgCommands() []Command {
@@ -636,6 +636,7 @@ func runLm(_ context.Context, env Env, inv *Invocation, out Output) error {
 		field("Code id", m.CodeID)
 		field("Debug file", m.DebugFile)
 		field("Debug id", m.DebugID)
+		field("Symbol file", symbolFile(env, m))
 		if len(m.BuildID) > 0 {
 			field("Build id", fmt.Sprintf("%x", m.BuildID))
 		}
@@ -658,6 +659,20 @@ type symbolLoader interface {
 	Status(module string) (source string, err error)
 }
 
+// symbolFile is where a loaded module's symbols came from, for lm v: the
+// source the provider names, "" while deferred or without symbols.
+func symbolFile(env Env, m model.Module) string {
+	sl, ok := env.Symbols().(symbolLoader)
+	if m.Unloaded || !ok || !sl.Loaded(m.Name()) {
+		return ""
+	}
+	src, err := sl.Status(m.Name())
+	if err != nil {
+		return ""
+	}
+	return src
+}
+
 // symbolState is lm's status column, as WinDbg spells it: (deferred)
 // until symbols are needed, then where they came from, or (no symbols).
 func symbolState(env Env, m model.Module) string {
@@ -674,6 +689,8 @@ func symbolState(env Env, m model.Module) string {
 		return "(no symbols)"
 	case strings.Contains(src, "export"):
 		return "(export symbols)"
+	case strings.HasPrefix(src, "pdb symbols"):
+		return "(pdb symbols)"
 	case strings.Contains(src, "breakpad"), strings.Contains(src, ".sym"):
 		return "(breakpad symbols)"
 	case strings.Contains(src, "dwarf"):

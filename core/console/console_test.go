@@ -53,6 +53,8 @@ func TestParseLine(t *testing.T) {
 		"eval":      {"? poi(@rsp + 8) ", []console.Invocation{{Raw: "? poi(@rsp + 8)", Name: "?", Args: "poi(@rsp + 8)", Tokens: []string{"poi(@rsp + 8)"}}}},
 		"comment":   {"r; * lm; k", []console.Invocation{{Raw: "r", Name: "r"}}},
 		"lmvm":      {"lmvm app", []console.Invocation{{Raw: "lmvm app", Name: "lmvm", Args: "app", Tokens: []string{"app"}}}},
+		"sympath": {"lm; .sympath a;srv*c*http://x", []console.Invocation{{Raw: "lm", Name: "lm"},
+			{Raw: ".sympath a;srv*c*http://x", Kind: console.Meta, Name: ".sympath", Args: "a;srv*c*http://x", Tokens: []string{"a;srv*c*http://x"}}}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -84,7 +84,8 @@ func (e *SyntaxError) Error() string {
 // ParseLine splits a console line into invocations: commands separated by
 // ';' outside double quotes, each with an optional thread prefix ("~3 k",
 // "~* k", "~~[0x1a2b] r", "~.", "~#"). An empty line gives no invocations.
-// A '*' command (comment) ends the line. ParseLine resolves no names; the
+// A '*' command (comment) ends the line, and .sympath takes the rest of
+// the line as its path. ParseLine resolves no names; the
 // engine does.
 func ParseLine(line string) ([]Invocation, error) {
 	var out []Invocation
@@ -100,10 +101,15 @@ func ParseLine(line string) ([]Invocation, error) {
 				i++
 			}
 		case ';':
-			if !inQuote {
-				segs = append(segs, [2]int{start, i})
-				start = i + 1
+			if inQuote {
+				break
 			}
+			if takesRestOfLine(line[start:i]) {
+				i = len(line) // the path's ';' separate its entries
+				continue
+			}
+			segs = append(segs, [2]int{start, i})
+			start = i + 1
 		}
 	}
 	if inQuote {
@@ -127,6 +133,14 @@ func ParseLine(line string) ([]Invocation, error) {
 		out = append(out, inv)
 	}
 	return out, nil
+}
+
+// takesRestOfLine reports whether a command segment is one whose argument
+// is the rest of the line, semicolons included: .sympath PATH, as in
+// WinDbg, where a symbol path's entries are separated by ';'.
+func takesRestOfLine(seg string) bool {
+	seg = strings.ToLower(strings.TrimSpace(seg))
+	return strings.HasPrefix(seg, ".sympath")
 }
 
 func parseOne(seg string, off int, line string) (Invocation, error) {

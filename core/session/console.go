@@ -74,7 +74,20 @@ var (
 	_ console.TrapReader      = (*kdmp.File)(nil)
 
 	_ console.MemoryProvider = consoleEnv{}
+	_ console.SymbolControl  = consoleEnv{}
 )
+
+// The symbol path and loading (console.SymbolControl: .sympath, .symfix,
+// .reload, !sym).
+func (e consoleEnv) SymbolPath() string                 { return e.s.SymbolPath() }
+func (e consoleEnv) SetSymbolPath(path string) []string { return e.s.SetSymbolPath(path) }
+func (e consoleEnv) SymFixPath(cache string) string     { return SymFixPath(cache) }
+func (e consoleEnv) SetNoisy(on bool)                   { e.s.SetNoisy(on) }
+func (e consoleEnv) Noisy() bool                        { return e.s.Noisy() }
+
+func (e consoleEnv) Reload(ctx context.Context, force bool, module string, each func(module, source string, err error)) error {
+	return e.s.Reload(ctx, force, module, func(r ReloadResult) { each(r.Module.Name(), r.Source, r.Err) })
+}
 
 // consoleState is the session's console: one engine and one scope.
 type consoleState struct {
@@ -102,6 +115,16 @@ func (s *Session) Exec(ctx context.Context, line string, out console.Output) err
 	s.initConsole()
 	s.con.mu.Lock()
 	defer s.con.mu.Unlock()
+	// Symbols this command line needs load under its context: cancelling
+	// it stops them, and with !sym noisy their trace goes to out.
+	var mu sync.Mutex // providers may trace from several goroutines
+	ctx = withTraceWriter(ctx, func(l string) {
+		mu.Lock()
+		defer mu.Unlock()
+		out.Text(l + "\n")
+	})
+	s.setLoadContext(ctx)
+	defer s.setLoadContext(nil)
 	return s.con.engine.Exec(ctx, consoleEnv{s}, line, out)
 }
 

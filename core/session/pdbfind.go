@@ -6,12 +6,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/breakpad"
 	"github.com/crashbench/crashbench/core/symbols/image"
 	"github.com/crashbench/crashbench/core/symbols/pdb"
 )
@@ -106,7 +109,7 @@ func (p pdbProvider) String() string { return "pdb symbols" } // lm's name for t
 
 func (p pdbProvider) Load(ctx context.Context, m model.Module) (symbols.Table, error) {
 	if m.DebugFile == "" || m.DebugID == "" {
-		path, ok := p.images.Find(m)
+		path, ok := p.images.FindContext(ctx, m)
 		if !ok {
 			return nil, fmt.Errorf("pdb: %s records no PDB and its image is not found: %w", m.Name(), symbols.ErrNoSymbols)
 		}
@@ -125,6 +128,11 @@ func (p pdbProvider) Load(ctx context.Context, m model.Module) (symbols.Table, e
 	if ferr != nil {
 		return nil, err
 	}
+	if isBreakpadText(path) {
+		// A store may keep a Breakpad text file in the PDB's place
+		// (symbolicator's test store does); it names frames as well.
+		return openBreakpadAs(path, m)
+	}
 	f, ferr := pdb.Open(path)
 	if ferr != nil {
 		return nil, ferr
@@ -134,4 +142,30 @@ func (p pdbProvider) Load(ctx context.Context, m model.Module) (symbols.Table, e
 		return nil, fmt.Errorf("pdb: the server's %s has id %s, not %s: %w", name, f.ID(), m.DebugID, symbols.ErrNoSymbols)
 	}
 	return f.Table() // the file stays mapped for the table's lazy line reads
+}
+
+// isBreakpadText reports whether the file at path starts with a Breakpad
+// MODULE line.
+func isBreakpadText(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 7)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "MODULE "
+}
+
+// openBreakpadAs parses the Breakpad file at path as m's symbols, which it
+// must be: its MODULE line names m's debug id.
+func openBreakpadAs(path string, m model.Module) (symbols.Table, error) {
+	f, err := breakpad.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(f.Module.ID, m.DebugID) {
+		return nil, fmt.Errorf("breakpad: %s has id %s, not %s: %w", path, f.Module.ID, m.DebugID, symbols.ErrNoSymbols)
+	}
+	return f, nil
 }

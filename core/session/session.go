@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/crashbench/crashbench/core/dump"
 	"github.com/crashbench/crashbench/core/model"
@@ -31,14 +33,23 @@ type Options struct {
 	// ($XDG_CACHE_HOME/crashbench/dwarf), which spares re-inflating a
 	// compressed debug file (glibc's) on every run.
 	NoDWARFCache bool
+	// Offline keeps symbol loads off the network: symbol servers and
+	// debuginfod are not asked, their caches are still read.
+	Offline bool
 }
 
 // Session is one open dump.
 type Session struct {
 	d    *dump.Dump
 	opts Options
-	eng  engine
 	con  consoleState
+
+	engMu   sync.Mutex
+	eng     *engine                         // nil until first use and after resetEngine
+	retired []io.Closer                     // images of replaced engines, closed by Close
+	symPath atomic.Pointer[string]          // set by SetSymbolPath (.sympath), else nil
+	noisy   atomic.Bool                     // !sym noisy
+	loadCtx atomic.Pointer[context.Context] // symbol loads' context (setLoadContext)
 
 	abort    sync.Once // reads abortMsg, glibc's message, once
 	abortMsg string
@@ -121,7 +132,14 @@ func (s *Session) Report(o ReportOptions) (*report.Report, error) {
 
 // Close releases the dump and any module images mapped for it.
 func (s *Session) Close() error {
-	for _, c := range s.eng.closers {
+	s.engMu.Lock()
+	closers := s.retired
+	if s.eng != nil {
+		closers = append(closers, s.eng.closers...)
+	}
+	s.eng, s.retired = nil, nil
+	s.engMu.Unlock()
+	for _, c := range closers {
 		c.Close()
 	}
 	return s.d.Close()

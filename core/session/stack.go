@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
@@ -24,10 +23,10 @@ import (
 	"github.com/crashbench/crashbench/core/unwind"
 )
 
-// engine holds what the session derives from the target on first use:
-// modules, memory, symbols. Each is computed once.
+// engine holds what the session derives from the target and the symbol
+// path on first use: modules, memory, symbols. It is built once per
+// symbol path: .sympath and .reload replace it (Session.resetEngine).
 type engine struct {
-	once       sync.Once
 	modules    []model.Module
 	memory     mem.Space // the dump's memory with matching module images underneath
 	closers    []io.Closer
@@ -40,33 +39,51 @@ type engine struct {
 	symNotes   []string            // symbol path entries that could not be used, and why
 }
 
-// SymbolPathDirs splits a WinDbg-style symbol path into the folders it
-// names, local symbol stores of srv*/symsrv*/cache* entries included,
-// and notes on entries that are not folders. Server URLs are left to the
-// symbol-server client.
+// SymbolPathDirs returns the folders a WinDbg-style symbol path names
+// that exist, in path order: plain folders and the local stores of
+// srv*/symsrv*/cache* entries (symsrv.ParsePath), and notes on entries
+// that cannot be used: plain folders that do not exist and entries
+// ParsePath rejects. A server's cache that does not exist yet is no
+// fault: the first download creates it.
 func SymbolPathDirs(path string) (dirs, notes []string) {
-	for _, e := range strings.Split(path, ";") {
-		e = strings.TrimSpace(e)
-		switch {
-		case e == "":
-		case strings.Contains(e, "*"):
-			// srv*STORE*URL, symsrv*symsrv.dll*STORE*URL, cache*STORE: the
-			// local stores (Microsoft's name/KEY/name layout) are read
-			// here; the URLs are asked through core/symbols/symsrv.
-			for _, part := range strings.Split(e, "*") {
-				if st, err := os.Stat(part); err == nil && st.IsDir() {
-					dirs = append(dirs, part)
-				}
-			}
-		default:
-			if st, err := os.Stat(e); err != nil || !st.IsDir() {
-				notes = append(notes, fmt.Sprintf("symbol path entry %q is not a folder", e))
-				continue
-			}
-			dirs = append(dirs, e)
+	locals, servers, err := symsrv.ParsePath(path)
+	for _, e := range joined(err) {
+		notes = append(notes, e.Error())
+	}
+	caches := map[string]bool{}
+	for _, srv := range servers {
+		caches[srv.Cache] = true
+	}
+	for _, d := range locals {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			dirs = append(dirs, d)
+		} else if !caches[d] && !isStoreEntry(path, d) {
+			notes = append(notes, fmt.Sprintf("symbol path entry %q is not a folder", d))
 		}
 	}
 	return dirs, notes
+}
+
+// isStoreEntry reports whether dir appears in path only inside a
+// srv*/symsrv*/cache* entry (a store, created on first use).
+func isStoreEntry(path, dir string) bool {
+	for _, e := range strings.Split(path, ";") {
+		if strings.TrimSpace(e) == dir {
+			return false
+		}
+	}
+	return true
+}
+
+// joined splits an errors.Join result into its errors.
+func joined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // dwarfCacheDir is where compressed DWARF sections are kept inflated
@@ -101,9 +118,32 @@ func splitImagePath(path string) (files, dirs []string) {
 	return files, dirs
 }
 
+// engine returns the session's engine, building it on first use.
 func (s *Session) engine() *engine {
-	e := &s.eng
-	e.once.Do(func() {
+	s.engMu.Lock()
+	defer s.engMu.Unlock()
+	if s.eng == nil {
+		s.eng = s.newEngine()
+	}
+	return s.eng
+}
+
+// resetEngine drops the engine, so the next question builds one from the
+// current symbol path with every module's symbols deferred again. The
+// old engine's mapped images stay open until Close: a caller may still
+// hold memory or tables from it.
+func (s *Session) resetEngine() {
+	s.engMu.Lock()
+	defer s.engMu.Unlock()
+	if s.eng != nil {
+		s.retired = append(s.retired, s.eng.closers...)
+		s.eng = nil
+	}
+}
+
+func (s *Session) newEngine() *engine {
+	e := &engine{}
+	{
 		t := s.d.Target
 		if ml, ok := t.(model.ModuleLister); ok {
 			if mods, err := ml.Modules(); err == nil {
@@ -115,10 +155,7 @@ func (s *Session) engine() *engine {
 				e.memory = m
 			}
 		}
-		sympath := s.opts.SymPath
-		if sympath == "" {
-			sympath = os.Getenv("_NT_SYMBOL_PATH")
-		}
+		sympath := s.SymbolPath()
 		dirs, notes := SymbolPathDirs(sympath)
 		e.symNotes = notes
 		// Symbols kept next to the dump (a symbols/ folder in Breakpad's
@@ -143,6 +180,9 @@ func (s *Session) engine() *engine {
 		// the session opens.
 		onDemand := *elfImages
 		if client := debuginfod.NewClient(); len(client.URLs) > 0 {
+			if s.opts.Offline {
+				client.URLs = nil // what earlier runs downloaded is still read from the cache
+			}
 			onDemand.Fetch = client.Fetch
 		}
 		e.elfImages = &onDemand
@@ -156,18 +196,35 @@ func (s *Session) engine() *engine {
 		// srv*CACHE*URL entries: images and PDBs are downloaded into the
 		// cache (itself a local store) when unwinding or naming needs them.
 		pdbs := pdbProvider{local: pdb.NewProvider(pdb.Finder{Roots: e.images.Dirs}), images: e.images}
+		var clients symsrv.Clients
 		if _, servers, _ := symsrv.ParsePath(sympath); len(servers) > 0 {
+			if s.opts.Offline {
+				// Offline: the caches are read, the servers not asked.
+				for i := range servers {
+					servers[i].URLs = nil
+				}
+			}
+			clients = symsrv.NewClients(servers)
 			onDemand := *e.images
-			onDemand.Fetch = symsrv.NewClients(servers).Fetch
+			onDemand.Fetch = clients.Fetch
 			e.images = &onDemand
 			pdbs.images, pdbs.fetch = e.images, onDemand.Fetch
 		}
 		// A PDB names more than the image's own DWARF/COFF symbols or its
 		// exports: it comes first among the PE sources.
 		providers = append(providers, pdbs)
+		if clients != nil {
+			// Breakpad .sym files on the servers (Mozilla's and
+			// symbolicator's layout, name.pdb/ID/name.sym), asked after
+			// the PDB: a Microsoft server has none.
+			providers = append(providers, &breakpad.Dir{Fetch: clients.FetchFile})
+		}
 		providers = append(providers, image.NewProvider(e.images),
 			&elfsym.Provider{Finder: e.elfImages, CacheDir: s.dwarfCacheDir()}, memELFProvider{e})
-		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(e.images.Find))
+		// Unwinding may fetch images too: under the context of the
+		// command running, so that cancelling it stops the download.
+		findImage := func(m model.Module) (string, bool) { return e.images.FindContext(s.loadContext(), m) }
+		e.peUnwind = unwind.NewPEUnwind(e.modules, unwind.OpenFiles(findImage))
 		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFirst(unwind.OpenFiles(e.elfImages.Find), e.openMemELF))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
@@ -179,7 +236,8 @@ func (s *Session) engine() *engine {
 			}
 		}
 		e.symbols = symbols.NewResolver(loaded, providers...)
-	})
+		e.symbols.SetContext(s.loadContext())
+	}
 	return e
 }
 

@@ -9,12 +9,14 @@ import (
 func TestSymbolPathDirs(t *testing.T) {
 	t.Parallel()
 	store, flat := t.TempDir(), t.TempDir()
-	dirs, notes := SymbolPathDirs("srv*" + store + ";" + flat + ";/no/such/dir;srv*" + store + "*https://msdl.microsoft.com/download/symbols")
-	if want := []string{store, flat, store}; !slices.Equal(dirs, want) {
+	dirs, notes := SymbolPathDirs("srv*" + store + ";" + flat + ";/no/such/dir;srv*" + store + "*https://msdl.microsoft.com/download/symbols;srv*/not/yet*https://x.invalid;symsrv*other.dll*" + flat)
+	// Path order, each folder once (the second srv* names the same store).
+	if want := []string{store, flat}; !slices.Equal(dirs, want) {
 		t.Errorf("dirs %q, want %q", dirs, want)
 	}
-	// A missing folder is reported; stores and servers are not.
-	if len(notes) != 1 || !strings.Contains(notes[0], "/no/such/dir") {
+	// A missing folder and an unusable entry are reported; a server's
+	// cache that does not exist yet is not.
+	if len(notes) != 2 || !strings.Contains(notes[0], "other.dll") || !strings.Contains(notes[1], "/no/such/dir") {
 		t.Errorf("notes %q", notes)
 	}
 }

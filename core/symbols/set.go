@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols/ctype"
 )
 
 // Set is the Resolver of one target: its modules and the providers that
@@ -20,10 +22,11 @@ type Set struct {
 	nLoaded   int
 	providers []Provider
 	ents      []entry
+	ctx       atomic.Pointer[context.Context] // for loads; see SetContext
 }
 
 type entry struct {
-	once   sync.Once
+	mu     sync.Mutex    // held while loading
 	done   chan struct{} // closed after load; lets Loaded peek without blocking
 	tab    Table
 	source string
@@ -88,34 +91,90 @@ func (s *Set) moduleAt(addr uint64) int {
 	return -1
 }
 
+// SetContext sets the context later loads run under: its cancellation
+// stops them (a cancelled load is tried again by the next question), and
+// its trace and progress functions (WithTrace, WithProgress) hear from
+// them. Loads run under context.Background() until it is called.
+func (s *Set) SetContext(ctx context.Context) { s.ctx.Store(&ctx) }
+
+func (s *Set) context() context.Context {
+	if p := s.ctx.Load(); p != nil {
+		return *p
+	}
+	return context.Background()
+}
+
 // load returns module i's table, loading it on first use.
 func (s *Set) load(i int) Table {
 	e := &s.ents[i]
-	e.once.Do(func() {
-		defer close(e.done)
-		m := s.mods[i]
-		var errs []error
-		for _, p := range s.providers {
-			tab, err := p.Load(context.Background(), m)
-			if err != nil {
-				if !errors.Is(err, ErrNoSymbols) {
-					errs = append(errs, err)
-				}
-				continue
-			}
-			if tab == nil {
-				continue
-			}
-			e.tab, e.source = tab, sourceOf(p, tab)
-			break
+	select {
+	case <-e.done:
+		return e.tab
+	default:
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	select {
+	case <-e.done: // loaded while this call waited
+		return e.tab
+	default:
+	}
+	ctx := s.context()
+	if ctx.Err() != nil {
+		return nil // cancelled: leave it for the next question
+	}
+	m := s.mods[i]
+	Tracef(ctx, "%s: loading symbols", m.Name())
+	var errs []error
+	for _, p := range s.providers {
+		tab, err := p.Load(ctx, m)
+		if ctx.Err() != nil {
+			Tracef(ctx, "%s: cancelled", m.Name())
+			return nil
 		}
-		e.err = errors.Join(errs...)
-	})
+		if err != nil {
+			if !errors.Is(err, ErrNoSymbols) {
+				errs = append(errs, err)
+			}
+			Tracef(ctx, "%s: %s", m.Name(), strings.TrimSuffix(err.Error(), ": "+ErrNoSymbols.Error()))
+			continue
+		}
+		if tab == nil {
+			continue
+		}
+		e.tab, e.source = tab, sourceOf(p, tab)
+		break
+	}
+	e.err = errors.Join(errs...)
+	if e.tab != nil {
+		Tracef(ctx, "%s: %s", m.Name(), e.source)
+	} else {
+		Tracef(ctx, "%s: no symbols", m.Name())
+	}
+	close(e.done)
 	return e.tab
 }
 
+// LoadAll loads every loaded module's symbols now (WinDbg's .reload /f),
+// calling each as it finishes; it stops when ctx ends.
+func (s *Set) LoadAll(ctx context.Context, each func(m model.Module, source string, err error)) error {
+	prev := s.context()
+	s.SetContext(ctx)
+	defer s.SetContext(prev)
+	for i, m := range s.mods[:s.nLoaded] {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.load(i)
+		if each != nil && ctx.Err() == nil {
+			each(m, s.ents[i].source, s.ents[i].err)
+		}
+	}
+	return ctx.Err()
+}
+
 func sourceOf(p Provider, t Table) string {
-	if s, ok := t.(interface{ Source() string }); ok {
+	if s, ok := t.(interface{ Source() string }); ok && t != nil {
 		return s.Source()
 	}
 	if s, ok := p.(fmt.Stringer); ok {
@@ -312,4 +371,28 @@ func Match(pattern, s string) bool {
 		pi++
 	}
 	return pi == len(p)
+}
+
+// ErrNoTypes says a module's symbols hold no type information (export
+// tables, Breakpad files and public-only PDBs have none).
+var ErrNoTypes = errors.New("symbols: no type information")
+
+// Types returns the type information of the named module, loading its
+// symbols if needed. Tables that carry types implement
+// interface{ Types() (ctype.Source, error) } (PDBs with a TPI stream).
+func (s *Set) Types(module string) (ctype.Source, error) {
+	i := s.index(module)
+	if i < 0 {
+		return nil, fmt.Errorf("symbols: %q: %w", module, ErrUnknownModule)
+	}
+	tab := s.load(i)
+	tt, ok := tab.(interface{ Types() (ctype.Source, error) })
+	if !ok {
+		src := s.ents[i].source
+		if tab == nil {
+			src = "no symbols"
+		}
+		return nil, fmt.Errorf("%s (%s): %w", s.mods[i].Name(), src, ErrNoTypes)
+	}
+	return tt.Types()
 }

@@ -57,3 +57,22 @@ type Provider interface {
 
 // ErrNoSymbols says a provider has no symbols for a module.
 var ErrNoSymbols = symtab.ErrNoSymbols
+
+// WithTrace returns a context under which symbol loads report every place
+// they try and what happened there ("pdb: /sym/x.pdb/…/x.pdb: not found",
+// "symsrv: GET http://…/x.pdb: 404"), one line per call of fn: WinDbg's
+// !sym noisy. Providers report with Tracef.
+func WithTrace(ctx context.Context, fn func(line string)) context.Context {
+	return symtab.WithTrace(ctx, fn)
+}
+
+// Tracef reports one line of a symbol load to ctx's trace, if any.
+func Tracef(ctx context.Context, format string, args ...any) { symtab.Tracef(ctx, format, args...) }
+
+// WithProgress returns a context under which symbol downloads report
+// their progress to fn: what is fetched (a URL), bytes received, and the
+// size announced (-1 when unknown). Concurrent downloads call fn
+// concurrently.
+func WithProgress(ctx context.Context, fn func(what string, done, total int64)) context.Context {
+	return symtab.WithProgress(ctx, fn)
+}

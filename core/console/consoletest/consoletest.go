@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/crashbench/crashbench/core/mem/memtest"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/ctype"
 	"github.com/crashbench/crashbench/core/testutil/golden"
 )
 
@@ -131,6 +133,43 @@ func (b bare) Close() error                    { return b.t.Close() }
 type Resolver struct {
 	Syms    []symbols.Symbol
 	Modules []model.Module // bounds for size-less symbols
+	// TypeMaps are the modules' types by short module name ("app"); a
+	// module listed here counts as loaded (console.TypeResolver).
+	TypeMaps map[string]TypeMap
+}
+
+// TypeMap is a fake ctype.Source: types by name.
+type TypeMap map[string]*ctype.Type
+
+// Type implements ctype.Source.
+func (m TypeMap) Type(name string) (*ctype.Type, bool) { t, ok := m[name]; return t, ok }
+
+// TypeNames implements ctype.Source, in sorted order.
+func (m TypeMap) TypeNames(yield func(string) bool) {
+	for _, n := range slices.Sorted(maps.Keys(m)) {
+		if !yield(n) {
+			return
+		}
+	}
+}
+
+// Types implements console.TypeResolver.
+func (r *Resolver) Types(module string) (ctype.Source, error) {
+	if tm, ok := r.TypeMaps[console.ModuleName(module)]; ok {
+		return tm, nil
+	}
+	for _, m := range r.Modules {
+		if strings.EqualFold(m.Name(), module) || strings.EqualFold(console.ModuleName(m.Path), module) {
+			return nil, fmt.Errorf("%s: %w", module, symbols.ErrNoTypes)
+		}
+	}
+	return nil, fmt.Errorf("%q: %w", module, symbols.ErrUnknownModule)
+}
+
+// Loaded implements console.TypeResolver: the modules with types.
+func (r *Resolver) Loaded(module string) bool {
+	_, ok := r.TypeMaps[console.ModuleName(module)]
+	return ok
 }
 
 // Lookup implements symbols.Resolver.
@@ -152,6 +191,19 @@ func (r *Resolver) Lookup(addr uint64) (symbols.Symbol, bool) {
 		}
 	}
 	return best, found
+}
+
+// has reports whether the resolver has symbols or types for m.
+func (r *Resolver) has(m model.Module) bool {
+	if _, ok := r.TypeMaps[console.ModuleName(m.Path)]; ok {
+		return true
+	}
+	for _, s := range r.Syms {
+		if strings.EqualFold(s.Module, m.Name()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Resolver) sameModule(s symbols.Symbol, addr uint64) bool {
@@ -208,7 +260,70 @@ type Env struct {
 	// Walks are the page walks PageWalk answers, by virtual address; nil
 	// makes it say the dump has no page tables.
 	Walks map[uint64]PageWalkResult
+	// SymPath and NoisyOn are the fake symbol state .sympath and !sym
+	// change (console.SymbolControl).
+	SymPath string
+	NoisyOn bool
 }
+
+// SymbolPath implements console.SymbolControl.
+func (e *Env) SymbolPath() string { return e.SymPath }
+
+// SetSymbolPath implements console.SymbolControl: entries under
+// /no/such are reported as missing folders.
+func (e *Env) SetSymbolPath(path string) []string {
+	e.SymPath = path
+	var notes []string
+	for _, p := range strings.Split(path, ";") {
+		if strings.HasPrefix(p, "/no/such") {
+			notes = append(notes, fmt.Sprintf("symbol path entry %q is not a folder", p))
+		}
+	}
+	return notes
+}
+
+// SymFixPath implements console.SymbolControl with a fixed default cache.
+func (e *Env) SymFixPath(cache string) string {
+	if cache == "" {
+		cache = "/home/user/.cache/crashbench/symbols"
+	}
+	return "srv*" + cache + "*https://msdl.microsoft.com/download/symbols"
+}
+
+// Reload implements console.SymbolControl: with force it reports each
+// module (or the named one) as having "fake symbols" when the resolver
+// has types or symbols for it.
+func (e *Env) Reload(_ context.Context, force bool, module string, each func(module, source string, err error)) error {
+	if !force {
+		return nil
+	}
+	var mods []model.Module
+	if ml, ok := e.T.(model.ModuleLister); ok {
+		mods, _ = ml.Modules()
+	}
+	found := false
+	for _, m := range mods {
+		if module != "" && !strings.EqualFold(m.Name(), module) && !strings.EqualFold(console.ModuleName(m.Path), module) {
+			continue
+		}
+		found = true
+		src := ""
+		if r, ok := e.Syms.(*Resolver); ok && r.has(m) {
+			src = "fake symbols"
+		}
+		each(m.Name(), src, nil)
+	}
+	if !found {
+		return fmt.Errorf("symbols: %q: %w", module, symbols.ErrUnknownModule)
+	}
+	return nil
+}
+
+// SetNoisy implements console.SymbolControl.
+func (e *Env) SetNoisy(on bool) { e.NoisyOn = on }
+
+// Noisy implements console.SymbolControl.
+func (e *Env) Noisy() bool { return e.NoisyOn }
 
 // PageWalkResult is one canned page walk.
 type PageWalkResult struct {

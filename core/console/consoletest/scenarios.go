@@ -12,6 +12,7 @@ import (
 	"github.com/crashbench/crashbench/core/mem/memtest"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/ctype"
 )
 
 func u64(v uint64) *uint64 { return &v }
@@ -92,7 +93,7 @@ func AMD64AV() *Env {
 		{Name: "helper", Module: "app.exe", Addr: app + 0x1100, Size: 0x80},
 		{Name: "g_table", Module: "app.exe", Addr: app + 0x3000, Size: 0x40},
 		{Name: "g_wide", Module: "app.exe", Addr: app + 0x300e, Size: 0x14},
-	}}
+	}, TypeMaps: map[string]TypeMap{"app": appTypes()}}
 	// The stack of the crashing thread (index 1) as a walker finds it: main, its caller
 	// in ntdll by scanning.
 	frames := []console.StackFrame{
@@ -358,4 +359,39 @@ func KernelFull() *Env {
 			{Level: "PDE", Addr: 0x4a020a0, Entry: 0x4b10063}, {Level: "PTE", Addr: 0x4b10000, Entry: 0x1a2b00000080}}},
 	}
 	return e
+}
+
+// appTypes are app.exe's types for dt: APP_RECORD lays out the bytes at
+// g_table (a string, a wide string, a magic number, bitfields and an
+// enum sharing a dword), APP_NODE embeds a _LIST_ENTRY.
+func appTypes() TypeMap {
+	char := &ctype.Type{Kind: ctype.Base, Name: "char", Size: 1, Signed: true, Char: true}
+	wchar := &ctype.Type{Kind: ctype.Base, Name: "wchar_t", Size: 2, Char: true}
+	u16 := &ctype.Type{Kind: ctype.Base, Name: "unsigned short", Size: 2}
+	u32 := &ctype.Type{Kind: ctype.Base, Name: "unsigned long", Size: 4}
+	i32 := &ctype.Type{Kind: ctype.Base, Name: "long", Size: 4, Signed: true}
+	state := &ctype.Type{Kind: ctype.Enum, Name: "APP_STATE", Size: 4, Elem: i32,
+		Enumerators: []ctype.Enumerator{{Name: "AppIdle", Value: 0}, {Name: "AppRunning", Value: 0x12345678}}}
+	rec := &ctype.Type{Kind: ctype.Struct, Name: "APP_RECORD", Size: 0x2a}
+	rec.Fields = []ctype.Field{
+		{Name: "Name", Offset: 0, Type: &ctype.Type{Kind: ctype.Array, Size: 14, Count: 14, Elem: char}},
+		{Name: "Wide", Offset: 0xe, Type: &ctype.Type{Kind: ctype.Array, Size: 18, Count: 9, Elem: wchar}},
+		{Name: "Pad", Offset: 0x20, Type: u16},
+		{Name: "Magic", Offset: 0x22, Type: u32},
+		{Name: "Low", Offset: 0x26, Type: u32, BitOffset: 0, BitSize: 4},
+		{Name: "High", Offset: 0x26, Type: u32, BitOffset: 4, BitSize: 1},
+		{Name: "State", Offset: 0x26, Type: state},
+	}
+	list := &ctype.Type{Kind: ctype.Struct, Name: "_LIST_ENTRY", Size: 16}
+	list.Fields = []ctype.Field{
+		{Name: "Flink", Offset: 0, Type: &ctype.Type{Kind: ctype.Pointer, Size: 8, Elem: list}},
+		{Name: "Blink", Offset: 8, Type: &ctype.Type{Kind: ctype.Pointer, Size: 8, Elem: list}},
+	}
+	node := &ctype.Type{Kind: ctype.Struct, Name: "APP_NODE", Size: 0x20, Fields: []ctype.Field{
+		{Name: "Links", Offset: 0, Type: list},
+		{Name: "Record", Offset: 0x10, Type: &ctype.Type{Kind: ctype.Pointer, Size: 8, Elem: rec}},
+		{Name: "Count", Offset: 0x18, Type: i32},
+	}}
+	fwd := &ctype.Type{Kind: ctype.Struct, Name: "APP_OPAQUE", Incomplete: true}
+	return TypeMap{"APP_RECORD": rec, "APP_NODE": node, "APP_STATE": state, "_LIST_ENTRY": list, "APP_OPAQUE": fwd}
 }

@@ -43,7 +43,8 @@ type Type struct {
 	Name string
 	// Size is the size in bytes; 0 for void, functions and incomplete types.
 	Size uint64
-	// Elem: Pointer, Array, Enum, Typedef (see Kind).
+	// Elem: Pointer, Array, Enum, Typedef (see Kind); for a Function,
+	// its return type when the source records one.
 	Elem *Type
 	// Count is the element count of an Array.
 	Count uint64

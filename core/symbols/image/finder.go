@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 )
 
 // Finder locates module images under a list of directories.
@@ -35,6 +36,12 @@ type Finder struct {
 // (when the module's Size is known). Files that are not PE images or do
 // not match are skipped.
 func (f *Finder) Find(m model.Module) (path string, ok bool) {
+	return f.FindContext(context.Background(), m)
+}
+
+// FindContext is Find under ctx: ctx cancels the Fetch, and a trace on
+// ctx (symbols.WithTrace) hears of each file tried.
+func (f *Finder) FindContext(ctx context.Context, m model.Module) (path string, ok bool) {
 	if f == nil {
 		return "", false
 	}
@@ -78,13 +85,24 @@ func (f *Finder) Find(m model.Module) (path string, ok bool) {
 		}
 		for _, p := range cands {
 			if matches(p, m, stamp, haveStamp) {
+				symtab.Tracef(ctx, "image: %s: found", p)
 				return p, true
+			}
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				symtab.Tracef(ctx, "image: %s: not this module's image (TimeDateStamp or SizeOfImage differ)", p)
 			}
 		}
 	}
-	if f.Fetch != nil && haveStamp && m.Size != 0 {
-		if p, err := f.Fetch(context.Background(), name, fmt.Sprintf("%08X%x", stamp, m.Size)); err == nil && matches(p, m, stamp, haveStamp) {
+	if len(f.Dirs) > 0 {
+		symtab.Tracef(ctx, "image: %s: not in %s", name, strings.Join(f.Dirs, ";"))
+	}
+	if f.Fetch != nil && haveStamp && m.Size != 0 && ctx.Err() == nil {
+		p, err := f.Fetch(ctx, name, fmt.Sprintf("%08X%x", stamp, m.Size))
+		if err == nil && matches(p, m, stamp, haveStamp) {
 			return p, true
+		}
+		if err == nil {
+			symtab.Tracef(ctx, "image: %s: downloaded, but not this module's image", p)
 		}
 	}
 	return "", false

@@ -55,7 +55,7 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	path, ok := p.Finder.Find(m)
+	path, ok := p.Finder.FindContext(ctx, m)
 	if !ok {
 		return nil, fmt.Errorf("pe image %s: not found: %w", m.Name(), symbols.ErrNoSymbols)
 	}

@@ -1,5 +1,5 @@
 // Package pdb reads Microsoft PDB 7.0 (MSF 7.00) program databases far
-// enough to name frames: the info stream (GUID, age, the symbol-store
+// enough to name frames and show types: the info stream (GUID, age, the symbol-store
 // key), the DBI stream (modules, section contributions, section map, the
 // optional debug header's section headers and OMAP), the S_PUB32 publics
 // of the global symbol record stream and the S_GPROC32/S_LPROC32 (and
@@ -66,12 +66,43 @@
 // in it, so Open and Table stay as fast as before; File.Lines decodes
 // one module's records. Columns are not kept.
 //
-// Inlined code has the line of the function it was inlined into (the
-// outermost frame): inline sites (S_INLINESITE) are not read, so
-// Symbol.Inlined stays empty.
+// Inlined code comes from the S_INLINESITE (and S_INLINESITE2) records
+// nested in each procedure. Each site's binary annotations are run from
+// the inlinee's first line in the module's DEBUG_S_INLINEELINES, giving
+// its code ranges (offsets from the procedure's start) and the inlined
+// function's line in each. LookupRVA fills Symbol.Inlined at an address,
+// innermost first, with the sites whose ranges hold it (the chain follows
+// the sites' parent pointers). File and Line are then the innermost
+// site's line; each Inline's CallFile/CallLine is its parent's line
+// there, and for the outermost site that is the procedure's own C13 line
+// (Symbol.OuterLine). Inline.Addr is the start of the site's contiguous
+// range holding the address. Inlinees are named from the IPI stream: an
+// LF_FUNC_ID is qualified by its LF_STRING_ID scope, and an LF_MFUNC_ID
+// by its class's TPI name. Cross-module ids (high bit set) go through the
+// module's DEBUG_S_CROSSSCOPEIMPORTS and the exporting module's
+// DEBUG_S_CROSSSCOPEEXPORTS. MSVC's "?A0x…" anonymous namespaces become
+// "`anonymous namespace'". Inline sites are decoded with a module's
+// lines, on the first lookup in it.
 //
-// Not read: inlinee records, C11 lines, types, FPO/frame data and the
-// publics hash tables.
+// # Types
+//
+// File.Types (and Table.Types, as a ctype.Source) reads the TPI stream's
+// type records into the format-neutral ctype model for dt-style display:
+// structures, classes and interfaces (LF_STRUCTURE/LF_CLASS/LF_INTERFACE
+// and their LF_*2 forms), unions, enums with their enumerators, pointers,
+// modifiers, arrays, bitfields, base classes and the built-in types below
+// 0x1000, which get their C names ("unsigned long", "wchar_t",
+// "unsigned __int64", "HRESULT"). One pass indexes the named types,
+// keeping a definition over a forward reference; a forward reference used
+// as a member's type resolves to the definition by unique name. Types are
+// built lazily per lookup and memoised by type index, so cyclic graphs (a
+// structure pointing to itself) are shared, not copied. A field list's
+// LF_INDEX continuations are followed, bounded, and a leaf the package
+// does not model becomes a Base type named "<LF_...>" rather than an
+// error. ByIndex gives the type of an index that a symbol record names.
+//
+// Not read: C11 lines, columns, the old FPO stream, global data symbols
+// (S_GDATA32) and the publics hash tables.
 //
 // # Robustness
 //

@@ -42,6 +42,7 @@ type File struct {
 	Info
 	msf    *msf
 	closer io.Closer
+	path   string            // the file Open opened; "" for NewFile
 	names  map[string]uint32 // named stream map: "/names", "/LinkInfo", …
 
 	dbi     func() (*DBI, error)
@@ -51,6 +52,7 @@ type File struct {
 	strtab  func() ([]byte, error) // the /names string buffer
 	tpi     func() (*typeStream, error)
 	ipi     func() (*typeStream, error)
+	types   func() (*Types, error)
 }
 
 // Open opens the named PDB file.
@@ -68,6 +70,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	f.closer = mf
+	f.path = path
 	return f, nil
 }
 
@@ -99,6 +102,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f.strtab = sync.OnceValues(f.readNames)
 	f.tpi = sync.OnceValues(func() (*typeStream, error) { return f.readTypeStream(streamTPI) })
 	f.ipi = sync.OnceValues(func() (*typeStream, error) { return f.readTypeStream(streamIPI) })
+	f.types = sync.OnceValues(f.readTypes)
 	return f, nil
 }
 

@@ -58,6 +58,16 @@ const (
 	sGProc32   = 0x1110 // S_GPROC32
 	sLProc32ID = 0x1146 // S_LPROC32_ID
 	sGProc32ID = 0x1147 // S_GPROC32_ID
+
+	sEnd           = 0x0006 // S_END
+	sThunk32       = 0x1102 // S_THUNK32
+	sBlock32       = 0x1103 // S_BLOCK32
+	sWith32        = 0x1104 // S_WITH32
+	sSepCode       = 0x1132 // S_SEPCODE
+	sInlineSite    = 0x114D // S_INLINESITE
+	sInlineSiteEnd = 0x114E // S_INLINESITE_END
+	sProcIDEnd     = 0x114F // S_PROC_ID_END
+	sInlineSite2   = 0x115D // S_INLINESITE2
 )
 
 // cvSignatureC13 opens a module symbol stream (CV_SIGNATURE_C13).
@@ -65,9 +75,12 @@ const cvSignatureC13 = 4
 
 // C13 debug subsection kinds (DEBUG_S_SUBSECTION_TYPE).
 const (
-	debugSIgnore     = 0x80000000
-	debugSLines      = 0xF2 // DEBUG_S_LINES
-	debugSFileChksms = 0xF4 // DEBUG_S_FILECHKSMS
+	debugSIgnore       = 0x80000000
+	debugSLines        = 0xF2 // DEBUG_S_LINES
+	debugSFileChksms   = 0xF4 // DEBUG_S_FILECHKSMS
+	debugSInlineeLines = 0xF6 // DEBUG_S_INLINEELINES
+	debugSCrossImports = 0xF7 // DEBUG_S_CROSSSCOPEIMPORTS
+	debugSCrossExports = 0xF8 // DEBUG_S_CROSSSCOPEEXPORTS
 )
 
 // namesSignature opens the /names string table stream.

@@ -39,5 +39,6 @@ func FuzzNewFile(f *testing.F) {
 			return
 		}
 		exercise(file)
+		exerciseTypes(file)
 	})
 }

@@ -86,11 +86,57 @@ func (f *File) Lines(mi int) ([]Line, error) {
 	return f.decodeLines(d, m, b)
 }
 
-func (f *File) decodeLines(d *DBI, m Module, b []byte) ([]Line, error) {
+// c13 returns the C13 debug subsections of module m's stream b.
+func c13(m Module, b []byte) ([]byte, error) {
 	start := uint64(m.SymSize) + uint64(m.C11Size)
 	end := start + uint64(m.C13Size)
 	if end > uint64(len(b)) {
 		return nil, errAt(m.SymStream, int64(min(start, uint64(len(b)))), "C13 lines past the end of the module stream", nil)
+	}
+	return b[start:end], nil
+}
+
+// c13Subsections calls fn with the kind and data of each C13 debug
+// subsection {uint32 kind, uint32 length, data padded to 4} of sub,
+// stopping at the first that overruns it.
+func c13Subsections(sub []byte, fn func(kind uint32, data []byte)) {
+	le := binary.LittleEndian
+	for pos := 0; len(sub)-pos >= 8; {
+		kind, n := le.Uint32(sub[pos:]), le.Uint32(sub[pos+4:])
+		if uint64(n) > uint64(len(sub)-pos-8) {
+			break
+		}
+		data := sub[pos+8 : pos+8+int(n)]
+		pos += 8 + int(n)
+		pos += (4 - pos%4) % 4
+		fn(kind, data)
+	}
+}
+
+// fileNamer returns a memoised function naming a file checksum entry
+// (its byte offset in the DEBUG_S_FILECHKSMS data chk) through the
+// /names buffer; unknown entries give "".
+func fileNamer(chk, names []byte) func(id uint32) string {
+	fileNames := map[uint32]string{}
+	return func(id uint32) string {
+		if s, ok := fileNames[id]; ok {
+			return s
+		}
+		var s string
+		if uint64(id)+4 <= uint64(len(chk)) {
+			if off := binary.LittleEndian.Uint32(chk[id:]); uint64(off) < uint64(len(names)) {
+				s = bin.CString(names[off:])
+			}
+		}
+		fileNames[id] = s
+		return s
+	}
+}
+
+func (f *File) decodeLines(d *DBI, m Module, b []byte) ([]Line, error) {
+	sub, err := c13(m, b)
+	if err != nil {
+		return nil, err
 	}
 	names, _ := f.strtab() // without /names, files stay unnamed
 	le := binary.LittleEndian
@@ -100,15 +146,7 @@ func (f *File) decodeLines(d *DBI, m Module, b []byte) ([]Line, error) {
 	}
 	var subs []subsection
 	var chk []byte
-	sub := b[start:end]
-	for pos := 0; len(sub)-pos >= 8; {
-		kind, n := le.Uint32(sub[pos:]), le.Uint32(sub[pos+4:])
-		if uint64(n) > uint64(len(sub)-pos-8) {
-			break
-		}
-		data := sub[pos+8 : pos+8+int(n)]
-		pos += 8 + int(n)
-		pos += (4 - pos%4) % 4
+	c13Subsections(sub, func(kind uint32, data []byte) {
 		switch kind {
 		case debugSFileChksms:
 			if chk == nil {
@@ -117,21 +155,8 @@ func (f *File) decodeLines(d *DBI, m Module, b []byte) ([]Line, error) {
 		case debugSLines:
 			subs = append(subs, subsection{kind, data})
 		}
-	}
-	fileNames := map[uint32]string{}
-	fileName := func(id uint32) string {
-		if s, ok := fileNames[id]; ok {
-			return s
-		}
-		var s string
-		if uint64(id)+4 <= uint64(len(chk)) {
-			if off := le.Uint32(chk[id:]); uint64(off) < uint64(len(names)) {
-				s = bin.CString(names[off:])
-			}
-		}
-		fileNames[id] = s
-		return s
-	}
+	})
+	fileName := fileNamer(chk, names)
 	var out []Line
 	for _, s := range subs {
 		c := bin.New(s.data, 0, le)
@@ -182,15 +207,17 @@ func (f *File) decodeLines(d *DBI, m Module, b []byte) ([]Line, error) {
 type lineIndex struct {
 	f    *File
 	d    *DBI
-	mods map[int]func() modLines // by module index; modules sharing a stream share one
+	mods map[int]func() *modData // by module index; modules sharing a stream share one
 
 	mu     sync.Mutex
 	budget int64
+	names  map[uint32]string            // inlinee names by IPI index, under mu
+	exps   map[string]map[uint32]uint32 // cross-module exports by module name, under mu
 }
 
 func newLineIndex(f *File, d *DBI) *lineIndex {
-	x := &lineIndex{f: f, d: d, mods: map[int]func() modLines{}, budget: f.msf.size}
-	byStream := map[int]func() modLines{}
+	x := &lineIndex{f: f, d: d, mods: map[int]func() *modData{}, budget: f.msf.size, names: map[uint32]string{}, exps: map[string]map[uint32]uint32{}}
+	byStream := map[int]func() *modData{}
 	for mi, m := range d.Modules {
 		if m.SymStream < 0 || m.C13Size == 0 {
 			continue
@@ -199,14 +226,21 @@ func newLineIndex(f *File, d *DBI) *lineIndex {
 			x.mods[mi] = fn
 			continue
 		}
-		fn := sync.OnceValue(func() modLines { return x.load(m) })
+		fn := sync.OnceValue(func() *modData { return x.load(m) })
 		byStream[m.SymStream] = fn
 		x.mods[mi] = fn
 	}
 	return x
 }
 
-func (x *lineIndex) load(m Module) modLines {
+// modData is what a module stream gives lookups: its line records and
+// its inline sites.
+type modData struct {
+	lines modLines
+	inl   modInlines
+}
+
+func (x *lineIndex) load(m Module) *modData {
 	var n int64
 	if m.SymStream < len(x.f.msf.streams) {
 		n = int64(x.f.msf.streams[m.SymStream].size)
@@ -218,14 +252,14 @@ func (x *lineIndex) load(m Module) modLines {
 	}
 	x.mu.Unlock()
 	if !ok {
-		return nil
+		return &modData{}
 	}
 	b, err := x.f.msf.stream(m.SymStream)
 	if err != nil {
-		return nil
+		return &modData{}
 	}
 	ls, _ := x.f.decodeLines(x.d, m, b)
-	return ls
+	return &modData{lines: ls, inl: x.f.decodeInlines(x.d, m, b)}
 }
 
 // lookup returns the line record of module mi at or before rva, no
@@ -239,7 +273,7 @@ func (x *lineIndex) lookup(mi int, rva, lo uint32) (Line, bool) {
 	if !ok {
 		return Line{}, false
 	}
-	ls := fn()
+	ls := fn().lines
 	i := sort.Search(len(ls), func(i int) bool { return ls[i].RVA > rva }) - 1
 	for steps := 0; i >= 0 && ls[i].RVA >= lo && steps < 64; i, steps = i-1, steps+1 {
 		if rva < ls[i].End {

@@ -55,17 +55,22 @@ func (fd Finder) Find(ctx context.Context, m model.Module) (*File, error) {
 		// A missing path, or one through a flat file (ENOTDIR), is no
 		// candidate.
 		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			symtab.Tracef(ctx, "pdb: %s: not found", p)
 			continue
 		}
 		f, err := Open(p)
 		if err != nil {
+			symtab.Tracef(ctx, "pdb: %s: %v", p, err)
 			return nil, err
 		}
 		if !strings.EqualFold(f.ID(), m.DebugID) {
+			// WinDbg's "mismatched pdb": same name, another build.
+			symtab.Tracef(ctx, "pdb: %s: mismatched: id %s, the module wants %s", p, f.ID(), strings.ToUpper(m.DebugID))
 			mismatched = append(mismatched, p+" ("+f.ID()+")")
 			f.Close()
 			continue
 		}
+		symtab.Tracef(ctx, "pdb: %s: found", p)
 		return f, nil
 	}
 	if len(mismatched) > 0 {

@@ -106,8 +106,10 @@ func last(es []entry, rva uint32) int {
 	return sort.Search(len(es), func(i int) bool { return es[i].rva > rva }) - 1
 }
 
-// LookupRVA returns the procedure containing rva; failing that, the
-// nearest preceding public in the same section with no procedure starting
+// LookupRVA returns the procedure containing rva, with its inline chain
+// there (Inlined; File and Line are then the innermost position and
+// OuterLine the procedure's own line); failing that, the nearest
+// preceding public in the same section with no procedure starting
 // between the two (Size 0).
 func (t *Table) LookupRVA(rva uint64) (symtab.Symbol, bool) {
 	if rva > 0xFFFFFFFF {
@@ -116,7 +118,8 @@ func (t *Table) LookupRVA(rva uint64) (symtab.Symbol, bool) {
 	r := uint32(rva)
 	pi := last(t.procs, r)
 	if pi >= 0 && r-t.procs[pi].rva < t.procs[pi].size {
-		return t.withLine(t.procs[pi].symbol(), t.procs[pi].mod, r), true
+		p := t.procs[pi]
+		return t.withInlines(t.withLine(p.symbol(), p.mod, r), p.mod, r), true
 	}
 	ui := last(t.pubs, r)
 	if ui < 0 {
@@ -150,6 +153,20 @@ func (t *Table) withLine(s symtab.Symbol, mi int, rva uint32) symtab.Symbol {
 	}
 	if l, ok := t.lines.lookup(mi, rva, uint32(s.Addr)); ok {
 		s.File, s.Line = l.File, int(l.Line)
+	}
+	return s
+}
+
+// withInlines adds the inline chain at rva of procedure s of module mi:
+// Inlined, innermost first, with File and Line then the innermost
+// position and the procedure's own line the outermost call site.
+func (t *Table) withInlines(s symtab.Symbol, mi int, rva uint32) symtab.Symbol {
+	if mi < 0 {
+		return s
+	}
+	if in := t.lines.inlines(mi, uint32(s.Addr), rva, s.File, s.Line); len(in) > 0 {
+		s.Inlined = in
+		s.File, s.Line = in[0].File, in[0].Line
 	}
 	return s
 }
@@ -210,4 +227,13 @@ func PublicName(name string) string {
 
 func identStart(c byte) bool {
 	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// Source names the table's origin for symbol-status displays (lm):
+// "pdb symbols (PATH)".
+func (t *Table) Source() string {
+	if t.file == nil || t.file.path == "" {
+		return "pdb symbols"
+	}
+	return "pdb symbols (" + t.file.path + ")"
 }

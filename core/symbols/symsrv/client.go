@@ -16,6 +16,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/container"
 	"github.com/crashbench/crashbench/core/symbols/internal/fetch"
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 )
 
 // Defaults for the zero fields of a Client.
@@ -115,7 +116,18 @@ func DefaultCacheDir() (string, error) {
 // no server has the file, else are *Error values per server (joined), or
 // ctx's error when ctx ended.
 func (c *Client) Fetch(ctx context.Context, name, key string) (string, error) {
+	return c.FetchFile(ctx, name, key, name)
+}
+
+// FetchFile is Fetch for a file stored under another file's entry, as
+// Breakpad symbol servers keep <name>/<key>/<file>
+// (basic32.pdb/<key>/basic32.sym); it is cached at the same place under
+// the cache. Only Fetch (file == name) follows file.ptr.
+func (c *Client) FetchFile(ctx context.Context, name, key, file string) (string, error) {
 	if err := checkName(name); err != nil {
+		return "", err
+	}
+	if err := checkName(file); err != nil {
 		return "", err
 	}
 	if err := checkKey(key); err != nil {
@@ -131,23 +143,29 @@ func (c *Client) Fetch(ctx context.Context, name, key string) (string, error) {
 			return "", fmt.Errorf("symsrv: cache directory: %w", err)
 		}
 	}
-	if p, ok := cached(cache, name, key); ok {
+	id := name + "/" + key
+	if file != name {
+		id += "/" + file
+	}
+	if p, ok := cached(cache, name, key, file); ok {
+		symtab.Tracef(ctx, "symsrv: %s: in the cache, %s", id, p)
 		return p, nil
 	}
-	id := name + "/" + key
 	if len(c.URLs) == 0 {
+		symtab.Tracef(ctx, "symsrv: %s: not in the cache %s (offline)", id, cache)
 		return "", fmt.Errorf("symsrv %s: no servers: %w", id, ErrNotFound)
 	}
 	dir := filepath.Join(cache, name, key)
-	final := filepath.Join(dir, name)
-	miss := filepath.Join(dir, "."+name+".miss")
+	final := filepath.Join(dir, file)
+	miss := filepath.Join(dir, "."+file+".miss")
 	if c.missed(miss) {
+		symtab.Tracef(ctx, "symsrv: %s: no server had it a short while ago (%s); not asked again yet", id, miss)
 		return "", fmt.Errorf("symsrv %s: %w (cached miss)", id, ErrNotFound)
 	}
-	flight := name + "/" + strings.ToUpper(key)
+	flight := name + "/" + strings.ToUpper(key) + "/" + file
 	isMiss := func(err error) bool { return errors.Is(err, ErrNotFound) }
 	return c.flights.Do(ctx, flight, "symsrv "+id, c.missTTL(), c.clock, isMiss, func() (string, error) {
-		return c.download(ctx, name, key, dir, final, miss)
+		return c.download(ctx, name, key, file, dir, final, miss)
 	})
 }
 
@@ -161,7 +179,7 @@ const (
 )
 
 // download tries each server, key spelling and form in turn.
-func (c *Client) download(ctx context.Context, name, key, dir, final, miss string) (string, error) {
+func (c *Client) download(ctx context.Context, name, key, file, dir, final, miss string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("symsrv: %w", err)
 	}
@@ -175,15 +193,18 @@ servers:
 		}
 		for _, k := range keyVariants(key) {
 			for _, f := range []form{plain, compressed, pointer} {
-				file := name
+				stored := file
 				switch f {
 				case compressed:
-					file = name[:len(name)-1] + "_"
+					stored = file[:len(file)-1] + "_"
 				case pointer:
-					file = "file.ptr"
+					if file != name {
+						continue // file.ptr stands for the entry's own file
+					}
+					stored = "file.ptr"
 				}
-				url := u + "/" + neturl.PathEscape(name) + "/" + k + "/" + neturl.PathEscape(file)
-				err := c.fetchForm(ctx, f, url, name, dir, final)
+				url := u + "/" + neturl.PathEscape(name) + "/" + k + "/" + neturl.PathEscape(stored)
+				err := c.fetchForm(ctx, f, url, file, dir, final)
 				if err == nil {
 					os.Remove(miss)
 					return final, nil
@@ -209,7 +230,7 @@ servers:
 			fetch.MarkMissed(miss, c.clock())
 		}
 		if len(errs) == 0 {
-			return "", fmt.Errorf("symsrv %s/%s: %w", name, key, ErrNotFound)
+			return "", fmt.Errorf("symsrv %s/%s/%s: %w", name, key, file, ErrNotFound)
 		}
 		return "", fmt.Errorf("%w: %w", ErrNotFound, errors.Join(errs...))
 	}
@@ -224,6 +245,16 @@ func (c *Client) fetchForm(ctx context.Context, f form, url, name, dir, final st
 		tmp, err := c.get(ctx, url, c.maxSize(), dir)
 		if err != nil {
 			return err
+		}
+		if isCAB(tmp) {
+			// Some stores keep the compressed file under the plain name
+			// (symbolicator's test store): sniff, do not trust the name.
+			defer os.Remove(tmp)
+			out, err := c.unpack(ctx, tmp, url, name, dir)
+			if err != nil {
+				return err
+			}
+			tmp = out
 		}
 		return c.install(tmp, url, name, final)
 	case compressed:
@@ -383,6 +414,18 @@ func (c *Client) save(ctx context.Context, r io.Reader, name string, total int64
 	return c.getter().Save(ctx, r, name, c.maxSize(), total, dir)
 }
 
+// isCAB reports whether the file at p is a Cabinet archive.
+func isCAB(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "MSCF"
+}
+
 // checkContent rejects files that cannot be what name says: a PDB
 // without an MSF signature, an image without "MZ".
 func checkContent(p, name string) error {
@@ -399,10 +442,17 @@ func checkContent(p, name string) error {
 	}
 	switch strings.ToLower(path.Ext(name)) {
 	case ".pdb":
-		// MSF 7.00 (every PDB since VC 7) or the 2.00 format before it.
+		// MSF 7.00 (every PDB since VC 7) or the 2.00 format before it,
+		// or a Breakpad text file that a store keeps in the PDB's place
+		// (symbolicator's test store does): the reader sniffs it.
 		if !bytes.HasPrefix(head, []byte("Microsoft C/C++ MSF 7.00\r\n\x1aDS")) &&
-			!bytes.HasPrefix(head, []byte("Microsoft C/C++ program database")) {
+			!bytes.HasPrefix(head, []byte("Microsoft C/C++ program database")) &&
+			!bytes.HasPrefix(head, []byte("MODULE ")) {
 			return fmt.Errorf("%w: no PDB signature", ErrBadContent)
+		}
+	case ".sym":
+		if !bytes.HasPrefix(head, []byte("MODULE ")) {
+			return fmt.Errorf("%w: no Breakpad MODULE line", ErrBadContent)
 		}
 	case ".exe", ".dll", ".sys", ".drv", ".ocx", ".cpl", ".efi", ".scr", ".mui", ".winmd":
 		if !bytes.HasPrefix(head, []byte("MZ")) {
@@ -454,8 +504,8 @@ func checkKey(key string) error {
 
 // cached returns the file in the store under key spelled in any case,
 // the exact spelling first.
-func cached(cache, name, key string) (string, bool) {
-	if p := filepath.Join(cache, name, key, name); isFile(p) {
+func cached(cache, name, key, file string) (string, bool) {
+	if p := filepath.Join(cache, name, key, file); isFile(p) {
 		return p, true
 	}
 	ents, err := os.ReadDir(filepath.Join(cache, name))
@@ -464,7 +514,7 @@ func cached(cache, name, key string) (string, bool) {
 	}
 	for _, e := range ents {
 		if e.IsDir() && e.Name() != key && strings.EqualFold(e.Name(), key) {
-			if p := filepath.Join(cache, name, e.Name(), name); isFile(p) {
+			if p := filepath.Join(cache, name, e.Name(), file); isFile(p) {
 				return p, true
 			}
 		}
@@ -524,10 +574,16 @@ func NewClients(servers []Server) Clients {
 // Fetch asks each client in turn and returns the first file found.
 // Errors wrap ErrNotFound when every client missed.
 func (cs Clients) Fetch(ctx context.Context, name, key string) (string, error) {
+	return cs.FetchFile(ctx, name, key, name)
+}
+
+// FetchFile asks each client in turn for a file under another file's
+// entry (Client.FetchFile) and returns the first one found.
+func (cs Clients) FetchFile(ctx context.Context, name, key, file string) (string, error) {
 	var errs []error
 	allMissed := true
 	for _, c := range cs {
-		p, err := c.Fetch(ctx, name, key)
+		p, err := c.FetchFile(ctx, name, key, file)
 		if err == nil {
 			return p, nil
 		}

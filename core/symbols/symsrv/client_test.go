@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
@@ -476,5 +477,92 @@ func TestConcurrentFetchShared(t *testing.T) {
 	}
 	if n := srv.total(); n != 1 {
 		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+// TestPDBThatIsACABOfASym serves symbolicator's test store, whose
+// crash.pdb is a CAB holding a Breakpad text file (ORACLE-NOTES: "A client
+// must sniff content, not trust the name"): the cache gets the unpacked
+// text, byte-identical to symbolic-pdb's crash.sym.
+func TestPDBThatIsACABOfASym(t *testing.T) {
+	root := filepath.Dir(filepath.Dir(fixture.Corpus(t, "symbolicator/symbols/000Admin/lastid.txt")))
+	want := readFile(t, fixture.Corpus(t, "symbolic-pdb/windows/crash.sym"))
+	srv := newServer(t, root)
+	c := &Client{URLs: []string{srv.URL}, CacheDir: t.TempDir()}
+	const key = "3249D99D0C4049318610F4E4FB0B69361"
+	p, err := c.Fetch(context.Background(), "crash.pdb", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, p); !bytes.Equal(got, want) {
+		t.Errorf("cached %d bytes starting %q, want crash.sym's %d bytes", len(got), got[:min(len(got), 40)], len(want))
+	}
+	if n := srv.count("/crash.pdb/" + key + "/crash.pdb"); n != 1 {
+		t.Errorf("asked for crash.pdb %d times", n)
+	}
+}
+
+// TestFetchSymFile fetches a Breakpad .sym from a Breakpad-layout server
+// (<debug file>/<id>/<stem>.sym) and finds it in the cache afterwards
+// without a server.
+func TestFetchSymFile(t *testing.T) {
+	sym := readFile(t, fixture.Corpus(t, "symbolic-pdb/windows/crash.sym"))
+	srv := newServer(t, "")
+	const key = "3249D99D0C4049318610F4E4FB0B69361"
+	srv.put("/crash.pdb/"+key+"/crash.sym", sym)
+	cache := t.TempDir()
+	c := &Client{URLs: []string{srv.URL}, CacheDir: cache}
+	p, err := c.FetchFile(context.Background(), "crash.pdb", key, "crash.sym")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(cache, "crash.pdb", key, "crash.sym"); p != want {
+		t.Errorf("path %s, want %s", p, want)
+	}
+	if srv.count("/crash.pdb/"+key+"/file.ptr") != 0 {
+		t.Error("asked for file.ptr for a .sym")
+	}
+	srv.Close()
+	offline := &Client{CacheDir: cache}
+	if p2, err := offline.FetchFile(context.Background(), "crash.pdb", key, "crash.sym"); err != nil || p2 != p {
+		t.Errorf("offline: %q, %v", p2, err)
+	}
+	// A .sym must be Breakpad text.
+	srv2 := newServer(t, "")
+	srv2.put("/x.pdb/00112233445566778899AABBCCDDEEFF1/x.sym", []byte("<html>"))
+	c2 := &Client{URLs: []string{srv2.URL}, CacheDir: t.TempDir()}
+	if _, err := c2.FetchFile(context.Background(), "x.pdb", "00112233445566778899AABBCCDDEEFF1", "x.sym"); !errors.Is(err, ErrBadContent) {
+		t.Errorf("html .sym: %v", err)
+	}
+}
+
+// TestTrace checks that a traced fetch reports every URL it asks and the
+// result, and the cache hit on the second fetch.
+func TestTrace(t *testing.T) {
+	srv := newServer(t, "")
+	const key = "00112233445566778899AABBCCDDEEFF1"
+	srv.put("/x.pdb/"+key+"/file.ptr", []byte("MSG: withheld"))
+	var lines []string
+	var mu sync.Mutex
+	ctx := symtab.WithTrace(context.Background(), func(l string) { mu.Lock(); lines = append(lines, l); mu.Unlock() })
+	c := &Client{URLs: []string{srv.URL}, CacheDir: t.TempDir()}
+	if _, err := c.Fetch(ctx, "x.pdb", key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err %v", err)
+	}
+	text := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"GET " + srv.URL + "/x.pdb/" + key + "/x.pdb: HTTP 404 (not found)",
+		"GET " + srv.URL + "/x.pdb/" + key + "/x.pd_: HTTP 404 (not found)",
+		"GET " + srv.URL + "/x.pdb/" + key + "/file.ptr: found",
+		"GET " + srv.URL + "/x.pdb/" + strings.ToLower(key) + "/x.pdb: HTTP 404 (not found)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("trace lacks %q:\n%s", want, text)
+		}
+	}
+	lines = nil
+	c.Fetch(ctx, "x.pdb", key)
+	if len(lines) != 1 || !strings.Contains(lines[0], "not asked again") {
+		t.Errorf("second fetch traced %q", lines)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
 )
 
 // Error is a failed request to one server.
@@ -57,6 +59,25 @@ type Getter struct {
 // Get downloads url (at most limit bytes) into a temporary file in dir
 // and returns its name; on error nothing is left behind.
 func (g *Getter) Get(ctx context.Context, url string, limit int64, dir string) (string, error) {
+	tmp, err := g.get(ctx, url, limit, dir)
+	if err == nil {
+		symtab.Tracef(ctx, "%s: GET %s: found", g.Tool, url)
+	} else if e, ok := errors.AsType[*Error](err); ok {
+		what := e.Err.Error()
+		if g.NotFound != nil && errors.Is(e.Err, g.NotFound) {
+			what = "not found"
+		}
+		if e.Status != 0 {
+			what = fmt.Sprintf("HTTP %d (%s)", e.Status, what)
+		}
+		symtab.Tracef(ctx, "%s: GET %s: %s", g.Tool, url, what)
+	} else {
+		symtab.Tracef(ctx, "%s: GET %s: %v", g.Tool, url, err)
+	}
+	return tmp, err
+}
+
+func (g *Getter) get(ctx context.Context, url string, limit int64, dir string) (string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	errStalled := fmt.Errorf("no data for %v", g.Timeout)
@@ -129,8 +150,12 @@ func (g *Getter) save(ctx context.Context, r io.Reader, name string, limit, tota
 	}()
 	buf := make([]byte, 256<<10)
 	var done int64
-	if g.Progress != nil {
-		g.Progress(0, total)
+	progress := g.Progress
+	if fn := symtab.Progress(ctx); progress == nil && fn != nil {
+		progress = func(done, total int64) { fn(name, done, total) }
+	}
+	if progress != nil {
+		progress(0, total)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -148,8 +173,8 @@ func (g *Getter) save(ctx context.Context, r io.Reader, name string, limit, tota
 			if _, err := tmp.Write(buf[:n]); err != nil {
 				return "", g.err(name, 0, err)
 			}
-			if g.Progress != nil {
-				g.Progress(done, total)
+			if progress != nil {
+				progress(done, total)
 			}
 		}
 		if rerr == io.EOF {
