@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -637,6 +638,7 @@ func runLm(_ context.Context, env Env, inv *Invocation, out Output) error {
 		field("Debug file", m.DebugFile)
 		field("Debug id", m.DebugID)
 		field("Symbol file", symbolFile(env, m))
+		field("Symbol errors", symbolErrors(env, m))
 		if len(m.BuildID) > 0 {
 			field("Build id", fmt.Sprintf("%x", m.BuildID))
 		}
@@ -666,11 +668,21 @@ func symbolFile(env Env, m model.Module) string {
 	if m.Unloaded || !ok || !sl.Loaded(m.Name()) {
 		return ""
 	}
-	src, err := sl.Status(m.Name())
-	if err != nil {
+	src, _ := sl.Status(m.Name())
+	return src
+}
+
+// symbolErrors is what went wrong loading a module's symbols (a
+// mismatched PDB, an unreadable file), for lm v.
+func symbolErrors(env Env, m model.Module) string {
+	sl, ok := env.Symbols().(symbolLoader)
+	if m.Unloaded || !ok || !sl.Loaded(m.Name()) {
 		return ""
 	}
-	return src
+	if _, err := sl.Status(m.Name()); err != nil {
+		return strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	return ""
 }
 
 // symbolState is lm's status column, as WinDbg spells it: (deferred)
@@ -684,13 +696,19 @@ func symbolState(env Env, m model.Module) string {
 		return "(deferred)"
 	}
 	src, err := sl.Status(m.Name())
+	mismatch := ""
+	if _, ok := errors.AsType[*symbols.MismatchError](err); ok {
+		mismatch = " M" // WinDbg's flag for a mismatched PDB
+	}
 	switch {
-	case err != nil || src == "":
-		return "(no symbols)"
+	case src == "":
+		return "(no symbols)" + mismatch
 	case strings.Contains(src, "export"):
 		return "(export symbols)"
 	case strings.HasPrefix(src, "pdb symbols"):
 		return "(pdb symbols)"
+	case mismatch != "":
+		return "(" + src + ")" + mismatch
 	case strings.Contains(src, "breakpad"), strings.Contains(src, ".sym"):
 		return "(breakpad symbols)"
 	case strings.Contains(src, "dwarf"):

@@ -36,6 +36,12 @@ type Options struct {
 	// Offline keeps symbol loads off the network: symbol servers and
 	// debuginfod are not asked, their caches are still read.
 	Offline bool
+	// SymbolProgress, when set, hears of symbol and image downloads as
+	// they proceed: what is fetched (a URL), the bytes received and the
+	// size announced (-1 when unknown), for a progress bar. Downloads run
+	// under the context of the command or analysis that needs them;
+	// cancelling it stops them.
+	SymbolProgress func(what string, done, total int64)
 }
 
 // Session is one open dump.

@@ -1,9 +1,11 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/crashbench/crashbench/core/model"
@@ -94,11 +96,19 @@ func (s *Session) Reload(ctx context.Context, force bool, module string, each fu
 		}
 		return nil
 	}
-	return set.LoadAll(ctx, func(m model.Module, src string, err error) {
-		if each != nil {
-			each(ReloadResult{Module: m, Source: src, Err: err})
-		}
+	// Modules load a few at a time and finish in any order; they are
+	// reported in the module list's order.
+	var results []ReloadResult
+	err := set.LoadAll(ctx, func(m model.Module, src string, err error) {
+		results = append(results, ReloadResult{Module: m, Source: src, Err: err})
 	})
+	slices.SortFunc(results, func(a, b ReloadResult) int { return cmp.Compare(a.Module.Base, b.Module.Base) })
+	if each != nil {
+		for _, r := range results {
+			each(r)
+		}
+	}
+	return err
 }
 
 // SetNoisy turns !sym noisy on or off: while on, symbol loads run under
@@ -115,6 +125,9 @@ type traceWriter func(line string)
 // a trace writer, loads trace to it while !sym noisy is on (checked per
 // line, so "!sym noisy; k" traces k's loads).
 func (s *Session) symbolContext(ctx context.Context) context.Context {
+	if fn := s.opts.SymbolProgress; fn != nil {
+		ctx = symbols.WithProgress(ctx, fn)
+	}
 	if w, ok := ctx.Value(traceKey{}).(traceWriter); ok {
 		return symbols.WithTrace(ctx, func(l string) {
 			if s.noisy.Load() {
@@ -153,5 +166,5 @@ func (s *Session) loadContext() context.Context {
 	if p := s.loadCtx.Load(); p != nil {
 		return s.symbolContext(*p)
 	}
-	return context.Background()
+	return s.symbolContext(context.Background())
 }

@@ -262,3 +262,55 @@ func TestCancelledSymbolLoad(t *testing.T) {
 		t.Errorf("k after the cancelled one:\n%s", out)
 	}
 }
+
+// TestSymbolProgress: downloads report their progress to
+// Options.SymbolProgress, each ending with all its bytes.
+func TestSymbolProgress(t *testing.T) {
+	t.Parallel()
+	srv := newCountingServer(t, fixture.Corpus(t, "rizin-symstore"))
+	var mu sync.Mutex
+	last := map[string][2]int64{}
+	progress := func(what string, done, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		last[what] = [2]int64{done, total}
+	}
+	_, a := analyzed(t, fixture.Corpus(t, "rizin/dmp/triage_x64.dmp"), Options{SymPath: "srv*" + t.TempDir() + "*" + srv.URL, SymbolProgress: progress})
+	if f := a.Threads[a.Crashed].Frames[0]; f.Analysis.Function != "WriteIoMemRawEx" {
+		t.Fatalf("frame 0 %q", f.Analysis.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	pdb := srv.URL + "/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb"
+	st, err := os.Stat(filepath.Join(fixture.Corpus(t, "rizin-symstore"), "amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := last[pdb]; got != [2]int64{st.Size(), st.Size()} {
+		t.Errorf("progress of %s ended at %v, want %d of %d (all: %v)", pdb, got, st.Size(), st.Size(), last)
+	}
+}
+
+// TestMismatchedPDB: a crash.pdb from another build in the symbol path
+// is not used; lm marks the module M and lm v says which file and ids,
+// as WinDbg reports a mismatched PDB.
+func TestMismatchedPDB(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	other, err := os.ReadFile(fixture.Corpus(t, "symbolic-pdb/windows/CrashWithException.pdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "crash.pdb"), other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := openSession(t, fixture.Corpus(t, "symbolic/windows/mini.dmp"), Options{SymPath: dir})
+	out := run(t, s, "!sym noisy") + run(t, s, "ln crash+0x2a3d") + run(t, s, "lm m crash") + run(t, s, "lm v m crash")
+	wantAll(t, "mismatch", out,
+		"pdb: "+filepath.Join(dir, "crash.pdb")+": mismatched",
+		") M\n",
+		"Symbol errors:", "mismatched "+filepath.Join(dir, "crash.pdb"), "the module's is 3249D99D0C4049318610F4E4FB0B69361")
+	if strings.Contains(out, "crash!main") {
+		t.Errorf("named from the mismatched PDB:\n%s", out)
+	}
+}

@@ -133,7 +133,9 @@ func (s *Set) load(i int) Table {
 			return nil
 		}
 		if err != nil {
-			if !errors.Is(err, ErrNoSymbols) {
+			// Plain absences are no news; a mismatched file is, as are
+			// real failures.
+			if _, mismatch := errors.AsType[*MismatchError](err); mismatch || !errors.Is(err, ErrNoSymbols) {
 				errs = append(errs, err)
 			}
 			Tracef(ctx, "%s: %s", m.Name(), strings.TrimSuffix(err.Error(), ": "+ErrNoSymbols.Error()))
@@ -156,20 +158,42 @@ func (s *Set) load(i int) Table {
 }
 
 // LoadAll loads every loaded module's symbols now (WinDbg's .reload /f),
-// calling each as it finishes; it stops when ctx ends.
+// a few modules at a time (symbol servers are slow, not busy), calling
+// each as a module finishes, from one goroutine at a time; it stops when
+// ctx ends, leaving the modules not reached deferred.
 func (s *Set) LoadAll(ctx context.Context, each func(m model.Module, source string, err error)) error {
 	prev := s.context()
 	s.SetContext(ctx)
 	defer s.SetContext(prev)
-	for i, m := range s.mods[:s.nLoaded] {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		s.load(i)
-		if each != nil && ctx.Err() == nil {
-			each(m, s.ents[i].source, s.ents[i].err)
+	const workers = 4
+	next := make(chan int)
+	var mu sync.Mutex // serialises each
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				s.load(i)
+				if ctx.Err() != nil {
+					continue
+				}
+				if each != nil {
+					mu.Lock()
+					each(s.mods[i], s.ents[i].source, s.ents[i].err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+feed:
+	for i := range s.nLoaded {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
 		}
 	}
+	close(next)
+	wg.Wait()
 	return ctx.Err()
 }
 
@@ -194,7 +218,9 @@ func (s *Set) index(module string) int {
 
 // Status loads the named module's symbols if needed and reports where they
 // came from ("" when no provider had any) and the errors providers other
-// than "no symbols" returned, joined, for lm and !sym noisy. A module the
+// than "no symbols" returned (mismatched files, as *MismatchError,
+// included), joined, for lm and !sym noisy; a module may have symbols
+// from one provider and an error from another. A module the
 // Set does not know yields ErrUnknownModule.
 func (s *Set) Status(module string) (source string, err error) {
 	i := s.index(module)

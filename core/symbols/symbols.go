@@ -58,6 +58,11 @@ type Provider interface {
 // ErrNoSymbols says a provider has no symbols for a module.
 var ErrNoSymbols = symtab.ErrNoSymbols
 
+// MismatchError says a symbol file was found under the module's name but
+// belongs to another build (WinDbg's "mismatched pdb"); it wraps
+// ErrNoSymbols. Set.Status reports it.
+type MismatchError = symtab.MismatchError
+
 // WithTrace returns a context under which symbol loads report every place
 // they try and what happened there ("pdb: /sym/x.pdb/…/x.pdb: not found",
 // "symsrv: GET http://…/x.pdb: 404"), one line per call of fn: WinDbg's

@@ -2,6 +2,7 @@ package pdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func (fd Finder) Find(ctx context.Context, m model.Module) (*File, error) {
 	if !ok {
 		return nil, fmt.Errorf("pdb: module %s has no PDB name or debug id: %w", m.Name(), symtab.ErrNoSymbols)
 	}
-	var mismatched []string
+	var mismatched []error
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -66,7 +67,7 @@ func (fd Finder) Find(ctx context.Context, m model.Module) (*File, error) {
 		if !strings.EqualFold(f.ID(), m.DebugID) {
 			// WinDbg's "mismatched pdb": same name, another build.
 			symtab.Tracef(ctx, "pdb: %s: mismatched: id %s, the module wants %s", p, f.ID(), strings.ToUpper(m.DebugID))
-			mismatched = append(mismatched, p+" ("+f.ID()+")")
+			mismatched = append(mismatched, &symtab.MismatchError{Path: p, Have: f.ID(), Want: strings.ToUpper(m.DebugID)})
 			f.Close()
 			continue
 		}
@@ -74,7 +75,7 @@ func (fd Finder) Find(ctx context.Context, m model.Module) (*File, error) {
 		return f, nil
 	}
 	if len(mismatched) > 0 {
-		return nil, fmt.Errorf("pdb: no PDB with id %s for %s (other ids: %s): %w", m.DebugID, m.Name(), strings.Join(mismatched, ", "), symtab.ErrNoSymbols)
+		return nil, fmt.Errorf("pdb: no PDB with id %s for %s: %w", m.DebugID, m.Name(), errors.Join(mismatched...))
 	}
 	return nil, fmt.Errorf("pdb: no %s/%s under %d roots: %w", model.Module{Path: m.DebugFile}.Name(), m.DebugID, len(fd.Roots), symtab.ErrNoSymbols)
 }

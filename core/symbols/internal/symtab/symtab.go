@@ -65,3 +65,19 @@ type Table interface {
 
 // ErrNoSymbols says a provider has no symbols for a module.
 var ErrNoSymbols = errors.New("symbols: none for this module")
+
+// MismatchError says a symbol file was found under the module's name but
+// belongs to another build (WinDbg's "mismatched pdb"). It wraps
+// ErrNoSymbols: the module has no symbols from that file.
+type MismatchError struct {
+	Path string // the file found
+	Have string // its id
+	Want string // the module's
+}
+
+func (e *MismatchError) Error() string {
+	return "mismatched " + e.Path + ": id " + e.Have + ", the module's is " + e.Want
+}
+
+// Unwrap returns ErrNoSymbols.
+func (e *MismatchError) Unwrap() error { return ErrNoSymbols }
