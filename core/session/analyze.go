@@ -63,6 +63,9 @@ func (s *Session) name(f unwind.Frame) analyze.Frame {
 // stack from the exception context, the frame to blame, the signature and
 // the bucket. It is the engine behind `crashbench analyze` and !analyze -v.
 func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
+	// Symbols the analysis needs load under ctx: cancelling it stops
+	// their downloads too.
+	defer s.useLoadContext(ctx)()
 	info := s.d.Target.Info()
 	if msg := s.crashMessage(info.Crash); msg != "" {
 		c := *info.Crash

@@ -123,8 +123,7 @@ func (s *Session) Exec(ctx context.Context, line string, out console.Output) err
 		defer mu.Unlock()
 		out.Text(l + "\n")
 	})
-	s.setLoadContext(ctx)
-	defer s.setLoadContext(nil)
+	defer s.useLoadContext(ctx)()
 	return s.con.engine.Exec(ctx, consoleEnv{s}, line, out)
 }
 

@@ -55,7 +55,7 @@ type Session struct {
 	retired []io.Closer                     // images of replaced engines, closed by Close
 	symPath atomic.Pointer[string]          // set by SetSymbolPath (.sympath), else nil
 	noisy   atomic.Bool                     // !sym noisy
-	loadCtx atomic.Pointer[context.Context] // symbol loads' context (setLoadContext)
+	loadCtx atomic.Pointer[context.Context] // symbol loads' context (useLoadContext)
 
 	abort    sync.Once // reads abortMsg, glibc's message, once
 	abortMsg string

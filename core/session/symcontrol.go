@@ -145,23 +145,35 @@ func withTraceWriter(ctx context.Context, w traceWriter) context.Context {
 	return context.WithValue(ctx, traceKey{}, w)
 }
 
-// setLoadContext sets the context symbol loads run under (nil: none, the
-// background), for the current engine and any engine built while it is
-// set (a .sympath in the middle of a command line).
-func (s *Session) setLoadContext(ctx context.Context) {
-	if ctx == nil {
-		ctx = context.Background()
+// useLoadContext makes symbol loads run under ctx until the returned
+// function is called: cancelling ctx stops them, and its trace writer
+// hears them. The first caller wins: a command line and an analysis
+// running at once (a workbench analysing in the background while the
+// console runs) load under the first one's context, since a load serves
+// both.
+func (s *Session) useLoadContext(ctx context.Context) (done func()) {
+	if !s.loadCtx.CompareAndSwap(nil, &ctx) {
+		return func() {}
 	}
-	s.loadCtx.Store(&ctx)
+	s.applyLoadContext()
+	return func() {
+		s.loadCtx.Store(nil)
+		s.applyLoadContext()
+	}
+}
+
+// applyLoadContext gives the current engine's symbols the load context
+// (engines built later take it from loadContext).
+func (s *Session) applyLoadContext() {
 	s.engMu.Lock()
 	e := s.eng
 	s.engMu.Unlock()
 	if e != nil && e.symbols != nil {
-		e.symbols.SetContext(s.symbolContext(ctx))
+		e.symbols.SetContext(s.loadContext())
 	}
 }
 
-// loadContext is the context setLoadContext set, for new engines.
+// loadContext is the context useLoadContext set, prepared for loads.
 func (s *Session) loadContext() context.Context {
 	if p := s.loadCtx.Load(); p != nil {
 		return s.symbolContext(*p)

@@ -257,6 +257,14 @@ func TestCancelledSymbolLoad(t *testing.T) {
 	if strings.Contains(b.String(), "WriteIoMemRawEx") {
 		t.Fatalf("cancelled k named the frame:\n%s", b.String())
 	}
+	// An analysis whose context ends stops its downloads as well.
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	if a, err := s.Analyze(done); err == nil && a.Crashed >= 0 && len(a.Threads[a.Crashed].Frames) > 0 {
+		if f := a.Threads[a.Crashed].Frames[0]; f.Analysis.Function != "" {
+			t.Errorf("cancelled analysis named frame 0 %q", f.Analysis.String())
+		}
+	}
 	close(release)
 	if out := run(t, s, "k"); !strings.Contains(out, "amdppm!WriteIoMemRawEx") {
 		t.Errorf("k after the cancelled one:\n%s", out)
