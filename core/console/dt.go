@@ -25,7 +25,7 @@ type TypeResolver interface {
 func typeCommands() []Command {
 	return []Command{
 		{Names: []string{"dt"}, Group: GroupSymbols, Usage: "dt [-r[N]] [module!]Type [address]", Summary: "show a structure's layout, or its fields' values at an address",
-			Help: "Types come from the module's PDB (TPI records). `dt nt!_EPROCESS` lists the fields with their offsets; with an address, their values (`dt crash!_EXCEPTION_RECORD @rcx`). " +
+			Help: "Types come from the module's PDB (TPI records) or DWARF (ELF modules and their debug files). `dt nt!_EPROCESS` lists the fields with their offsets; with an address, their values (`dt crash!_EXCEPTION_RECORD @rcx`). " +
 				"-r expands embedded structures (-r2: two levels; -r alone: up to 8). A pattern with * lists matching type names (`dt crash!_EXC*`). " +
 				"Without module!, the modules whose symbols are already loaded are searched.",
 			Run: runDt},
@@ -75,7 +75,7 @@ func runDt(_ context.Context, env Env, inv *Invocation, out Output) error {
 	if err != nil {
 		return err
 	}
-	d := dtWriter{ptr: ptrOf(env), out: out}
+	d := dtWriter{ptr: ptrOf(env), out: out, describe: func(a uint64) string { return symbolize(env, a) }}
 	if len(args) == 2 {
 		a, err := Eval(args[1], NewEvalEnv(env))
 		if err != nil {
@@ -169,9 +169,10 @@ func listTypes(env Env, tr TypeResolver, mod, pattern string, out Output) error 
 
 // dtWriter prints types the way WinDbg's dt does.
 type dtWriter struct {
-	ptr int
-	mem mem.Space
-	out Output
+	ptr      int
+	mem      mem.Space
+	out      Output
+	describe func(addr uint64) string // module!symbol+off, "" when unknown
 }
 
 // layout prints t's fields (or enumerators), indent levels deep, expanding
@@ -262,6 +263,11 @@ func (d dtWriter) nameDepth(t *ctype.Type, depth int) string {
 	case ctype.Void:
 		return "Void"
 	case ctype.Typedef:
+		// A typedef of an anonymous structure (C's typedef struct
+		// {...} sigset_t) is known by the typedef's name.
+		if u := t.Underlying(); t.Name != "" && u != nil && u.Name == "" && (u.Kind == ctype.Struct || u.Kind == ctype.Union || u.Kind == ctype.Enum) {
+			return t.Name
+		}
 		return d.nameDepth(t.Elem, depth+1)
 	case ctype.Pointer:
 		return fmt.Sprintf("Ptr%d %s", t.Size*8, d.nameDepth(t.Elem, depth+1))
@@ -332,6 +338,11 @@ func (d dtWriter) scalar(t *ctype.Type, a uint64) string {
 		s := "0x" + FormatAddr(v, int(u.Size))
 		if e := u.Elem.Underlying(); e != nil {
 			s += " " + d.name(u.Elem)
+			if e.Kind == ctype.Function && v != 0 && d.describe != nil {
+				if sym := d.describe(v); sym != "" {
+					s += " " + sym
+				}
+			}
 			if e.Kind == ctype.Base && e.Char && e.Size <= 2 && v != 0 {
 				if str, ok := d.cString(v, int(e.Size)); ok {
 					s += " " + strconv.Quote(str)

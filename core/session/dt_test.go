@@ -1,6 +1,9 @@
 package session
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -51,3 +54,47 @@ func TestDtFromPDB(t *testing.T) {
 		t.Errorf("dt in a module without types: %q", out)
 	}
 }
+
+// TestDtFromDWARF shows sighandler's struct sigaction from its DWARF, in
+// the core gcore wrote (testdata/linux-core): the layout and main's local
+// sa agree with gdb's ptype /o and print (sighandler.types.gdb.txt).
+func TestDtFromDWARF(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "testdata", "linux-core")
+	oracle, err := os.ReadFile(filepath.Join(dir, "sighandler.types.gdb.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openSession(t, filepath.Join(dir, "core.sighandler.zst"), Options{})
+	layout := run(t, s, "dt sighandler!sigaction")
+	// Every top-level member of gdb's ptype /o at the same offset.
+	members := regexp.MustCompile(`(?m)^/\*\s+(\d+)\s+\|\s+\d+ \*/    (?:union \{|.*?(\w+);|.*\(\*(\w+)\)\(.*\);)$`).FindAllStringSubmatch(string(oracle), -1)
+	union := regexp.MustCompile(`(?m)^\s+\} (\w+);$`).FindStringSubmatch(string(oracle))
+	if len(members) != 4 || union == nil {
+		t.Fatalf("oracle: %d members, union %v", len(members), union)
+	}
+	for _, m := range members {
+		name := m[2] + m[3]
+		if name == "" {
+			name = union[1]
+		}
+		off, _ := strconv.Atoi(m[1])
+		if want := fmt.Sprintf("+0x%03x %-16s : ", off, name); !strings.Contains(layout, want) {
+			t.Errorf("dt lacks %q:\n%s", want, layout)
+		}
+	}
+	// gdb: $1 = (struct sigaction *) 0x7fffffffe4e0, $2 = ... <on_segv>, $3 = 0.
+	vals := regexp.MustCompile(`(?m)^\$1 = \(struct sigaction \*\) 0x([0-9a-f]+)\n\$2 = \(__sighandler_t\) 0x([0-9a-f]+) <(\w+)>\n\$3 = (-?\d+)$`).FindStringSubmatch(string(oracle))
+	if vals == nil {
+		t.Fatalf("no values in the oracle:\n%s", oracle)
+	}
+	out := run(t, s, "dt -r1 sighandler!sigaction 0x"+vals[1])
+	handler, _ := strconv.ParseUint(vals[2], 16, 64)
+	wantAll(t, "dt at &sa", out,
+		"+0x000 sa_handler       : 0x"+disasmAddr(handler)+" Function sighandler!"+vals[3],
+		"+0x088 sa_flags         : 0n"+vals[4],
+		"+0x008 sa_mask          : __sigset_t")
+}
+
+// disasmAddr formats a 64-bit address as the console does (backtick).
+func disasmAddr(v uint64) string { return fmt.Sprintf("%08x`%08x", v>>32, uint32(v)) }

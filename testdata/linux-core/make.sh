@@ -12,6 +12,12 @@ for prog in assertc dfree sighandler; do
 	gdb -nx -batch -ex 'handle SIGSEGV nostop noprint pass' -ex run -ex "gcore core.$prog" "./$prog" >/dev/null 2>&1
 	gdb -nx -batch -ex "core-file core.$prog" -ex 'thread apply all bt' \
 		-ex 'p __abort_msg->msg' -ex 'info sharedlibrary' "./$prog" >"$prog.gdb.txt" 2>&1
+	if [ "$prog" = sighandler ]; then
+		# dt's oracle: main's struct sigaction, its layout and values.
+		gdb -nx -batch -ex "core-file core.$prog" -ex 'ptype /o struct sigaction' -ex 'frame function main' \
+			-ex 'p &sa' -ex 'p sa.__sigaction_handler.sa_handler' -ex 'p sa.sa_flags' "./$prog" 2>/dev/null |
+			grep -v '^\[\|^#\|^Core\|^Program\|^Using\|^[0-9]' >"$prog.types.gdb.txt"
+	fi
 	zstd -19 -q -f "core.$prog" -o "core.$prog.zst"
 	rm -f "core.$prog"
 done

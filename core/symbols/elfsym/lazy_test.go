@@ -247,6 +247,19 @@ func FuzzLazyDWARF(f *testing.F) {
 		}
 		l.HasCode()
 		l.Funcs()
+		// Types by name (dt): every indexed name converts.
+		if d, err := l.Data(); err == nil {
+			ty := dwarftab.NewTypes(d)
+			n := 0
+			for name := range ty.TypeNames {
+				if n++; n > 200 {
+					break
+				}
+				if c, ok := ty.Type(name); ok {
+					_ = c.String()
+				}
+			}
+		}
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
+	"github.com/crashbench/crashbench/core/symbols/ctype"
 	"github.com/crashbench/crashbench/core/symbols/internal/dwarftab"
 )
 
@@ -269,6 +270,35 @@ type Table struct {
 	gosyms    *goTable       // Go .gopclntab functions, nil without one
 	syms      []dwarftab.Fn  // ELF function symbols by ascending RVA
 	all       func() []dwarftab.Fn
+	types     typesOnce // the DWARF types, indexed on the first dt
+}
+
+// typesOnce builds a table's DWARF types once.
+type typesOnce struct {
+	once sync.Once
+	ty   *dwarftab.Types
+	err  error
+}
+
+// Types returns the module's DWARF types (for dt); they are indexed on
+// the first call, one pass over .debug_info.
+func (t *Table) Types() (ctype.Source, error) {
+	t.types.once.Do(func() {
+		if !t.dw.HasCode() {
+			t.types.err = fmt.Errorf("elf %s: no DWARF: %w", t.path, symbols.ErrNoTypes)
+			return
+		}
+		d, err := t.dw.Data()
+		if err != nil {
+			t.types.err = err
+			return
+		}
+		t.types.ty = dwarftab.NewTypes(d)
+	})
+	if t.types.err != nil {
+		return nil, t.types.err
+	}
+	return t.types.ty, nil
 }
 
 var _ symbols.Table = (*Table)(nil)

@@ -3,6 +3,7 @@ package dwarftab
 import (
 	"cmp"
 	"debug/dwarf"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -452,3 +453,13 @@ func (s dataSource) unit(key dwarf.Offset, read func(*dwarf.Data, dwarf.Offset, 
 func (s dataSource) all() (*dwarf.Data, error) { return s.d, nil }
 
 func (s dataSource) readAhead() {}
+
+// Data returns a Data holding every unit, made once, for readers that
+// need all of the DWARF rather than the units holding an address (type
+// lookups by name). A nil Lazy has none.
+func (l *Lazy) Data() (*dwarf.Data, error) {
+	if l == nil {
+		return nil, errors.New("dwarf: no DWARF")
+	}
+	return l.src.all()
+}
