@@ -212,6 +212,10 @@ func ModuleName(path string) string {
 	m := model.Module{Path: path}
 	n := m.Name()
 	low := strings.ToLower(n)
+	switch low {
+	case "ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe":
+		return "nt" // WinDbg's name for the kernel, whichever image it is
+	}
 	if i := strings.Index(low, ".so"); i > 0 && (i+3 == len(low) || low[i+3] == '.') {
 		n = n[:i]
 	} else if i := strings.LastIndexByte(n, '.'); i > 0 {

@@ -15,20 +15,39 @@ func processCommand() Command {
 	return Command{Names: []string{"!process"}, Kind: Extension, Group: GroupAnalysis, Usage: "!process [0|PID|addr] [flags]",
 		Summary: "list the processes of a kernel dump (`!process 0 0`) or show one",
 		Help: "Walks PsActiveProcessHead as WinDbg's `!process 0 0` does, printing each EPROCESS address, process id (Cid), " +
-			"parent id, DirBase and image name; `!process PID` or `!process ADDRESS` shows one process. The thread count is shown " +
+			"parent id, DirBase and image name; `!process PID` or `!process ADDRESS` shows one process. With nt's symbols (ntkrnlmp.pdb on the symbol path) " +
+			"the fields are read where its _EPROCESS type puts them; without, where a search of the System process finds them, and a triage dump's process has no id. The thread count is shown " +
 			"when the dump lets it be counted without symbols, the handle count never (HANDLE_TABLE needs symbols). Flags such as 7 " +
 			"would list each thread's stack in WinDbg; here they are accepted and the summary is shown.",
 		Run: runKernelProcess}
 }
 
-func runKernelProcess(_ context.Context, env Env, inv *Invocation, out Output) error {
+// KernelProcessLister is an optional Env capability: the kernel's
+// processes read with the layout the kernel's symbols give when the
+// environment has them (core/session asks nt's PDB), and a note saying
+// what the list lacks without them.
+type KernelProcessLister interface {
+	KernelProcesses(ctx context.Context) (procs []model.KernelProcess, note string, err error)
+}
+
+func runKernelProcess(ctx context.Context, env Env, inv *Invocation, out Output) error {
 	pl, ok := env.Target().(model.ProcessLister)
 	if !ok {
 		return &NotSupportedError{What: "this dump has no kernel process list: !process is for full, kernel and bitmap Windows kernel dumps"}
 	}
-	procs, err := pl.Processes()
+	var procs []model.KernelProcess
+	var note string
+	var err error
+	if kl, ok := env.(KernelProcessLister); ok {
+		procs, note, err = kl.KernelProcesses(ctx)
+	} else {
+		procs, err = pl.Processes()
+	}
 	if err != nil {
 		return &NotSupportedError{What: "the process list cannot be read", Err: err}
+	}
+	if note != "" {
+		out.Text("(" + note + ")\n")
 	}
 	var sel uint64
 	if len(inv.Tokens) > 0 {

@@ -79,7 +79,9 @@
 // one. The process name (Info.Process, TriageProcessName) is
 // EPROCESS.ImageFileName, whose offset no header records: it is searched
 // for near InheritedFromUniqueProcessId and left empty when the search is
-// not conclusive.
+// not conclusive. With the kernel's symbols (ntkrnlmp.pdb's _EPROCESS),
+// ProcessesWithOffsets reads every field where they say, a triage dump's
+// process id included, after checking them on the System process (PID 4).
 //
 // A TRIAGE_DUMP field holding the "PAGE" filler was never written and
 // counts as absent, like 0. Format packages may not import each other, so

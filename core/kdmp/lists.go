@@ -274,12 +274,23 @@ func (f *File) peStamp(ks *VirtualSpace, base uint64) (stamp, checksum uint32, o
 
 // eprocLayout locates the EPROCESS fields Processes reads.
 type eprocLayout struct {
-	apl     uint64 // ActiveProcessLinks; UniqueProcessId is the pointer before it
+	apl     uint64 // ActiveProcessLinks
+	pidOff  int64  // UniqueProcessId; -1: the pointer before ActiveProcessLinks
 	dtb     uint64 // Pcb.DirectoryTableBase
 	name    int64  // ImageFileName (UCHAR[15]); -1 unknown
 	ppid    int64  // InheritedFromUniqueProcessId; -1 unknown
 	threads int64  // Pcb.ThreadListHead; -1 unknown
 	size    uint64
+	ptr     int // the kernel's pointer size
+}
+
+// pid returns UniqueProcessId's offset: as symbols say, else the pointer
+// before ActiveProcessLinks (where every release has kept it).
+func (l eprocLayout) pid() uint64 {
+	if l.pidOff >= 0 {
+		return uint64(l.pidOff)
+	}
+	return l.apl - uint64(l.ptr)
 }
 
 // Defaults when KDDEBUGGER_DATA64 is missing: KPROCESS.DirectoryTableBase
@@ -327,7 +338,11 @@ func (f *File) triageProcesses() ([]model.KernelProcess, error) {
 	return []model.KernelProcess{{Name: f.TriageProcessName(), Address: o.Address, Threads: -1, Handles: -1}}, nil
 }
 
-func (f *File) buildProcesses() ([]model.KernelProcess, error) {
+func (f *File) buildProcesses() ([]model.KernelProcess, error) { return f.walkProcesses(nil) }
+
+// walkProcesses walks PsActiveProcessHead with the given layout, or with
+// the one eprocessLayout finds when sym is nil.
+func (f *File) walkProcesses(sym *eprocLayout) ([]model.KernelProcess, error) {
 	ks, err := f.KernelSpace()
 	if err != nil {
 		return nil, err
@@ -340,12 +355,16 @@ func (f *File) buildProcesses() ([]model.KernelProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	lay, err := f.eprocessLayout(ks, entries[0], k)
-	if err != nil {
+	var lay eprocLayout
+	if sym != nil {
+		lay = *sym
+		if err := f.checkSystem(ks, entries[0], lay); err != nil {
+			return nil, err
+		}
+	} else if lay, err = f.eprocessLayout(ks, entries[0], k); err != nil {
 		f.viewDiag(model.Warning, "EPROCESS layout: %v", err)
 		return nil, err
 	}
-	ptr := f.kptrSize()
 	threadBudget := maxThreadsTotal
 	procs := make([]model.KernelProcess, 0, len(entries))
 	for _, e := range entries {
@@ -361,7 +380,7 @@ func (f *File) buildProcesses() ([]model.KernelProcess, error) {
 		}
 		p := model.KernelProcess{Address: base, Threads: -1, Handles: -1}
 		var err error
-		if p.PID, err = f.readPtr(ks, e-ptr); err != nil {
+		if p.PID, err = f.readPtr(ks, base+lay.pid()); err != nil {
 			f.viewDiag(model.Warning, "EPROCESS %#x: UniqueProcessId cannot be read: %v", base, err)
 		}
 		if dtb, err := f.readPtr(ks, base+lay.dtb); err == nil {
@@ -411,7 +430,7 @@ var errNoSystem = errors.New("the first process is not a recognisable System pro
 func (f *File) eprocessLayout(ks *VirtualSpace, first uint64, k *KDDebuggerData) (eprocLayout, error) {
 	ptr := f.kptrSize()
 	dtbOff, thOff := f.defaultKprocess()
-	lay := eprocLayout{dtb: dtbOff, name: -1, ppid: -1, threads: -1, size: maxEprocess}
+	lay := eprocLayout{dtb: dtbOff, pidOff: -1, name: -1, ppid: -1, threads: -1, size: maxEprocess, ptr: int(ptr)}
 	if k != nil {
 		if k.OffsetEprocessDirectoryTableBase != 0 {
 			lay.dtb = uint64(k.OffsetEprocessDirectoryTableBase)

@@ -75,7 +75,15 @@ var (
 
 	_ console.MemoryProvider = consoleEnv{}
 	_ console.SymbolControl  = consoleEnv{}
+
+	_ console.KernelProcessLister = consoleEnv{}
 )
+
+// KernelProcesses lists the kernel's processes with nt's symbols when
+// there are some (console.KernelProcessLister: !process).
+func (e consoleEnv) KernelProcesses(ctx context.Context) ([]model.KernelProcess, string, error) {
+	return e.s.KernelProcesses(ctx)
+}
 
 // The symbol path and loading (console.SymbolControl: .sympath, .symfix,
 // .reload, !sym).

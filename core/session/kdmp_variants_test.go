@@ -80,7 +80,8 @@ func TestKernelDumpVariants(t *testing.T) {
 				out[cmd] = buf.String()
 			}
 			for _, mod := range m.Modules {
-				if !strings.Contains(strings.ToLower(out["lm"]), strings.ToLower(strings.TrimSuffix(mod.Name, filepath.Ext(mod.Name)))) {
+				name := console.ModuleName(mod.Name) // "nt" for ntoskrnl.exe, as WinDbg says
+				if !strings.Contains(strings.ToLower(out["lm"]), strings.ToLower(name)) {
 					t.Errorf("lm lacks %s:\n%s", mod.Name, out["lm"])
 				}
 			}

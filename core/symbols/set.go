@@ -209,11 +209,21 @@ func sourceOf(p Provider, t Table) string {
 
 func (s *Set) index(module string) int {
 	for i, m := range s.mods {
-		if strings.EqualFold(m.Name(), module) || strings.EqualFold(ShortName(m.Name()), module) {
+		if strings.EqualFold(m.Name(), module) || strings.EqualFold(ShortName(m.Name()), module) || isKernel(m.Name()) && strings.EqualFold(module, "nt") {
 			return i
 		}
 	}
 	return -1
+}
+
+// isKernel reports whether name is a Windows kernel image, which WinDbg
+// calls nt whichever of them it is (nt!_EPROCESS, nt!KeBugCheckEx).
+func isKernel(name string) bool {
+	switch strings.ToLower(name) {
+	case "ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe":
+		return true
+	}
+	return false
 }
 
 // Status loads the named module's symbols if needed and reports where they
@@ -345,7 +355,7 @@ func (s *Set) Find(pattern string) ([]Symbol, error) {
 	}
 	var out []Symbol
 	for i, m := range s.mods[:s.nLoaded] {
-		if !Match(modPat, m.Name()) && !Match(modPat, ShortName(m.Name())) {
+		if !Match(modPat, m.Name()) && !Match(modPat, ShortName(m.Name())) && !(isKernel(m.Name()) && Match(modPat, "nt")) {
 			continue
 		}
 		tab := s.load(i)

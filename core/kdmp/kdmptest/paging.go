@@ -717,12 +717,19 @@ func NewMachine(p Paging) *Machine { return NewMachineAt(p, DefaultKernelBase(p)
 // NewMachineAt builds the machine with the kernel image at base (1 GiB
 // aligned).
 func NewMachineAt(p Paging, base uint64) *Machine {
+	return NewMachineWith(p, base, OffsetsFor(p.Is64()))
+}
+
+// NewMachineWith builds the machine with the kernel image at base and its
+// structures laid out by o: a kernel whose layout the search in
+// kdmp.Processes does not expect, as only symbols describe it.
+func NewMachineWith(p Paging, base uint64, o Offsets) *Machine {
 	m := NewMemory()
 	k := &Machine{Paging: p, Build: 19041, Mem: m, AS: m.NewAddressSpace(p), Ptr: 4, KernBase: base}
 	if p.Is64() {
 		k.Ptr = 8
 	}
-	k.Offsets = OffsetsFor(p.Is64())
+	k.Offsets = o
 	k.next = base + 0x100000
 	k.PfnDatabase = base + 0x3000000
 	k.build()
