@@ -310,7 +310,7 @@ func (e *engine) isCode(pc uint64) bool {
 		return true
 	}
 	sym, ok := table.LookupRVA(pc - mod.Base)
-	return ok && sym.Name != ""
+	return ok && sym.Name != "" && !sym.Data
 }
 
 // threadEntries are the routines a thread's stack starts in.

@@ -312,26 +312,7 @@ func (d *DBI) RVA(segment uint16, offset uint32) (uint32, bool) {
 	if segment == 0 || int(segment) > len(secs) {
 		return 0, false
 	}
-	rva := secs[segment-1].VirtualAddress + offset
-	if len(d.omapFromSrc) == 0 {
-		return rva, true
-	}
-	om := d.omapFromSrc
-	i := sort.Search(len(om), func(i int) bool { return om[i].from > rva }) - 1
-	if i < 0 {
-		return 0, false
-	}
-	if om[i].to == 0 {
-		// Code the rewrite dropped (user32's 2-byte hot-patch pads
-		// before a function) maps to nothing; a symbol starting there
-		// starts at the next range the rewrite kept, as the image's
-		// exports say.
-		if i+1 < len(om) && om[i+1].to != 0 && om[i].from == rva {
-			return om[i+1].to, true
-		}
-		return 0, false
-	}
-	return om[i].to + (rva - om[i].from), true
+	return d.mapRVA(secs[segment-1].VirtualAddress + offset)
 }
 
 // section returns the index of the section header holding rva, or -1.
@@ -355,6 +336,43 @@ func (d *DBI) omapSize(segment uint16, offset, size, rva uint32) uint32 {
 		return size
 	}
 	last, ok := d.RVA(segment, offset+size-1)
+	if !ok || last < rva || last-rva >= 16*size {
+		return size
+	}
+	return last - rva + 1
+}
+
+// mapRVA translates an RVA of the original image to the final one through
+// OMAP, as RVA does for segment:offset addresses; without OMAP it is the
+// identity.
+func (d *DBI) mapRVA(rva uint32) (uint32, bool) {
+	om := d.omapFromSrc
+	if len(om) == 0 {
+		return rva, true
+	}
+	i := sort.Search(len(om), func(i int) bool { return om[i].from > rva }) - 1
+	if i < 0 {
+		return 0, false
+	}
+	if om[i].to == 0 {
+		// Code the rewrite dropped (user32's 2-byte hot-patch pads
+		// before a function) maps to nothing; a symbol starting there
+		// starts at the next range the rewrite kept, as the image's
+		// exports say.
+		if i+1 < len(om) && om[i+1].to != 0 && om[i].from == rva {
+			return om[i+1].to, true
+		}
+		return 0, false
+	}
+	return om[i].to + (rva - om[i].from), true
+}
+
+// mapSize is omapSize for an original-image RVA.
+func (d *DBI) mapSize(start, size, rva uint32) uint32 {
+	if len(d.omapFromSrc) == 0 || size == 0 {
+		return size
+	}
+	last, ok := d.mapRVA(start + size - 1)
 	if !ok || last < rva || last-rva >= 16*size {
 		return size
 	}

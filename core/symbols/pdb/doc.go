@@ -40,9 +40,10 @@
 //
 // Procedures carry undecorated names and code sizes and win over the
 // public at the same address. Publics carry linker (decorated) names:
-// PublicName undoes only the trivial "?name@scope@@…" form; other MSVC
-// decorations and x86 C decorations ("_main", "@f@8") are kept as they
-// are (there is no MSVC demangler here). A lookup outside every procedure
+// PublicName turns MSVC decorations into qualified names with package
+// msvc ("??0CTest@@QAE@XZ" → "CTest::CTest", string literals →
+// "`string'"); x86 C decorations ("_main", "@f@8") are kept as they are,
+// as WinDbg shows them. A lookup outside every procedure
 // falls back to the nearest preceding public in the same section with no
 // procedure between them.
 //
@@ -101,8 +102,40 @@
 // does not model becomes a Base type named "<LF_...>" rather than an
 // error. ByIndex gives the type of an index that a symbol record names.
 //
-// Not read: C11 lines, columns, the old FPO stream, global data symbols
-// (S_GDATA32) and the publics hash tables.
+// # Data
+//
+// File.Globals reads the data symbols: S_GDATA32 and S_LDATA32 and their
+// thread-local forms S_GTHREAD32 and S_LTHREAD32, from the global symbol
+// record stream and from the module streams (file-scope statics, and
+// functions' static locals, marked InProc, as rizin lists them too).
+// S_CONSTANT records, values rather than addresses, are skipped;
+// thread-local data has no RVA (its offset is into the TLS block) and
+// stays out of the Table. The Table names data between procedures and
+// publics: a procedure wins at its own start, a global's undecorated name
+// wins over the public at the same address, and LookupRVA of an address
+// inside a global gives the global with its size, which comes from its
+// type (Types.ByIndex) on the first lookup that lands on it, so Table
+// builds no types. A global whose type gives no size covers its first
+// byte; past a global's end the address is named by the nearest
+// preceding global or public in the section, as for publics. Symbols
+// lists globals too (and so reads the types of all of them).
+// Table.GlobalType gives a global's type and RVA by name, for dt.
+//
+// # x86 frames
+//
+// Table.WinFrame gives the STACK WIN record for an address, from the
+// FrameData ("new FPO") stream first and else from the old FPO stream's
+// FPO_DATA records, converted as Breakpad's dump_syms writes STACK WIN 0
+// lines: locals, parameters and saved registers as dword counts times 4,
+// the prolog size, no program string, and the fUseBP bit as
+// AllocatesBasePointer (the x86 walker then runs Breakpad's synthesised
+// FPO program). Only frame type 0 (FPO) records answer, as in Breakpad's
+// processor. Both kinds of record are translated through OMAP when the
+// PDB has it (start and last byte); DIA's splitting of records at
+// basic-block reordering is not reproduced.
+//
+// Not read: C11 lines, columns and the publics and globals hash tables
+// (the records are found by walking the symbol record stream).
 //
 // # Robustness
 //

@@ -45,14 +45,15 @@ type File struct {
 	path   string            // the file Open opened; "" for NewFile
 	names  map[string]uint32 // named stream map: "/names", "/LinkInfo", …
 
-	dbi     func() (*DBI, error)
-	publics func() ([]Public, error)
-	procs   func() ([]Proc, error)
-	table   func() (*Table, error)
-	strtab  func() ([]byte, error) // the /names string buffer
-	tpi     func() (*typeStream, error)
-	ipi     func() (*typeStream, error)
-	types   func() (*Types, error)
+	dbi        func() (*DBI, error)
+	symRecords func() (symRecords, error) // publics and global data
+	modSyms    func() (modSyms, error)    // procedures and module-scope data
+	globals    func() ([]Global, error)
+	table      func() (*Table, error)
+	strtab     func() ([]byte, error) // the /names string buffer
+	tpi        func() (*typeStream, error)
+	ipi        func() (*typeStream, error)
+	types      func() (*Types, error)
 }
 
 // Open opens the named PDB file.
@@ -96,8 +97,9 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	// The named stream map; a broken one only costs the named streams.
 	f.names = readNameMap(c)
 	f.dbi = sync.OnceValues(f.readDBI)
-	f.publics = sync.OnceValues(f.readPublics)
-	f.procs = sync.OnceValues(f.readProcs)
+	f.symRecords = sync.OnceValues(f.readSymRecords)
+	f.modSyms = sync.OnceValues(f.readModSyms)
+	f.globals = sync.OnceValues(f.readGlobals)
 	f.table = sync.OnceValues(f.buildTable)
 	f.strtab = sync.OnceValues(f.readNames)
 	f.tpi = sync.OnceValues(func() (*typeStream, error) { return f.readTypeStream(streamTPI) })

@@ -58,6 +58,12 @@ const (
 	sGProc32   = 0x1110 // S_GPROC32
 	sLProc32ID = 0x1146 // S_LPROC32_ID
 	sGProc32ID = 0x1147 // S_GPROC32_ID
+	sLData32   = 0x110C // S_LDATA32
+	sGData32   = 0x110D // S_GDATA32
+	sLThread32 = 0x1112 // S_LTHREAD32
+	sGThread32 = 0x1113 // S_GTHREAD32
+	sGManProc  = 0x112A // S_GMANPROC
+	sLManProc  = 0x112B // S_LMANPROC
 
 	sEnd           = 0x0006 // S_END
 	sThunk32       = 0x1102 // S_THUNK32

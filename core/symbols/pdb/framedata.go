@@ -16,7 +16,8 @@ const frameDataSize = 32
 // frameData reads the "new FPO" stream of the DBI's optional debug
 // header: FRAMEDATA records, each with
 // the postfix program that unwinds its range (what Breakpad's dump_syms
-// turns into STACK WIN 4 records). Records are returned sorted by RVA.
+// turns into STACK WIN 4 records). Records are returned sorted by RVA,
+// translated through OMAP when the PDB has it.
 // A missing or damaged stream yields none: x86 frames then fall back to
 // frame pointers and scanning.
 func (f *File) frameData(d *DBI) []breakpad.WinFrameInfo {
@@ -55,29 +56,34 @@ func (f *File) frameData(d *DBI) []breakpad.WinFrameInfo {
 		if w.CodeSize == 0 {
 			continue
 		}
+		// With OMAP the record's range is in the original image: its
+		// start and last byte are translated (fpo.go), as DIA does for
+		// dump_syms (whole-function reordering; DIA also splits records
+		// at basic-block reordering, which this does not).
+		if start := uint32(w.RVA); len(d.omapFromSrc) > 0 {
+			rva, ok := d.mapRVA(start)
+			if !ok {
+				continue
+			}
+			w.RVA, w.CodeSize = uint64(rva), uint64(d.mapSize(start, uint32(w.CodeSize), rva))
+		}
 		out = append(out, w)
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].RVA < out[b].RVA })
 	return out
 }
 
-// WinFrame returns the FrameData record covering rva: the innermost
-// (smallest) range holding it, as Breakpad's processor picks among its
-// STACK WIN records. It lets the x86 stack walker unwind with a PDB alone.
+// WinFrame returns the STACK WIN record for rva, as Breakpad's processor
+// picks among a module's records: a FrameData record if one covers rva,
+// else an FPO record of the old FPO stream (fpo.go); of either, the
+// innermost (smallest) range holding rva. It lets the x86 stack walker
+// unwind with a PDB alone. The returned record must not be modified.
 func (t *Table) WinFrame(rva uint64) (*breakpad.WinFrameInfo, bool) {
-	fd := t.frames()
-	i := sort.Search(len(fd), func(i int) bool { return fd[i].RVA > rva }) - 1
-	var best *breakpad.WinFrameInfo
-	for j := i; j >= 0 && i-j < 64; j-- {
-		w := &fd[j]
-		if rva-w.RVA >= w.CodeSize {
-			continue
-		}
-		// Among equal ranges the first record in the stream wins, as in
-		// dump_syms' output (the linker may repeat a range).
-		if best == nil || w.CodeSize <= best.CodeSize {
-			best = w
-		}
+	if w := winFrameIn(t.frames(), rva, false); w != nil {
+		return w, true
 	}
-	return best, best != nil
+	if w := winFrameIn(t.fpo(), rva, true); w != nil {
+		return w, true
+	}
+	return nil, false
 }

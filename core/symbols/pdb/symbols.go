@@ -51,22 +51,39 @@ func records(b []byte, stream int, base int64, fn func(kind uint16, off int, dat
 
 // Publics returns the S_PUB32 records of the global symbol record stream
 // in stream order, read on first use.
-func (f *File) Publics() ([]Public, error) { return f.publics() }
+func (f *File) Publics() ([]Public, error) {
+	r, err := f.symRecords()
+	return r.pubs, err
+}
 
-func (f *File) readPublics() ([]Public, error) {
+// symRecords is what one walk of the global symbol record stream keeps:
+// the publics and the global data records (globals.go).
+type symRecords struct {
+	pubs []Public
+	data []Global
+}
+
+func (f *File) readSymRecords() (symRecords, error) {
+	var r symRecords
 	d, err := f.DBI()
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	if d.SymRecordStream < 0 {
-		return nil, nil
+		return r, nil
 	}
 	b, err := f.msf.stream(d.SymRecordStream)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
-	var pubs []Public
 	err = records(b, d.SymRecordStream, 0, func(kind uint16, _ int, data []byte) {
+		if isDataSym(kind) {
+			if g, ok := readDataSym(d, kind, data); ok {
+				g.Module = -1
+				r.data = append(r.data, g)
+			}
+			return
+		}
 		if kind != sPub32 {
 			return
 		}
@@ -77,21 +94,32 @@ func (f *File) readPublics() ([]Public, error) {
 			return
 		}
 		p.RVA, p.HasRVA = d.RVA(p.Segment, p.Offset)
-		pubs = append(pubs, p)
+		r.pubs = append(r.pubs, p)
 	})
-	return pubs, err
+	return r, err
 }
 
 // Procs returns the procedures of every module symbol stream, module by
 // module in stream order, read on first use. Public (stripped) PDBs have
 // few or none. A module whose stream is broken is skipped; the error of
 // the first such module is returned with everything read.
-func (f *File) Procs() ([]Proc, error) { return f.procs() }
+func (f *File) Procs() ([]Proc, error) {
+	m, err := f.modSyms()
+	return m.procs, err
+}
 
-func (f *File) readProcs() ([]Proc, error) {
+// modSyms is what one walk of the module symbol streams keeps: the
+// procedures and the data records at module scope (globals.go).
+type modSyms struct {
+	procs []Proc
+	data  []Global
+}
+
+func (f *File) readModSyms() (modSyms, error) {
+	var out modSyms
 	d, err := f.DBI()
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	var procs []Proc
 	var errs []error
@@ -126,7 +154,31 @@ func (f *File) readProcs() ([]Proc, error) {
 		if binary.LittleEndian.Uint32(b) != cvSignatureC13 {
 			continue // C7/C11 symbols: not read
 		}
-		err = records(b[4:m.SymSize], m.SymStream, 4, func(kind uint16, _ int, data []byte) {
+		// scopeEnd is the stream offset of the S_END closing the
+		// outermost scope (procedure, thunk, block) being walked, and
+		// scope that procedure's name: data records before scopeEnd are
+		// static locals.
+		var scopeEnd uint32
+		var scope string
+		err = records(b[4:m.SymSize], m.SymStream, 4, func(kind uint16, pos int, data []byte) {
+			off := uint32(pos) + 4
+			if isDataSym(kind) {
+				if g, ok := readDataSym(d, kind, data); ok {
+					g.Module = mi
+					if off < scopeEnd {
+						g.Proc = scope
+						g.InProc = true
+					}
+					out.data = append(out.data, g)
+				}
+				return
+			}
+			top := off >= scopeEnd
+			if opensScope(kind) && top && len(data) >= 8 {
+				if end := binary.LittleEndian.Uint32(data[4:]); end > off {
+					scopeEnd, scope = end, ""
+				}
+			}
 			switch kind {
 			case sGProc32, sLProc32, sGProc32ID, sLProc32ID:
 			default:
@@ -147,10 +199,14 @@ func (f *File) readProcs() ([]Proc, error) {
 			p.RVA, p.HasRVA = d.RVA(p.Segment, p.Offset)
 			p.Size = d.omapSize(p.Segment, p.Offset, p.CodeSize, p.RVA)
 			procs = append(procs, p)
+			if top {
+				scope = p.Name
+			}
 		})
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return procs, errors.Join(errs...)
+	out.procs = procs
+	return out, errors.Join(errs...)
 }

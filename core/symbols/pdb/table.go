@@ -7,18 +7,23 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
+	"github.com/crashbench/crashbench/core/symbols/msvc"
 )
 
 // Table is the symbols.Table of a PDB: procedures (with their code sizes)
-// from the module symbol streams, then S_PUB32 publics for addresses no
-// procedure covers. Addresses are RVAs of the image.
+// from the module symbol streams, then global data (globals.go), then
+// S_PUB32 publics for addresses neither covers. Addresses are RVAs of the
+// image.
 type Table struct {
 	file  *File // for the type records (types.go), read only when asked
 	d     *DBI
 	procs []entry // ascending rva, distinct starts
-	pubs  []entry // ascending rva, distinct starts, none at a proc start
+	data  []entry // global data: ascending rva, distinct starts, none at a proc start
+	pubs  []entry // ascending rva, distinct starts, none at a proc or data start
+	dx    dataIndex
 	// contribs are the section contributions with an RVA, ascending:
 	// they give the module of an address no procedure holds.
 	contribs []contrib
@@ -26,6 +31,9 @@ type Table struct {
 	// frames are the FrameData records (x86 unwind programs), read on
 	// the first WinFrame call.
 	frames func() []breakpad.WinFrameInfo
+	// fpo are the old FPO stream's records (fpo.go), read on the first
+	// WinFrame call that no FrameData record answers.
+	fpo func() []breakpad.WinFrameInfo
 }
 
 type contrib struct {
@@ -37,7 +45,8 @@ type entry struct {
 	rva, size uint32
 	name      string
 	multiple  bool
-	mod       int // index in DBI.Modules, -1 for publics
+	mod       int    // index in DBI.Modules, -1 for publics
+	ti        uint32 // type index of global data
 }
 
 // Table returns the symbol table, built on first use.
@@ -50,6 +59,7 @@ func (f *File) buildTable() (*Table, error) {
 	}
 	t := &Table{file: f, d: d, lines: newLineIndex(f, d)}
 	t.frames = sync.OnceValue(func() []breakpad.WinFrameInfo { return f.frameData(d) })
+	t.fpo = sync.OnceValue(func() []breakpad.WinFrameInfo { return f.fpoData(d) })
 	procs, _ := f.Procs() // a broken module costs its procedures only
 	for _, p := range procs {
 		if p.HasRVA {
@@ -57,16 +67,31 @@ func (f *File) buildTable() (*Table, error) {
 		}
 	}
 	t.procs = dedup(t.procs)
-	pubs, err := f.Publics()
+	at := func(es []entry, rva uint32) bool {
+		_, ok := slices.BinarySearchFunc(es, rva, func(e entry, r uint32) int { return cmp.Compare(e.rva, r) })
+		return ok
+	}
+	// Global data from both walks, without building Globals' merged list:
+	// a record both have is one entry after dedup (same name and RVA).
+	sr, err := f.symRecords()
+	ms, _ := f.modSyms()
+	for _, gs := range [][]Global{sr.data, ms.data} {
+		for _, g := range gs {
+			if g.HasRVA && !at(t.procs, g.RVA) { // a procedure wins
+				t.data = append(t.data, entry{rva: g.RVA, name: g.Name, mod: g.Module, ti: g.Type})
+			}
+		}
+	}
+	t.data = dedup(t.data)
+	t.dx.sizes = make([]atomic.Uint32, len(t.data))
+	t.dx.byName = sync.OnceValue(t.globalNames)
+	pubs := sr.pubs
 	if err != nil && len(pubs) == 0 && len(t.procs) == 0 {
 		return nil, err
 	}
 	for _, p := range pubs {
-		if !p.HasRVA {
-			continue
-		}
-		if _, ok := slices.BinarySearchFunc(t.procs, p.RVA, func(e entry, r uint32) int { return cmp.Compare(e.rva, r) }); ok {
-			continue // the procedure's undecorated name wins
+		if !p.HasRVA || at(t.procs, p.RVA) || at(t.data, p.RVA) {
+			continue // the procedure's or data's undecorated name wins
 		}
 		t.pubs = append(t.pubs, entry{rva: p.RVA, name: PublicName(p.Name), mod: -1})
 	}
@@ -108,9 +133,11 @@ func last(es []entry, rva uint32) int {
 
 // LookupRVA returns the procedure containing rva, with its inline chain
 // there (Inlined; File and Line are then the innermost position and
-// OuterLine the procedure's own line); failing that, the nearest
-// preceding public in the same section with no procedure starting
-// between the two (Size 0).
+// OuterLine the procedure's own line); failing that, the global data
+// containing it (Size from its type); failing that, the nearest preceding
+// public or global data in the same section with no procedure starting
+// between the two (a public with Size 0, data with its own size, which
+// then ends before rva).
 func (t *Table) LookupRVA(rva uint64) (symtab.Symbol, bool) {
 	if rva > 0xFFFFFFFF {
 		return symtab.Symbol{}, false
@@ -121,18 +148,30 @@ func (t *Table) LookupRVA(rva uint64) (symtab.Symbol, bool) {
 		p := t.procs[pi]
 		return t.withInlines(t.withLine(p.symbol(), p.mod, r), p.mod, r), true
 	}
+	di := last(t.data, r)
+	if di >= 0 && r-t.data[di].rva < max(t.dataSize(di), 1) {
+		return t.dataSymbol(di), true
+	}
 	ui := last(t.pubs, r)
-	if ui < 0 {
+	var start uint32
+	switch {
+	case di >= 0 && (ui < 0 || t.data[di].rva > t.pubs[ui].rva):
+		start = t.data[di].rva
+	case ui >= 0:
+		start = t.pubs[ui].rva
+	default:
 		return symtab.Symbol{}, false
 	}
-	p := t.pubs[ui]
-	if pi >= 0 && t.procs[pi].rva > p.rva {
+	if pi >= 0 && t.procs[pi].rva > start {
 		return symtab.Symbol{}, false
 	}
-	if s := t.d.section(r); s < 0 || s != t.d.section(p.rva) {
+	if s := t.d.section(r); s < 0 || s != t.d.section(start) {
 		return symtab.Symbol{}, false
 	}
-	return t.withLine(p.symbol(), t.module(r), r), true
+	if di >= 0 && start == t.data[di].rva {
+		return t.dataSymbol(di), true
+	}
+	return t.withLine(t.pubs[ui].symbol(), t.module(r), r), true
 }
 
 // module returns the module whose section contribution holds rva, or -1.
@@ -175,58 +214,57 @@ func (e entry) symbol() symtab.Symbol {
 	return symtab.Symbol{Name: e.name, Addr: uint64(e.rva), Size: uint64(e.size), Multiple: e.multiple}
 }
 
-// Symbols calls yield for every procedure and public, ascending by RVA.
+// Symbols calls yield for every procedure, global data and public,
+// ascending by RVA. Data sizes come from the types, read on the first
+// call that reaches a global.
 func (t *Table) Symbols(yield func(symtab.Symbol) bool) {
-	i, j := 0, 0
-	for i < len(t.procs) || j < len(t.pubs) {
-		var e entry
-		if j >= len(t.pubs) || (i < len(t.procs) && t.procs[i].rva <= t.pubs[j].rva) {
-			e = t.procs[i]
+	i, k, j := 0, 0, 0
+	const none = 1 << 32
+	head := func(es []entry, n int) uint64 {
+		if n < len(es) {
+			return uint64(es[n].rva)
+		}
+		return none
+	}
+	for {
+		p, d, u := head(t.procs, i), head(t.data, k), head(t.pubs, j)
+		var s symtab.Symbol
+		switch {
+		case p == none && d == none && u == none:
+			return
+		case p <= d && p <= u:
+			s = t.procs[i].symbol()
 			i++
-		} else {
-			e = t.pubs[j]
+		case d <= u:
+			s = t.dataSymbol(k)
+			k++
+		default:
+			s = t.pubs[j].symbol()
 			j++
 		}
-		if !yield(e.symbol()) {
+		if !yield(s) {
 			return
 		}
 	}
 }
 
-// Len returns the number of procedures and publics in the table.
+// Len returns the number of procedures and publics in the table; global
+// data is counted by NumData.
 func (t *Table) Len() (procs, publics int) { return len(t.procs), len(t.pubs) }
 
-// PublicName undoes the simplest MSVC decoration of a public name: a
-// "?name@scope@…@@<type>" function or variable whose name and scopes are
-// plain identifiers becomes "scope::name" ("?FxStubInitTypes@@YAJXZ" →
-// "FxStubInitTypes"). Operators, templates, back-references, special
-// names ("??_C@…" strings) and undecorated or x86 C names ("_foo@8") are
-// returned unchanged: this is no demangler, only enough for frame names.
-func PublicName(name string) string {
-	if len(name) < 4 || name[0] != '?' || !identStart(name[1]) {
-		return name
-	}
-	end := strings.Index(name, "@@")
-	if end < 0 || end+2 >= len(name) {
-		return name
-	}
-	parts := strings.Split(name[1:end], "@")
-	for _, p := range parts {
-		if p == "" || !identStart(p[0]) {
-			return name
-		}
-		for k := 1; k < len(p); k++ {
-			if !identStart(p[k]) && (p[k] < '0' || p[k] > '9') {
-				return name
-			}
-		}
-	}
-	slices.Reverse(parts)
-	return strings.Join(parts, "::")
-}
+// NumData returns the number of global data symbols in the table.
+func (t *Table) NumData() int { return len(t.data) }
 
-func identStart(c byte) bool {
-	return c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+// PublicName returns the name a public symbol shows in frames and
+// listings: an MSVC-decorated name ("?assign@?$basic_string@…") as its
+// qualified name ("std::basic_string<…>::assign", see msvc.Name), a
+// string literal as "`string'", and anything else (undecorated and x86 C
+// names such as "_foo@8") unchanged.
+func PublicName(name string) string {
+	if !strings.HasPrefix(name, "?") {
+		return name
+	}
+	return msvc.Name(name)
 }
 
 // Source names the table's origin for symbol-status displays (lm):

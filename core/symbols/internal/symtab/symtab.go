@@ -26,6 +26,10 @@ type Symbol struct {
 	// folded at this address (Breakpad's FUNC/PUBLIC "m" flag, identical
 	// code folding), so the name may be one of many.
 	Multiple bool
+	// Data reports that the symbol names a variable, not code (a PDB's
+	// global data): stack scanning does not take its addresses for
+	// return addresses.
+	Data bool
 }
 
 // OuterLine returns the source position of the containing (non-inlined)
