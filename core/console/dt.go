@@ -32,6 +32,12 @@ func typeCommands() []Command {
 	}
 }
 
+// GlobalResolver is the symbols capability dt module!variable needs: a
+// global variable's type and address. *symbols.Set implements it.
+type GlobalResolver interface {
+	Global(module, name string) (*ctype.Type, uint64, bool)
+}
+
 // dtMaxDepth bounds -r without a number.
 const dtMaxDepth = 8
 
@@ -71,14 +77,26 @@ func runDt(_ context.Context, env Env, inv *Invocation, out Output) error {
 	if strings.ContainsAny(name, "*?") {
 		return listTypes(env, tr, mod, name, out)
 	}
-	t, modName, err := findType(env, tr, mod, name)
-	if err != nil {
-		return err
-	}
 	d := dtWriter{ptr: ptrOf(env), out: out, describe: func(a uint64) string { return symbolize(env, a) }}
-	if len(args) == 2 {
-		a, err := Eval(args[1], NewEvalEnv(env))
-		if err != nil {
+	t, modName, err := findType(env, tr, mod, name)
+	var at *uint64
+	if err != nil {
+		// dt module!variable: a global's type, at its address.
+		gt, ok := env.Symbols().(GlobalResolver)
+		if !ok || mod == "" || len(args) == 2 {
+			return err
+		}
+		vt, a, found := gt.Global(mod, name)
+		if !found {
+			return err
+		}
+		t, modName, at = vt, symbols.ShortName(mod), &a
+	}
+	if len(args) == 2 || at != nil {
+		var a uint64
+		if at != nil {
+			a = *at
+		} else if a, err = Eval(args[1], NewEvalEnv(env)); err != nil {
 			return err
 		}
 		m, err := memory(env)
@@ -89,7 +107,11 @@ func runDt(_ context.Context, env Env, inv *Invocation, out Output) error {
 		if _, ok := d.read(a, 1); !ok {
 			return fmt.Errorf("Memory read error %s: the dump does not hold it", FormatAddr(a, d.ptr))
 		}
-		out.Text(fmt.Sprintf("%s!%s at %s\n", modName, name, FormatAddr(a, d.ptr)))
+		if at != nil {
+			out.Text(fmt.Sprintf("%s!%s (%s) at %s\n", modName, name, d.name(t), FormatAddr(a, d.ptr)))
+		} else {
+			out.Text(fmt.Sprintf("%s!%s at %s\n", modName, name, FormatAddr(a, d.ptr)))
+		}
 		d.value(t, a, depth, 1)
 		return nil
 	}

@@ -49,6 +49,14 @@ func TestDtFromPDB(t *testing.T) {
 	if out := run(t, s, "dt crash!_EXCEPTION_POINTERS 10"); !strings.Contains(out, "Memory read error") {
 		t.Errorf("dt at an address the dump lacks: %q", out)
 	}
+	// A global variable: its type and the value dd reads at the address
+	// x gives.
+	x := strings.Fields(run(t, s, "x crash!__security_cookie"))
+	cookie := strings.Fields(run(t, s, "dd crash!__security_cookie L1"))
+	gv := run(t, s, "dt crash!__security_cookie")
+	if len(x) < 2 || len(cookie) < 2 || !strings.Contains(gv, "crash!__security_cookie (Uint4B) at "+x[0]) || !strings.Contains(gv, "0x"+strings.TrimLeft(cookie[1], "0")) {
+		t.Errorf("dt of a global: %q; x %q; dd %q", gv, x, cookie)
+	}
 	// kernel32 has no PDB here: dt says so.
 	if out := run(t, s, "dt kernel32!_PEB"); !strings.Contains(out, "no type information") {
 		t.Errorf("dt in a module without types: %q", out)

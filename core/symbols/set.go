@@ -432,3 +432,24 @@ func (s *Set) Types(module string) (ctype.Source, error) {
 	}
 	return tt.Types()
 }
+
+// Global returns the type and absolute address of the global variable
+// name in module (for dt module!variable), when the module's symbols
+// carry typed data (PDBs implement GlobalType).
+func (s *Set) Global(module, name string) (*ctype.Type, uint64, bool) {
+	i := s.index(module)
+	if i < 0 {
+		return nil, 0, false
+	}
+	g, ok := s.load(i).(interface {
+		GlobalType(name string) (*ctype.Type, uint64, bool)
+	})
+	if !ok {
+		return nil, 0, false
+	}
+	t, rva, ok := g.GlobalType(name)
+	if !ok || t == nil {
+		return nil, 0, false
+	}
+	return t, s.mods[i].Base + rva, true
+}

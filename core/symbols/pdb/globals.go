@@ -147,8 +147,9 @@ func (t *Table) dataSymbol(i int) symtab.Symbol {
 // the PDB spells it: "__security_cookie", "std::exception::`vftable'"),
 // for showing its value (dt module!name). Of several with one name a
 // global (S_GDATA32) wins over a file-scope static, which wins over a
-// function's static local, then the first in Globals' order; thread-local data, having no RVA, is not found. The
-// types and the name index are read on the first call.
+// function's static local, then the first in Globals' order;
+// thread-local data, having no RVA, is not found. The types and the name
+// index are read on the first call.
 func (t *Table) GlobalType(name string) (*ctype.Type, uint64, bool) {
 	g, ok := t.dx.byName()[name]
 	if !ok {
