@@ -2,7 +2,9 @@ package pdb
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
+	"strings"
 )
 
 // msf is the MSF 7.00 container: a file of fixed-size blocks holding
@@ -27,6 +29,13 @@ type msfStream struct {
 func readMSF(r io.ReaderAt, size int64) (*msf, error) {
 	var sb [56]byte
 	if size < int64(len(sb)) {
+		// A file that starts as an MSF file but stops before its
+		// SuperBlock ends (LLVM's bad-block-size.pdb, 29 bytes) is a
+		// damaged PDB, not some other kind of file.
+		head := make([]byte, size)
+		if n, _ := r.ReadAt(head, 0); n >= 24 && n == len(head) && strings.HasPrefix(msfMagic, string(head[:min(n, len(msfMagic))])) {
+			return nil, errAt(-1, size, fmt.Sprintf("MSF superblock is missing: the file ends after %d bytes, the superblock needs %d", size, len(sb)), io.ErrUnexpectedEOF)
+		}
 		return nil, ErrUnrecognized
 	}
 	if _, err := r.ReadAt(sb[:], 0); err != nil {

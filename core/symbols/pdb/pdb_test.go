@@ -545,3 +545,18 @@ func peExports(t *testing.T, path string) map[string]uint32 {
 	}
 	return out
 }
+
+// TestBadBlockSize: LLVM's bad-block-size.pdb, 29 bytes of the MSF magic,
+// fails with a clear error (llvm-pdbutil: "The PDB file is corrupt. MSF
+// superblock is missing"), a *FormatError rather than ErrUnrecognized.
+func TestBadBlockSize(t *testing.T) {
+	_, err := Open(fixture.Corpus(t, "llvm-pdb/DebugInfo-PDB/bad-block-size.pdb"))
+	var fe *FormatError
+	if !errors.As(err, &fe) || errors.Is(err, ErrUnrecognized) || !strings.Contains(err.Error(), "MSF superblock is missing") {
+		t.Fatalf("err %v", err)
+	}
+	// Short files that are not MSF stay unrecognized.
+	if _, err := NewFile(strings.NewReader("hello"), 5); !errors.Is(err, ErrUnrecognized) {
+		t.Errorf("short non-PDB: %v", err)
+	}
+}
