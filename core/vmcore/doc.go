@@ -14,11 +14,18 @@
 //     "makedumpfile" and records {offset, size, data} that `makedumpfile -R`
 //     would write back at their offsets. Either of the above may be inside.
 //
-// This step reads headers only: Info summarises them (model.Info with the
-// release, uname -v, architecture, CPU count, time, compression and the
-// VMCOREINFO entries worth showing), VMCOREINFO returns the kernel's
-// KEY=VALUE table, and Ranges lists the physical memory the dump holds.
-// Reading pages, the kernel log and tasks come later.
+// Info summarises the headers (model.Info with the release, uname -v,
+// architecture, CPU count, time, compression and the VMCOREINFO entries
+// worth showing), VMCOREINFO returns the kernel's KEY=VALUE table, Ranges
+// lists the physical memory the dump holds, and PhysicalMemory reads it:
+// an ELF vmcore's PT_LOADs by p_paddr, a kdump-compressed dump's pages
+// through the dumpable bitmap (a page's page_desc is the rank of its bit
+// among the set ones, counted through a rank index every 4096 pfns) and
+// the page's compression (zlib, snappy and zstd through
+// klauspost/compress; lzo pages are not supported yet). Pages the
+// filter excluded fault with mem.NotInDump rather than reading as zeros.
+// A flattened file is read in place through its record index. Kernel
+// internals (log, tasks, symbols) are package core/linux's.
 //
 // The layouts, with their sources, are in format.go.
 //

@@ -63,6 +63,18 @@ func FuzzNewFile(f *testing.F) {
 		if len(rs) > len(b) {
 			t.Fatalf("%d ranges from %d bytes", len(rs), len(b))
 		}
+		// Read a page at the start of each range (and one past it): a
+		// corrupt page or descriptor faults, never panics.
+		if phys, err := file.PhysicalMemory(); err == nil {
+			buf := make([]byte, 4096)
+			for i, r := range rs {
+				if i == 16 {
+					break
+				}
+				phys.ReadMemory(buf, r.Start)
+				phys.ReadMemory(buf[:8], r.Start+r.Size)
+			}
+		}
 		_ = file.Diagnostics()
 	})
 }

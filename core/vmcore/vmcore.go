@@ -13,6 +13,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/internal/elfx"
 	"github.com/crashbench/crashbench/core/internal/osfile"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -79,6 +80,7 @@ type File struct {
 	vmcoreinfoErr error // why the raw text could not be read; nil if read or absent
 	vmcoreinfo    func() (map[string]string, error)
 	ranges        func() ([]model.Range, error)
+	phys          func() (mem.Space, error)
 
 	info model.Info
 
@@ -150,6 +152,7 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	}
 	f.vmcoreinfo = sync.OnceValues(f.parseVMCOREINFO)
 	f.ranges = sync.OnceValues(f.computeRanges)
+	f.phys = sync.OnceValues(f.buildPhys)
 	f.info = f.buildInfo()
 	return f, nil
 }

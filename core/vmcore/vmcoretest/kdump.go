@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/crashbench/crashbench/core/internal/testasm"
 )
 
@@ -359,14 +362,26 @@ func (k *Kdump) Bytes() ([]byte, error) {
 	for _, p := range pfns {
 		page := PageContents(p, bs)
 		flags := uint32(0)
-		if k.status&CompressedZlib != 0 {
+		var packed []byte
+		switch {
+		case k.status&CompressedZlib != 0:
 			var z bytes.Buffer
 			zw := zlib.NewWriter(&z)
 			zw.Write(page)
 			zw.Close()
-			if z.Len() < bs {
-				page, flags = z.Bytes(), CompressedZlib
-			}
+			packed, flags = z.Bytes(), CompressedZlib
+		case k.status&CompressedSnappy != 0:
+			packed, flags = s2.EncodeSnappy(nil, page), CompressedSnappy
+		case k.status&CompressedZstd != 0:
+			zw, _ := zstd.NewWriter(nil)
+			packed, flags = zw.EncodeAll(page, nil), CompressedZstd
+		}
+		// makedumpfile stores a page as is when compressing does not
+		// make it smaller.
+		if flags != 0 && len(packed) < bs {
+			page = packed
+		} else {
+			flags = 0
 		}
 		s.D64(uint64(dataStart + data.Len())).D32(uint32(len(page))).D32(flags).D64(0)
 		data.Write(page)
