@@ -3,7 +3,10 @@
 # missing: Debian packages for cgo, OpenGL/X11 and GTK (Fyne and the native
 # file dialog), Xvfb and screenshot tools for the GUI smoke test, glibc's
 # debug file (libc6-dbg: the tests name libc frames of cores written on
-# Debian 12 as gdb does), and the Go modules. Safe to re-run. When it cannot install something it says what.
+# Debian 12 as gdb does), makedumpfile and lzop (the vmcore tests make the
+# other compressions of the corpus vmcore with them, and the benchmark
+# compares with makedumpfile --dump-dmesg), and the Go modules. Safe to
+# re-run. When it cannot install something it says what.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +16,7 @@ PACKAGES=(
   libgtk-3-dev
   xvfb x11-utils xdotool x11-apps imagemagick xauth
   libc6-dbg
+  makedumpfile lzop
 )
 
 missing=()
