@@ -2,11 +2,13 @@ package lime_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"testing"
 
 	"github.com/crashbench/crashbench/core/lime"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
@@ -56,5 +58,17 @@ func TestCorpus(t *testing.T) {
 	}
 	if len(want) != 128 || !bytes.Equal(got, want) {
 		t.Errorf("bytes at physical 0x1000 differ from Volatility 3's read:\n got %x\nwant %x", got, want)
+	}
+	// The same 128 bytes through PhysicalMemory, and nothing below the range.
+	phys, err := f.PhysicalMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaPhys := make([]byte, len(want))
+	if err := mem.ReadFull(phys, viaPhys, 0x1000); err != nil || !bytes.Equal(viaPhys, want) {
+		t.Errorf("PhysicalMemory at 0x1000: %v\n got %x\nwant %x", err, viaPhys, want)
+	}
+	if _, err := phys.ReadMemory(make([]byte, 8), 0x800); !errors.Is(err, mem.ErrNotInDump) {
+		t.Errorf("below the range: %v", err)
 	}
 }

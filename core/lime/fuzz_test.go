@@ -39,5 +39,10 @@ func FuzzNewFile(f *testing.F) {
 				t.Fatalf("range %+v outside the %d-byte file", r, len(b))
 			}
 		}
+		if phys, err := file.PhysicalMemory(); err == nil {
+			for _, r := range ranges {
+				phys.ReadMemory(make([]byte, 64), r.Start)
+			}
+		}
 	})
 }
