@@ -15,7 +15,7 @@ import (
 // Builtins returns the default command table, in .help order: WinDbg's
 // commands, then gdb's.
 func Builtins() []Command {
-	return slices.Concat(windbgCommands(), symbolCommands(), typeCommands(), pteCommands(), kernelCommands(), gdbCommands())
+	return slices.Concat(windbgCommands(), symbolCommands(), typeCommands(), pteCommands(), kernelCommands(), linuxCommands(), gdbCommands())
 }
 
 func windbgCommands() []Command {

@@ -260,10 +260,47 @@ type Env struct {
 	// Walks are the page walks PageWalk answers, by virtual address; nil
 	// makes it say the dump has no page tables.
 	Walks map[uint64]PageWalkResult
+	// Linux is the kernel view of a Linux kernel dump
+	// (console.LinuxInspector); nil when the dump is not one.
+	Linux *LinuxKernel
 	// SymPath and NoisyOn are the fake symbol state .sympath and !sym
 	// change (console.SymbolControl).
 	SymPath string
 	NoisyOn bool
+}
+
+// LinuxKernel is a fake Linux kernel: its log, tasks and sys lines.
+type LinuxKernel struct {
+	Log   []string
+	Tasks []console.LinuxTask
+	Sys   [][2]string
+}
+
+// errNotLinux is what the Linux methods say for other dumps.
+var errNotLinux = errors.New("not a Linux kernel dump")
+
+// KernelLog implements console.LinuxInspector.
+func (e *Env) KernelLog(context.Context) ([]string, error) {
+	if e.Linux == nil {
+		return nil, errNotLinux
+	}
+	return e.Linux.Log, nil
+}
+
+// LinuxTasks implements console.LinuxInspector.
+func (e *Env) LinuxTasks(context.Context) ([]console.LinuxTask, error) {
+	if e.Linux == nil {
+		return nil, errNotLinux
+	}
+	return e.Linux.Tasks, nil
+}
+
+// LinuxSys implements console.LinuxInspector.
+func (e *Env) LinuxSys(context.Context) ([][2]string, error) {
+	if e.Linux == nil {
+		return nil, errNotLinux
+	}
+	return e.Linux.Sys, nil
 }
 
 // SymbolPath implements console.SymbolControl.
@@ -401,6 +438,7 @@ func Scenarios() map[string]func() *Env {
 		"linux-core":         LinuxCore,
 		"kernel-triage":      KernelTriage,
 		"kernel-full":        KernelFull,
+		"linux-vmcore":       LinuxVMCore,
 	}
 }
 

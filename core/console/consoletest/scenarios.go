@@ -395,3 +395,23 @@ func appTypes() TypeMap {
 	fwd := &ctype.Type{Kind: ctype.Struct, Name: "APP_OPAQUE", Incomplete: true}
 	return TypeMap{"APP_RECORD": rec, "APP_NODE": node, "APP_STATE": state, "_LIST_ENTRY": list, "APP_OPAQUE": fwd}
 }
+
+// LinuxVMCore is a Linux x86_64 vmcore whose kernel view gives a log (a
+// panic), three tasks and the sys lines.
+func LinuxVMCore() *Env {
+	t := &Target{InfoV: model.Info{Format: model.LinuxVMCore, Variant: "kdump-compressed",
+		OS: model.OS{Family: model.Linux, Release: "6.1.0-56-cloud-amd64"}, Arch: model.AMD64, CPUs: 2}}
+	return &Env{T: t, Linux: &LinuxKernel{
+		Log: []string{
+			"[    0.000000] Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org)",
+			"[    6.642971] sysrq: Trigger a crash",
+			"[    6.642971] Kernel panic - not syncing: sysrq triggered crash",
+		},
+		Tasks: []console.LinuxTask{
+			{PID: 0, TGID: 0, PPID: 0, Comm: "swapper/0", State: "RU", Task: 0xffffffff9b21aa40, KernelThread: true},
+			{PID: 1, TGID: 1, PPID: 0, Comm: "init", State: "RU", Task: 0xffff89ff03df4180},
+			{PID: 2, TGID: 2, PPID: 0, Comm: "kthreadd", State: "IN", Task: 0xffff89ff03df6300, KernelThread: true},
+		},
+		Sys: [][2]string{{"KERNEL", "6.1.0-56-cloud-amd64"}, {"CPUS", "2"}, {"PANIC", "Kernel panic - not syncing: sysrq triggered crash"}},
+	}}
+}
