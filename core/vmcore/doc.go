@@ -22,7 +22,7 @@
 // through the dumpable bitmap (a page's page_desc is the rank of its bit
 // among the set ones, counted through a rank index every 4096 pfns) and
 // the page's compression (zlib, snappy and zstd through
-// klauspost/compress; lzo pages are not supported yet). Pages the
+// klauspost/compress, lzo through core/internal/lzo). Pages the
 // filter excluded fault with mem.NotInDump rather than reading as zeros.
 // A flattened file is read in place through its record index. Kernel
 // internals (log, tasks, symbols) are package core/linux's.

@@ -3,7 +3,6 @@ package vmcore
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -15,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/crashbench/crashbench/core/internal/elfx"
+	"github.com/crashbench/crashbench/core/internal/lzo"
 	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 )
@@ -27,8 +27,7 @@ const physCachePages = 4096
 // are physical. An ELF vmcore maps each PT_LOAD's p_paddr to its file
 // bytes; a kdump-compressed dump (plain or flattened) finds a page's
 // page_desc by counting the dumpable-page bitmap's set bits before it and
-// decompresses it (zlib, snappy, zstd; lzo pages give a Corrupt fault
-// saying the compression is not supported). A page the dump does not
+// decompresses it (zlib, snappy, zstd, lzo). A page the dump does not
 // hold (filtered out by makedumpfile, or never in a PT_LOAD) faults with
 // mem.NotInDump, not zeros. Built once.
 func (f *File) PhysicalMemory() (mem.Space, error) { return f.phys() }
@@ -215,9 +214,6 @@ var zstdDec = sync.OnceValues(func() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(64<<20))
 })
 
-// errLZO says lzo pages cannot be read yet.
-var errLZO = errors.New("lzo-compressed pages are not supported yet")
-
 // decoderFor returns the page decoder for a page_desc's compression flag.
 func decoderFor(flag uint32) func(dst, src []byte) error {
 	full := func(dst []byte, got []byte, err error) error {
@@ -262,7 +258,13 @@ func decoderFor(flag uint32) func(dst, src []byte) error {
 			return full(dst, got, err)
 		}
 	case DUMP_DH_COMPRESSED_LZO:
-		return func(dst, src []byte) error { return errLZO }
+		return func(dst, src []byte) error {
+			n, err := lzo.Decompress(dst, src)
+			if err == nil && n != len(dst) {
+				err = fmt.Errorf("lzo page decompressed to %d bytes, not %d", n, len(dst))
+			}
+			return err
+		}
 	}
 	return func(dst, src []byte) error { return fmt.Errorf("page compressed with flags %#x", flag) }
 }
