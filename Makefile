@@ -7,7 +7,7 @@ GOTAGS := sqlite_fts5
 FUZZTIME ?= 30s
 SAMPLE := testdata/sample/sample.dmp
 
-.PHONY: all setup build run test test-go test-gui bench bench-gdb fuzz clean
+.PHONY: all setup build run test test-go test-gui bench bench-gdb bench-makedumpfile fuzz clean
 
 all: build
 
@@ -42,6 +42,9 @@ bench: setup
 # crashbench run CORE -c "~*k" against gdb's thread apply all bt (issue 4).
 bench-gdb: build
 	bash scripts/bench-vs-gdb.sh
+
+bench-makedumpfile: build
+	bash scripts/bench-vs-makedumpfile.sh
 
 # Every fuzz target for FUZZTIME each (one target per go test run).
 fuzz: setup

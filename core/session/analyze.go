@@ -37,6 +37,7 @@ type Analysis struct {
 	Faulting int // index into the crashed thread's Frames, -1 if none
 	Result   report.Analysis
 	Bugcheck *analyze.BugcheckReport // for Windows bug checks, else nil
+	Panic    *analyze.PanicReport    // for Linux kernel dumps whose log reports a crash, else nil
 }
 
 // name symbolises an unwound frame. Callers are named at their return
@@ -134,7 +135,32 @@ func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
 			a.Result.Arguments = append(a.Result.Arguments, l.String())
 		}
 	}
+	// A Linux kernel dump's crash is what its log reports.
+	if p := s.linuxPanic(); p != nil {
+		a.Panic = p
+		a.Result.Reason = p.Message
+		a.Result.Signature, a.Result.BucketID = p.Signature, p.BucketID
+		frame := p.RIP
+		if frame == "" && len(p.Frames) > 0 {
+			frame = p.Frames[0]
+		}
+		a.Result.FaultingFrame = frame
+		a.Result.FaultingModule = panicModule(frame)
+		a.Result.ProbablyCausedBy = a.Result.FaultingModule
+	}
 	return a, nil
+}
+
+// panicModule is the module of a kernel trace entry: "mydrv" for
+// "mydrv_poll+0x2a/0x90 [mydrv]", "vmlinux" for the kernel's own code.
+func panicModule(frame string) string {
+	if frame == "" {
+		return ""
+	}
+	if i := strings.LastIndexByte(frame, '['); i >= 0 && strings.HasSuffix(frame, "]") {
+		return frame[i+1 : len(frame)-1]
+	}
+	return "vmlinux"
 }
 
 // crashReason says what happened in one line: the crash's name, the
@@ -244,7 +270,9 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 	fmt.Fprintln(w, "*                        Exception Analysis                                   *")
 	fmt.Fprintln(w, "*******************************************************************************")
 	fmt.Fprintln(w)
-	if c == nil || c.Kind == model.NoCrash {
+	if p := a.Panic; p != nil {
+		writePanic(w, p)
+	} else if c == nil || c.Kind == model.NoCrash {
 		fmt.Fprintln(w, "This dump records no crash (a snapshot or a requested dump).")
 	} else {
 		if c.PC != nil {
@@ -318,6 +346,29 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 		for _, n := range notes {
 			fmt.Fprintln(w, "NOTE: "+n)
 		}
+	}
+}
+
+// writePanic prints what a Linux kernel log says of its crash, in the
+// order the kernel printed it.
+func writePanic(w io.Writer, p *analyze.PanicReport) {
+	fmt.Fprintf(w, "%s\n\n", p.Message)
+	if p.CPU >= 0 {
+		fmt.Fprintf(w, "CPU: %d  PID: %d  COMM: %s  (%s)\n", p.CPU, p.PID, p.Comm, p.Tainted)
+	}
+	for _, kv := range [][2]string{{"KERNEL", p.Release}, {"HARDWARE", p.Hardware}, {"RIP", p.RIP}} {
+		if kv[1] != "" {
+			fmt.Fprintf(w, "%s: %s\n", kv[0], kv[1])
+		}
+	}
+	if len(p.Frames) > 0 {
+		fmt.Fprintln(w, "\nCALL TRACE:")
+		for _, f := range p.Frames {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+	}
+	if p.Modules != nil {
+		fmt.Fprintf(w, "\nMODULES: %s\n", strings.Join(p.Modules, " "))
 	}
 }
 

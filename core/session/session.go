@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/crashbench/crashbench/core/dump"
+	"github.com/crashbench/crashbench/core/linux"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/report"
 )
@@ -57,6 +58,10 @@ type Session struct {
 	noisy   atomic.Bool                     // !sym noisy
 	loadCtx atomic.Pointer[context.Context] // symbol loads' context (useLoadContext)
 
+	linuxOnce sync.Once // builds linux, the kernel in a Linux kernel dump, once
+	linux     *linux.Kernel
+	linuxErr  error
+
 	abort    sync.Once // reads abortMsg, glibc's message, once
 	abortMsg string
 }
@@ -85,13 +90,16 @@ type ReportOptions struct {
 // ErrNoLog matches errors saying a dump's kernel log cannot be shown.
 var ErrNoLog = errors.New("no kernel log")
 
-// noLog explains why a target gives no log: process dumps have none, while
-// for kernel dumps the log is there but reading it needs the symbol-less
-// kernel walkers that come with the kernel-dump work.
+// noLog explains why a target gives no log: process dumps have none,
+// Windows keeps no kernel log, and FreeBSD's message buffer needs the
+// kernel's symbols, which are not read yet. (Linux kernel dumps have
+// theirs read from memory: see kernelLogFor.)
 func noLog(f model.Format) error {
 	switch f {
 	case model.Minidump, model.ELFCore:
 		return fmt.Errorf("%w: a %s is a process dump and records no kernel log", ErrNoLog, f)
+	case model.WindowsKernel:
+		return fmt.Errorf("%w: Windows keeps no kernel log like Linux's dmesg", ErrNoLog)
 	}
 	return fmt.Errorf("%w: reading the kernel log from a %s dump is not implemented yet", ErrNoLog, f)
 }
@@ -120,11 +128,7 @@ func (s *Session) Report(o ReportOptions) (*report.Report, error) {
 		}
 	}
 	if o.Log {
-		lr, ok := t.(model.LogReader)
-		if !ok {
-			return nil, noLog(t.Info().Format)
-		}
-		lines, err := lr.Log()
+		lines, err := s.kernelLogFor(t)
 		if err != nil {
 			return nil, err
 		}

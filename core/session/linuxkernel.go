@@ -1,0 +1,171 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/crashbench/crashbench/core/analyze"
+	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/linux"
+	"github.com/crashbench/crashbench/core/mem"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/vmcore"
+)
+
+// ErrNotLinuxKernel says a dump holds no Linux kernel to read.
+var ErrNotLinuxKernel = errors.New("not a Linux kernel dump")
+
+// linuxKernel returns the Linux kernel in the dump's memory (vmcores;
+// LiME images once their VMCOREINFO is found), built once: physical
+// memory and VMCOREINFO from the format package, the rest read from
+// memory by core/linux without vmlinux.
+func (s *Session) linuxKernel() (*linux.Kernel, error) {
+	s.linuxOnce.Do(func() { s.linux, s.linuxErr = s.openLinuxKernel() })
+	return s.linux, s.linuxErr
+}
+
+func (s *Session) openLinuxKernel() (*linux.Kernel, error) {
+	t := s.d.Target
+	info := t.Info()
+	switch info.Format {
+	case model.LinuxVMCore, model.LiME:
+	default:
+		return nil, fmt.Errorf("a %s is %w", info.Format, ErrNotLinuxKernel)
+	}
+	pm, ok := t.(interface{ PhysicalMemory() (mem.Space, error) })
+	if !ok {
+		return nil, fmt.Errorf("a %s's memory cannot be read", info.Format)
+	}
+	phys, err := pm.PhysicalMemory()
+	if err != nil {
+		return nil, err
+	}
+	var table map[string]string
+	if vi, ok := t.(interface {
+		VMCOREINFO() (map[string]string, error)
+	}); ok {
+		if table, err = vi.VMCOREINFO(); err != nil {
+			return nil, err
+		}
+	} else {
+		// A LiME image carries no copy: the kernel's own page is in memory.
+		text, _, err := linux.FindVMCOREINFO(context.Background(), phys)
+		if err != nil {
+			return nil, err
+		}
+		table = vmcore.ParseVMCOREINFO(text)
+	}
+	// An image that says nothing of the architecture (LiME) is left to
+	// linux.New, which tells x86-64 by its VMCOREINFO.
+	return linux.New(phys, table, info.Arch)
+}
+
+// KernelLog returns a Linux kernel dump's log as dmesg prints it.
+func (s *Session) KernelLog() ([]string, error) {
+	k, err := s.linuxKernel()
+	if err != nil {
+		return nil, err
+	}
+	return k.Log()
+}
+
+// kernelLogFor is the log the report's --log shows: a Linux kernel's
+// from memory, else the target's own.
+func (s *Session) kernelLogFor(t model.Target) ([]string, error) {
+	if k, err := s.linuxKernel(); err == nil {
+		return k.Log()
+	} else if !errors.Is(err, ErrNotLinuxKernel) {
+		return nil, fmt.Errorf("%w: %v", ErrNoLog, err)
+	}
+	lr, ok := t.(model.LogReader)
+	if !ok {
+		return nil, noLog(t.Info().Format)
+	}
+	return lr.Log()
+}
+
+// linuxPanic reads the crash report from a Linux kernel dump's log; nil
+// when the dump is no Linux kernel, its log cannot be read or holds no
+// crash.
+func (s *Session) linuxPanic() *analyze.PanicReport {
+	log, err := s.KernelLog()
+	if err != nil {
+		return nil
+	}
+	return analyze.ParsePanic(log)
+}
+
+// The Linux kernel view for the console (console.LinuxInspector).
+
+func (e consoleEnv) KernelLog(context.Context) ([]string, error) { return e.s.KernelLog() }
+
+func (e consoleEnv) LinuxTasks(context.Context) ([]console.LinuxTask, error) {
+	k, err := e.s.linuxKernel()
+	if err != nil {
+		return nil, err
+	}
+	ts, err := k.Tasks()
+	out := make([]console.LinuxTask, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, console.LinuxTask{PID: int64(t.PID), TGID: int64(t.TGID), PPID: int64(t.PPID), Comm: t.Comm,
+			State: taskState(t.State), Task: t.Address, KernelThread: t.KThread})
+	}
+	if len(out) > 0 {
+		return out, nil // a walk cut short still shows what it found
+	}
+	return out, err
+}
+
+// taskState spells task_struct.__state as crash's ps does.
+func taskState(v uint64) string {
+	switch {
+	case v == 0:
+		return "RU"
+	case v&0x402 == 0x402: // TASK_IDLE: uninterruptible, not counted in the load
+		return "ID"
+	case v&0x1 != 0:
+		return "IN"
+	case v&0x2 != 0:
+		return "UN"
+	case v&0x4 != 0:
+		return "ST"
+	case v&0x8 != 0:
+		return "TR"
+	case v&0x20 != 0:
+		return "ZO"
+	case v&0x10 != 0, v&0x80 != 0:
+		return "DE"
+	case v&0x40 != 0:
+		return "PA"
+	}
+	return "??"
+}
+
+func (e consoleEnv) LinuxSys(context.Context) ([][2]string, error) {
+	k, err := e.s.linuxKernel()
+	if err != nil {
+		return nil, err
+	}
+	info := e.s.d.Target.Info()
+	kv := [][2]string{{"DUMPFILE", e.s.d.Path}, {"CPUS", strconv.Itoa(info.CPUs)}}
+	if !info.Time.IsZero() {
+		kv = append(kv, [2]string{"DATE", info.Time.UTC().Format("Mon Jan _2 15:04:05 UTC 2006")})
+	}
+	kv = append(kv, [2]string{"RELEASE", k.Release()}, [2]string{"VERSION", info.OS.Version}, [2]string{"MACHINE", string(info.Arch)})
+	if ts, err := k.Tasks(); len(ts) > 0 {
+		n := strconv.Itoa(len(ts))
+		if err != nil {
+			n += " (the walk stopped: " + err.Error() + ")"
+		}
+		kv = append(kv, [2]string{"TASKS", n})
+	}
+	if p := e.s.linuxPanic(); p != nil {
+		kv = append(kv, [2]string{"PANIC", strings.TrimSpace(p.Message)})
+	}
+	return kv, nil
+}
+
+var _ console.LinuxInspector = consoleEnv{}

@@ -1,0 +1,191 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/crashbench/crashbench/core/mem"
+	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
+)
+
+const panicKdump = "generated/linux-vmcore/panic-96M.makedumpfile-zlib.kdump"
+
+// oracleLines reads an oracle file as lines.
+func oracleLines(t *testing.T, rel string) []string {
+	t.Helper()
+	b, err := os.ReadFile(fixture.Corpus(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+}
+
+// psOracle reads panic-96M.ps.txt's task lines as "pid tgid comm task".
+func psOracle(t *testing.T) []string {
+	var out []string
+	row := regexp.MustCompile(`^\s*(\d+)\s+(\d+) (\S+)\s+0x([0-9a-f]+)( \[kthread\])?$`)
+	for _, l := range oracleLines(t, "generated/linux-vmcore/panic-96M.ps.txt") {
+		if m := row.FindStringSubmatch(l); m != nil {
+			comm := m[3]
+			if m[5] != "" {
+				comm = "[" + comm + "]"
+			}
+			out = append(out, m[1]+" "+m[2]+" "+comm+" "+m[4])
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no tasks in the ps oracle")
+	}
+	return out
+}
+
+// checkLinuxDump runs log, ps and !analyze -v on a Linux vmcore and
+// compares them with panic-96M's oracles: the log line for line with
+// panic-96M.dmesg.txt, the tasks with panic-96M.ps.txt, the analysis with
+// what the issue names.
+func checkLinuxDump(t *testing.T, path string) {
+	t.Helper()
+	s := openSession(t, path, Options{})
+	log := strings.Split(strings.TrimRight(run(t, s, "log"), "\n"), "\n")
+	want := oracleLines(t, "generated/linux-vmcore/panic-96M.dmesg.txt")
+	same := 0
+	for i := range min(len(log), len(want)) {
+		if log[i] == want[i] {
+			same++
+		}
+	}
+	if same != len(want) || len(log) != len(want) {
+		t.Errorf("log: %d lines, %d of the oracle's %d identical", len(log), same, len(want))
+	}
+
+	row := regexp.MustCompile(`^\s*(\d+)\s+(\d+)\s+(\d+)\s+([0-9a-f]+)\s+\S+\s+(\S+)$`)
+	var ps []string
+	for _, l := range strings.Split(run(t, s, "ps"), "\n") {
+		if m := row.FindStringSubmatch(l); m != nil {
+			ps = append(ps, m[1]+" "+m[3]+" "+m[5]+" "+m[4]) // pid tgid comm task
+		}
+	}
+	if wantPS := psOracle(t); strings.Join(ps, "\n") != strings.Join(wantPS, "\n") {
+		t.Errorf("ps: %d tasks, oracle %d\n got %q\nwant %q", len(ps), len(wantPS), ps[:min(3, len(ps))], wantPS[:3])
+	}
+
+	an := run(t, s, "!analyze -v")
+	wantAll(t, "!analyze -v", an,
+		"Kernel panic - not syncing: sysrq triggered crash",
+		"CPU: 0  PID: 1  COMM: init",
+		"CALL TRACE:\n  sysrq_handle_crash+0x16/0x20\n",
+		"FAILURE_BUCKET_ID:  LNX_PANIC_sysrq_handle_crash")
+	a, err := s.Analyze(context.Background())
+	if err != nil || a.Result.FaultingFrame != "sysrq_handle_crash+0x16/0x20" || a.Result.Reason != "Kernel panic - not syncing: sysrq triggered crash" {
+		t.Errorf("analysis %+v, %v", a.Result, err)
+	}
+}
+
+func TestLinuxVMCoreAgreesWithOracles(t *testing.T) {
+	t.Parallel()
+	checkLinuxDump(t, fixture.Corpus(t, panicKdump))
+	// info --log gives the same log.
+	s := openSession(t, fixture.Corpus(t, panicKdump), Options{})
+	r, err := s.Report(ReportOptions{Log: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := oracleLines(t, "generated/linux-vmcore/panic-96M.dmesg.txt"); strings.Join(r.Log, "\n") != strings.Join(want, "\n") {
+		t.Errorf("report log: %d lines, oracle %d", len(r.Log), len(want))
+	}
+}
+
+// TestLinuxVMCoreVariants rewrites panic-96M with makedumpfile (refiltered
+// uncompressed, lzo, and flattened zlib output) and checks that every
+// variant gives the same log, ps and analysis.
+func TestLinuxVMCoreVariants(t *testing.T) {
+	t.Parallel()
+	mdf, err := exec.LookPath("makedumpfile")
+	if err != nil {
+		t.Skip("makedumpfile is not installed (scripts/setup.sh installs it): skipping the variants")
+	}
+	src := fixture.Corpus(t, panicKdump)
+	dir := t.TempDir()
+	for _, v := range []struct{ name, flag string }{{"uncompressed", ""}, {"lzo", "-l"}, {"flattened", "-F"}} {
+		t.Run(v.name, func(t *testing.T) {
+			out := filepath.Join(dir, v.name)
+			args := []string{"-d", "31"}
+			if v.flag == "-F" {
+				args = append(args, "-F", "-c", src)
+				f, err := os.Create(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var stderr strings.Builder
+				cmd := exec.Command(mdf, args...)
+				cmd.Stdout, cmd.Stderr = f, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("makedumpfile %v: %v\n%s", args, err, stderr.String())
+				}
+				f.Close()
+			} else {
+				if v.flag != "" {
+					args = append(args, v.flag)
+				}
+				if b, err := exec.Command(mdf, append(args, src, out)...).CombinedOutput(); err != nil {
+					t.Fatalf("makedumpfile %v: %v\n%s", args, err, b)
+				}
+			}
+			checkLinuxDump(t, out)
+		})
+	}
+}
+
+// TestLiMEFromVMCore writes panic-96M's physical memory as a LiME image
+// (one 32-byte header per range: magic, version 1, start, inclusive end,
+// reserved; then the bytes) and checks that the image, which carries no
+// VMCOREINFO, gives the same log, ps and analysis: the session finds the
+// kernel's VMCOREINFO page in memory.
+func TestLiMEFromVMCore(t *testing.T) {
+	t.Parallel()
+	src := openSession(t, fixture.Corpus(t, panicKdump), Options{})
+	rl := src.Target().(interface {
+		Ranges() ([]model.Range, error)
+		PhysicalMemory() (mem.Space, error)
+	})
+	ranges, err := rl.Ranges()
+	if err != nil {
+		t.Fatal(err)
+	}
+	phys, err := rl.PhysicalMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "panic.lime")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, r := range ranges {
+		var h [32]byte
+		binary.LittleEndian.PutUint32(h[0:], 0x4C694D45)
+		binary.LittleEndian.PutUint32(h[4:], 1)
+		binary.LittleEndian.PutUint64(h[8:], r.Start)
+		binary.LittleEndian.PutUint64(h[16:], r.Start+r.Size-1)
+		w.Write(h[:])
+		b := make([]byte, r.Size)
+		if err := mem.ReadFull(phys, b, r.Start); err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	checkLinuxDump(t, out)
+}
