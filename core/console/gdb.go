@@ -20,7 +20,7 @@ import (
 // gdbCommands returns the gdb aliases, appended to Builtins.
 func gdbCommands() []Command {
 	return []Command{
-		{Names: []string{"bt", "backtrace", "where"}, Group: GroupGDB, Usage: "bt [N|-N]", Summary: "gdb's backtrace of the current thread (the stack k shows)",
+		{Names: []string{"bt", "backtrace", "where"}, Group: GroupGDB, Usage: "bt [N|-N] | bt [PID]", Summary: "gdb's backtrace of the current thread (the stack k shows); on a Linux kernel dump, crash's bt -t of a task",
 			Help: "Prints `#0  0x00005642e0279234 in level3 () at crash.c:8` per frame, `in ?? () from /usr/lib/libc.so.6` when only the module is known. " +
 				"Parameter values are not shown: the dump's debug information is not evaluated. gdb omits frame 0's address when the PC is at the first " +
 				"instruction of a source line; crashbench always prints it. Calls inlined at a frame's PC are frames of their own, innermost first, " +
@@ -172,6 +172,9 @@ func gdbInlineText(fn, file string, line int) string {
 
 // runBacktrace is bt [N|-N] [full].
 func runBacktrace(ctx context.Context, env Env, inv *Invocation, out Output) error {
+	if li, ok := env.(LinuxInspector); ok && isLinuxKernelDump(env) {
+		return runKernelBt(ctx, li, env, inv, out)
+	}
 	count, fromEnd := -1, false
 	for _, tok := range inv.Tokens {
 		switch t := strings.ToLower(tok); {

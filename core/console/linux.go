@@ -3,7 +3,10 @@ package console
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/crashbench/crashbench/core/model"
 )
 
 // LinuxInspector is an Env capability of Linux kernel dumps (vmcores,
@@ -16,6 +19,25 @@ type LinuxInspector interface {
 	LinuxTasks(ctx context.Context) ([]LinuxTask, error)
 	// LinuxSys returns what crash's sys shows, as label/value pairs.
 	LinuxSys(ctx context.Context) ([][2]string, error)
+	// LinuxStack scans the kernel stack of the task with id pid, or of
+	// the task that crashed when pid is -1.
+	LinuxStack(ctx context.Context, pid int64) (*LinuxStack, error)
+}
+
+// LinuxStack is the kernel-text addresses found on a task's kernel stack
+// (crash's bt -t).
+type LinuxStack struct {
+	Task    LinuxTask
+	CPU     int    // the CPU it was running on, -1 when none
+	Note    string // how the scan started ("from the saved stack pointer")
+	Entries []LinuxStackEntry
+}
+
+// LinuxStackEntry is one text address on the stack.
+type LinuxStackEntry struct {
+	Slot, Value uint64
+	Name        string // function+0xoff
+	Call        bool   // follows a call instruction: likely a return address
 }
 
 // LinuxTask is one task_struct.
@@ -107,4 +129,50 @@ func runSys(ctx context.Context, env Env, _ *Invocation, out Output) error {
 	}
 	out.Text(b.String())
 	return nil
+}
+
+// runKernelBt is bt on a Linux kernel dump: crash's bt -t, the kernel text
+// addresses on the task's stack, "?" before those that follow no call.
+func runKernelBt(ctx context.Context, li LinuxInspector, env Env, inv *Invocation, out Output) error {
+	pid := int64(-1)
+	if len(inv.Tokens) > 0 {
+		v, err := strconv.ParseInt(inv.Tokens[0], 10, 64)
+		if err != nil || v < 0 {
+			return &SyntaxError{Line: inv.Raw, Col: 1, Msg: fmt.Sprintf("bt: %q is not a process id (bt [PID] on a kernel dump)", inv.Tokens[0])}
+		}
+		pid = v
+	}
+	st, err := li.LinuxStack(ctx, pid)
+	if err != nil {
+		return &NotSupportedError{What: "the kernel stack cannot be read", Err: err}
+	}
+	ptr := ptrOf(env)
+	a := func(v uint64) string { return strings.ReplaceAll(FormatAddr(v, ptr), "`", "") }
+	var b strings.Builder
+	cpu := "-"
+	if st.CPU >= 0 {
+		cpu = strconv.Itoa(st.CPU)
+	}
+	fmt.Fprintf(&b, "PID: %d  TASK: %s  CPU: %s  COMMAND: %q\n", st.Task.PID, a(st.Task.Task), cpu, st.Task.Comm)
+	if st.Note != "" {
+		fmt.Fprintf(&b, "  (%s)\n", st.Note)
+	}
+	for _, e := range st.Entries {
+		mark := "  "
+		if !e.Call {
+			mark = "? "
+		}
+		fmt.Fprintf(&b, "%s[%s] %s at %s\n", mark, a(e.Slot), e.Name, a(e.Value))
+	}
+	out.Text(b.String())
+	return nil
+}
+
+// isLinuxKernelDump reports whether the target is a Linux kernel image.
+func isLinuxKernelDump(env Env) bool {
+	switch env.Target().Info().Format {
+	case model.LinuxVMCore, model.LiME:
+		return true
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package linux_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -385,4 +386,44 @@ func TestCorpusConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestCorpusStackScan scans the panicking task's stack (init, running on
+// CPU 0): the call trace the kernel printed (panic-96M.dmesg.txt, from
+// sysrq_handle_crash+0x16 down to entry_SYSCALL_64_after_hwframe) is on
+// it, in the same order, each entry a return address after a call.
+func TestCorpusStackScan(t *testing.T) {
+	k := openPanic(t)
+	cpus, err := k.CPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := k.StackScan(cpus[0].Current, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"sysrq_handle_crash+0x16", "__handle_sysrq.cold+0x44", "write_sysrq_trigger+0x24", "proc_reg_write+0x56",
+		"vfs_write+0xc7", "ksys_write+0x6b", "do_syscall_64+0x5d", "entry_SYSCALL_64_after_hwframe+0x6e"}
+	i := 0
+	for _, e := range ks.Entries {
+		if i < len(want) && fmt.Sprintf("%s+%#x", e.Function, e.Offset) == want[i] {
+			if !e.Call {
+				t.Errorf("%s is not after a call", want[i])
+			}
+			i++
+		}
+	}
+	if i != len(want) {
+		t.Errorf("found %d of the %d trace frames in order; entries %+v", i, len(want), ks.Entries)
+	}
+	// A sleeping task starts at its saved stack pointer.
+	tasks, _ := k.Tasks()
+	for _, task := range tasks {
+		if task.Comm == "kthreadd" {
+			s, err := k.StackScan(task.Address, false)
+			if err != nil || !s.FromSavedSP || len(s.Entries) == 0 {
+				t.Errorf("kthreadd: %+v, %v", s, err)
+			}
+		}
+	}
 }

@@ -253,3 +253,7 @@ func (k *Kernel) readBytes(va, n, limit uint64, what string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Info returns a VMCOREINFO entry as written ("" when absent), e.g.
+// Info("BUILD-ID").
+func (k *Kernel) Info(key string) string { return k.info[key] }

@@ -169,3 +169,71 @@ func (e consoleEnv) LinuxSys(context.Context) ([][2]string, error) {
 }
 
 var _ console.LinuxInspector = consoleEnv{}
+
+// LinuxStack scans a task's kernel stack (bt): the task with id pid, or
+// with pid -1 the task the crash happened in (the current task of the CPU
+// the panic report names, else of CPU 0).
+func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStack, error) {
+	k, err := e.s.linuxKernel()
+	if err != nil {
+		return nil, err
+	}
+	tasks, _ := k.Tasks()
+	cpus, _ := k.CPUs()
+	running := map[uint64]int{}
+	for _, c := range cpus {
+		if c.Current != 0 {
+			running[c.Current] = c.ID
+		}
+	}
+	var task *linux.Task
+	if pid < 0 {
+		want := 0
+		if p := e.s.linuxPanic(); p != nil && p.CPU >= 0 {
+			want = p.CPU
+		}
+		for _, c := range cpus {
+			if c.ID == want && c.Current != 0 {
+				t, err := k.TaskAt(c.Current)
+				if err != nil {
+					return nil, err
+				}
+				task = &t
+			}
+		}
+		if task == nil {
+			return nil, fmt.Errorf("CPU %d's current task cannot be read", want)
+		}
+	} else {
+		for i := range tasks {
+			if int64(tasks[i].PID) == pid {
+				task = &tasks[i]
+				break
+			}
+		}
+		if task == nil {
+			return nil, fmt.Errorf("no task with pid %d among the %d listed", pid, len(tasks))
+		}
+	}
+	cpu, isRunning := running[task.Address]
+	ks, err := k.StackScan(task.Address, isRunning)
+	if err != nil {
+		return nil, err
+	}
+	st := &console.LinuxStack{CPU: -1, Task: console.LinuxTask{PID: int64(task.PID), TGID: int64(task.TGID), PPID: int64(task.PPID),
+		Comm: task.Comm, Task: task.Address, KernelThread: task.KThread, State: taskState(task.State)}}
+	switch {
+	case isRunning && ks.FromCrashPath:
+		st.CPU = cpu
+		st.Note = fmt.Sprintf("running on CPU %d: scanned from the crash path's deepest frame (its registers are not read)", cpu)
+	case isRunning:
+		st.CPU = cpu
+		st.Note = fmt.Sprintf("running on CPU %d: its registers are not read, so the whole stack is scanned and may hold stale frames", cpu)
+	case ks.FromSavedSP:
+		st.Note = "from the stack pointer saved when it was switched out"
+	}
+	for _, en := range ks.Entries {
+		st.Entries = append(st.Entries, console.LinuxStackEntry{Slot: en.Slot, Value: en.Value, Name: fmt.Sprintf("%s+%#x", en.Function, en.Offset), Call: en.Call})
+	}
+	return st, nil
+}

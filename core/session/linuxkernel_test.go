@@ -84,6 +84,20 @@ func checkLinuxDump(t *testing.T, path string) {
 		"CPU: 0  PID: 1  COMM: init",
 		"CALL TRACE:\n  sysrq_handle_crash+0x16/0x20\n",
 		"FAILURE_BUCKET_ID:  LNX_PANIC_sysrq_handle_crash")
+	// bt: the crashing task's stack holds the trace the kernel printed.
+	bt := run(t, s, "bt")
+	last := -1
+	for _, f := range []string{"PID: 1 ", "panic+", "sysrq_handle_crash+0x16 ", "write_sysrq_trigger+0x24 ", "ksys_write+0x6b ", "entry_SYSCALL_64_after_hwframe+0x6e "} {
+		i := strings.Index(bt, f)
+		if i <= last {
+			t.Errorf("bt lacks %q after the previous frames:\n%s", f, bt)
+			break
+		}
+		last = i
+	}
+	// lm: vmlinux (named from kallsyms) and the loaded modules.
+	wantAll(t, "lm", run(t, s, "lm"), "vmlinux", "pvpanic_pci", "qemu_fw_cfg")
+	wantAll(t, "x", run(t, s, "x vmlinux!sysrq_handle_crash; ln vmlinux!sysrq_handle_crash+0x16"), "vmlinux!sysrq_handle_crash", "vmlinux!sysrq_handle_crash+0x16")
 	a, err := s.Analyze(context.Background())
 	if err != nil || a.Result.FaultingFrame != "sysrq_handle_crash+0x16/0x20" || a.Result.Reason != "Kernel panic - not syncing: sysrq triggered crash" {
 		t.Errorf("analysis %+v, %v", a.Result, err)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/crashbench/crashbench/core/linux"
 	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/symbols"
@@ -155,6 +156,15 @@ func (s *Session) newEngine() *engine {
 				e.memory = m
 			}
 		}
+		// A Linux kernel dump's modules, memory and vmlinux symbols come
+		// from the kernel in it: its kernel virtual address space, its
+		// module list and its kallsyms.
+		var kernel *linux.Kernel
+		if k, err := s.linuxKernel(); err == nil {
+			kernel = k
+			e.modules = linuxModules(k)
+			e.memory = k.Virtual()
+		}
 		sympath := s.SymbolPath()
 		dirs, notes := SymbolPathDirs(sympath)
 		e.symNotes = notes
@@ -228,6 +238,9 @@ func (s *Session) newEngine() *engine {
 		e.cfi = unwind.NewDWARFUnwind(e.modules, unwind.OpenFirst(unwind.OpenFiles(e.elfImages.Find), e.openMemELF))
 		if e.memory != nil {
 			providers = append(providers, pe.NewProvider(e.memory))
+		}
+		if kernel != nil {
+			providers = append(providers, kallsymsProvider{kernel})
 		}
 		var loaded []model.Module
 		for _, m := range e.modules {

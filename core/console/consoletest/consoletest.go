@@ -271,9 +271,10 @@ type Env struct {
 
 // LinuxKernel is a fake Linux kernel: its log, tasks and sys lines.
 type LinuxKernel struct {
-	Log   []string
-	Tasks []console.LinuxTask
-	Sys   [][2]string
+	Log    []string
+	Tasks  []console.LinuxTask
+	Sys    [][2]string
+	Stacks map[int64]*console.LinuxStack // by pid; -1 is the crashing task's
 }
 
 // errNotLinux is what the Linux methods say for other dumps.
@@ -301,6 +302,18 @@ func (e *Env) LinuxSys(context.Context) ([][2]string, error) {
 		return nil, errNotLinux
 	}
 	return e.Linux.Sys, nil
+}
+
+// LinuxStack implements console.LinuxInspector.
+func (e *Env) LinuxStack(_ context.Context, pid int64) (*console.LinuxStack, error) {
+	if e.Linux == nil {
+		return nil, errNotLinux
+	}
+	st, ok := e.Linux.Stacks[pid]
+	if !ok {
+		return nil, fmt.Errorf("no task with pid %d", pid)
+	}
+	return st, nil
 }
 
 // SymbolPath implements console.SymbolControl.

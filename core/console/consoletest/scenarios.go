@@ -413,5 +413,13 @@ func LinuxVMCore() *Env {
 			{PID: 2, TGID: 2, PPID: 0, Comm: "kthreadd", State: "IN", Task: 0xffff89ff03df6300, KernelThread: true},
 		},
 		Sys: [][2]string{{"KERNEL", "6.1.0-56-cloud-amd64"}, {"CPUS", "2"}, {"PANIC", "Kernel panic - not syncing: sysrq triggered crash"}},
+		Stacks: map[int64]*console.LinuxStack{-1: {
+			Task: console.LinuxTask{PID: 1, TGID: 1, Comm: "init", Task: 0xffff89ff03df4180}, CPU: 0,
+			Note: "running on CPU 0: the whole stack is scanned",
+			Entries: []console.LinuxStackEntry{
+				{Slot: 0xffffa5e8c0013d28, Value: 0xffffffff99ea8a06, Name: "sysrq_handle_crash+0x16", Call: true},
+				{Slot: 0xffffa5e8c0013d30, Value: 0xffffffff9a1cd0a0, Name: "_printk+0x68"},
+			},
+		}},
 	}}
 }
