@@ -31,17 +31,18 @@ type KernelProcessLister interface {
 }
 
 func runKernelProcess(ctx context.Context, env Env, inv *Invocation, out Output) error {
-	pl, ok := env.Target().(model.ProcessLister)
-	if !ok {
-		return &NotSupportedError{What: "this dump has no kernel process list: !process is for full, kernel and bitmap Windows kernel dumps"}
-	}
 	var procs []model.KernelProcess
 	var note string
 	var err error
-	if kl, ok := env.(KernelProcessLister); ok {
+	kl, ok := env.(KernelProcessLister)
+	pl, isLister := env.Target().(model.ProcessLister)
+	switch {
+	case ok:
 		procs, note, err = kl.KernelProcesses(ctx)
-	} else {
+	case isLister:
 		procs, err = pl.Processes()
+	default:
+		return &NotSupportedError{What: "this dump has no kernel process list: !process is for Windows kernel dumps and Linux vmcores"}
 	}
 	if err != nil {
 		return &NotSupportedError{What: "the process list cannot be read", Err: err}

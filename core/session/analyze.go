@@ -237,11 +237,13 @@ func (s *Session) AnalysisReport(ctx context.Context) (*report.Report, *Analysis
 		}
 		r.Modules = append(r.Modules, rm)
 	}
-	if pl, ok := s.d.Target.(model.ProcessLister); ok {
-		if ps, err := pl.Processes(); err == nil {
+	if _, ok := s.d.Target.(model.ProcessLister); ok || s.isLinuxKernel() {
+		if ps, _, err := s.KernelProcesses(ctx); err == nil {
 			for _, p := range ps {
 				kp := report.KernelProcess{Name: p.Name, Address: report.Hex(p.Address)}
-				if p.PID != 0 || p.Name == "Idle" { // 0 is Idle's id, else unknown
+				// PID 0 is Windows' Idle and Linux's swapper; a 0
+				// elsewhere means unknown (a triage dump without symbols).
+				if p.PID != 0 || p.Name == "Idle" || strings.HasPrefix(p.Name, "swapper") {
 					pid, ppid := p.PID, p.ParentPID
 					kp.PID, kp.PPID = &pid, &ppid
 				}

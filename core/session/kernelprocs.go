@@ -17,6 +17,10 @@ import (
 // nothing); other dumps give their ProcessLister's list.
 func (s *Session) KernelProcesses(ctx context.Context) (procs []model.KernelProcess, note string, err error) {
 	defer s.useLoadContext(ctx)()
+	if k, err := s.linuxKernel(); err == nil {
+		procs, err := k.Processes()
+		return procs, "", err
+	}
 	f, ok := s.d.Target.(*kdmp.File)
 	if !ok {
 		pl, ok := s.d.Target.(model.ProcessLister)

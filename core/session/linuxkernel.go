@@ -63,6 +63,12 @@ func (s *Session) openLinuxKernel() (*linux.Kernel, error) {
 	return linux.New(phys, table, info.Arch)
 }
 
+// isLinuxKernel reports whether the dump holds a readable Linux kernel.
+func (s *Session) isLinuxKernel() bool {
+	_, err := s.linuxKernel()
+	return err == nil
+}
+
 // KernelLog returns a Linux kernel dump's log as dmesg prints it.
 func (s *Session) KernelLog() ([]string, error) {
 	k, err := s.linuxKernel()

@@ -349,6 +349,25 @@ func (k *kdumpPart) subPlausible(f *File) bool {
 	return in(k.offVmcoreinfo, k.sizeVmcoreinfo) && in(k.offNote, k.sizeNote)
 }
 
+// checkPhysBase compares the sub-header's phys_base with VMCOREINFO's
+// NUMBER(phys_base), the kernel's own value: QEMU's dump-guest-memory
+// writes a wrong one into its kdump-compressed output, and readers must
+// use the kernel's.
+func (f *File) checkPhysBase(vi map[string]string) {
+	k := f.kd
+	v, ok := vi["NUMBER(phys_base)"]
+	if !k.haveSub || !ok {
+		return
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return
+	}
+	if uint64(n) != k.physBase {
+		f.addDiag(model.Warning, int64(k.blockSize)+int64(k.sl.physBase), fmt.Sprintf("kdump_sub_header.phys_base %#x disagrees with VMCOREINFO's NUMBER(phys_base) %#x (QEMU writes a wrong one); the kernel's value is used", k.physBase, uint64(n)))
+	}
+}
+
 // kdumpVMCOREINFO reads the VMCOREINFO text the sub-header points at
 // (header_version 3 and later): raw text, not an ELF note.
 func (f *File) kdumpVMCOREINFO() {

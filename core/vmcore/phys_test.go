@@ -159,3 +159,34 @@ func TestPhysicalMemoryELF(t *testing.T) {
 		t.Errorf("past p_filesz: %v", err)
 	}
 }
+
+// TestPhysBaseDisagrees: a sub-header phys_base that VMCOREINFO
+// contradicts (QEMU's kdump output) gets a diagnostic; one that agrees
+// (panic-96M's) does not.
+func TestPhysBaseDisagrees(t *testing.T) {
+	raw, err := vmcoretest.NewKdump(binary.LittleEndian).Set("NUMBER(phys_base)", "16777216").PhysBase(0).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewFile(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range f.Diagnostics() {
+		found = found || strings.Contains(d.Msg, "disagrees with VMCOREINFO's NUMBER(phys_base) 0x1000000")
+	}
+	if !found {
+		t.Errorf("no phys_base diagnostic: %+v", f.Diagnostics())
+	}
+	g, err := Open(fixture.Corpus(t, "generated/linux-vmcore/panic-96M.makedumpfile-zlib.kdump"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for _, d := range g.Diagnostics() {
+		if strings.Contains(d.Msg, "phys_base") {
+			t.Errorf("panic-96M: %s", d.Msg)
+		}
+	}
+}

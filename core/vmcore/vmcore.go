@@ -330,6 +330,7 @@ func (f *File) buildInfo() model.Info {
 	}
 	vi, _ := f.vmcoreinfo()
 	if f.kd != nil {
+		f.checkPhysBase(vi)
 		f.kd.fillInfo(f, &info, vi)
 	} else {
 		f.elf.fillInfo(&info)
