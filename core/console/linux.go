@@ -22,6 +22,18 @@ type LinuxInspector interface {
 	// LinuxStack scans the kernel stack of the task with id pid, or of
 	// the task that crashed when pid is -1.
 	LinuxStack(ctx context.Context, pid int64) (*LinuxStack, error)
+	// LinuxModules returns the loaded modules (struct module).
+	LinuxModules(ctx context.Context) ([]LinuxModule, error)
+	// LinuxMemory returns the page size and the pages the kernel manages
+	// and has free.
+	LinuxMemory(ctx context.Context) (pageSize, total, free uint64, err error)
+}
+
+// LinuxModule is one loaded kernel module.
+type LinuxModule struct {
+	Address    uint64 // the struct module
+	Name       string
+	Base, Size uint64 // its core text and data
 }
 
 // LinuxStack is the kernel-text addresses found on a task's kernel stack
@@ -59,6 +71,11 @@ func linuxCommands() []Command {
 			Run:  runPs},
 		{Names: []string{"sys"}, Group: GroupTarget, Usage: "sys", Summary: "show a Linux kernel dump's system data (crash's sys)",
 			Run: runSys},
+		{Names: []string{"mod", "lsmod"}, Group: GroupModules, Usage: "mod", Summary: "list a Linux kernel dump's loaded modules (crash's mod)",
+			Run: runMod},
+		{Names: []string{"kmem"}, Group: GroupMemory, Usage: "kmem -i", Summary: "show a Linux kernel's memory use (crash's kmem -i)",
+			Help: "TOTAL MEM is the RAM the page allocator manages (_totalram_pages), FREE its free pages (vm_zone_stat[NR_FREE_PAGES]).",
+			Run:  runKmem},
 	}
 }
 
@@ -175,4 +192,62 @@ func isLinuxKernelDump(env Env) bool {
 		return true
 	}
 	return false
+}
+
+func runMod(ctx context.Context, env Env, _ *Invocation, out Output) error {
+	li, err := linuxInspector(env)
+	if err != nil {
+		return err
+	}
+	mods, err := li.LinuxModules(ctx)
+	if err != nil && len(mods) == 0 {
+		return &NotSupportedError{What: "the module list cannot be read", Err: err}
+	}
+	ptr := ptrOf(env)
+	t := &Table{PtrSize: ptr, Columns: []Column{{Name: "MODULE", Kind: ColAddr}, {Name: "NAME"}, {Name: "BASE", Kind: ColAddr}, {Name: "SIZE"}}}
+	for _, m := range mods {
+		t.Add(Uint(m.Address), Str(m.Name), Uint(m.Base), Str(strconv.FormatUint(m.Size, 10)))
+	}
+	out.Table(t)
+	if err != nil {
+		out.Text("(the walk stopped: " + err.Error() + ")\n")
+	}
+	return nil
+}
+
+func runKmem(ctx context.Context, env Env, inv *Invocation, out Output) error {
+	if len(inv.Tokens) != 1 || inv.Tokens[0] != "-i" {
+		return usageErr(inv, "kmem -i", "only kmem -i is supported")
+	}
+	li, err := linuxInspector(env)
+	if err != nil {
+		return err
+	}
+	ps, total, free, err := li.LinuxMemory(ctx)
+	if err != nil {
+		return &NotSupportedError{What: "the kernel's memory counters cannot be read", Err: err}
+	}
+	size := func(pages uint64) string {
+		b := float64(pages * ps)
+		switch {
+		case b >= 1<<30:
+			return fmt.Sprintf("%.1f GB", b/(1<<30))
+		case b >= 1<<20:
+			return fmt.Sprintf("%.1f MB", b/(1<<20))
+		}
+		return fmt.Sprintf("%.1f KB", b/(1<<10))
+	}
+	pct := func(n uint64) string {
+		if total == 0 {
+			return "----"
+		}
+		return fmt.Sprintf("%d%% of TOTAL MEM", n*100/total)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%15s %10s %12s  %s\n", "", "PAGES", "TOTAL", "PERCENTAGE")
+	fmt.Fprintf(&b, "%15s %10d %12s  %s\n", "TOTAL MEM", total, size(total), "----")
+	fmt.Fprintf(&b, "%15s %10d %12s  %s\n", "FREE", free, size(free), pct(free))
+	fmt.Fprintf(&b, "%15s %10d %12s  %s\n", "USED", total-free, size(total-free), pct(total-free))
+	out.Text(b.String())
+	return nil
 }

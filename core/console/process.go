@@ -73,7 +73,7 @@ func runKernelProcess(ctx context.Context, env Env, inv *Invocation, out Output)
 		// A triage dump's one process has no id or DirBase without
 		// symbols: "????" as WinDbg prints unknown ids (PID 0 is Idle).
 		cid, parent, dirBase, threads := "????", "????", "?", "?"
-		if p.PID != 0 || p.Name == "Idle" {
+		if p.PID != 0 || p.Name == "Idle" || strings.HasPrefix(p.Name, "swapper") { // Windows' Idle and Linux's swapper are PID 0
 			cid, parent = fmt.Sprintf("%04x", p.PID), fmt.Sprintf("%04x", p.ParentPID)
 		}
 		if p.DirBase != 0 {

@@ -427,3 +427,19 @@ func TestCorpusStackScan(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusMemInfo: the 96 MiB guest's allocator manages less than its
+// 96 MiB (the oracle's boot line says "Memory: …K/97784K available"), and
+// less is free than managed.
+func TestCorpusMemInfo(t *testing.T) {
+	k := openPanic(t)
+	mi, err := k.MemInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := mi.TotalPages * mi.PageSize
+	if mi.PageSize != 4096 || total > 97784<<10 || total < 48<<20 || mi.FreePages == 0 || mi.FreePages >= mi.TotalPages {
+		t.Errorf("meminfo %+v (total %d bytes)", mi, total)
+	}
+	t.Logf("total %d pages, free %d", mi.TotalPages, mi.FreePages)
+}

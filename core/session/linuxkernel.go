@@ -243,3 +243,30 @@ func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStac
 	}
 	return st, nil
 }
+
+// LinuxModules lists the kernel's loaded modules (mod).
+func (e consoleEnv) LinuxModules(context.Context) ([]console.LinuxModule, error) {
+	k, err := e.s.linuxKernel()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := k.Modules()
+	out := make([]console.LinuxModule, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, console.LinuxModule{Address: m.Address, Name: m.Name, Base: m.Base, Size: m.Size})
+	}
+	return out, err
+}
+
+// LinuxMemory gives kmem -i the kernel's page counters.
+func (e consoleEnv) LinuxMemory(context.Context) (uint64, uint64, uint64, error) {
+	k, err := e.s.linuxKernel()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	mi, err := k.MemInfo()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return mi.PageSize, mi.TotalPages, mi.FreePages, nil
+}

@@ -275,6 +275,25 @@ type LinuxKernel struct {
 	Tasks  []console.LinuxTask
 	Sys    [][2]string
 	Stacks map[int64]*console.LinuxStack // by pid; -1 is the crashing task's
+	Mods   []console.LinuxModule
+	// PageSize, TotalPages and FreePages are kmem -i's counters.
+	PageSize, TotalPages, FreePages uint64
+}
+
+// LinuxModules implements console.LinuxInspector.
+func (e *Env) LinuxModules(context.Context) ([]console.LinuxModule, error) {
+	if e.Linux == nil {
+		return nil, errNotLinux
+	}
+	return e.Linux.Mods, nil
+}
+
+// LinuxMemory implements console.LinuxInspector.
+func (e *Env) LinuxMemory(context.Context) (uint64, uint64, uint64, error) {
+	if e.Linux == nil {
+		return 0, 0, 0, errNotLinux
+	}
+	return e.Linux.PageSize, e.Linux.TotalPages, e.Linux.FreePages, nil
 }
 
 // errNotLinux is what the Linux methods say for other dumps.

@@ -412,7 +412,9 @@ func LinuxVMCore() *Env {
 			{PID: 1, TGID: 1, PPID: 0, Comm: "init", State: "RU", Task: 0xffff89ff03df4180},
 			{PID: 2, TGID: 2, PPID: 0, Comm: "kthreadd", State: "IN", Task: 0xffff89ff03df6300, KernelThread: true},
 		},
-		Sys: [][2]string{{"KERNEL", "6.1.0-56-cloud-amd64"}, {"CPUS", "2"}, {"PANIC", "Kernel panic - not syncing: sysrq triggered crash"}},
+		Sys:      [][2]string{{"KERNEL", "6.1.0-56-cloud-amd64"}, {"CPUS", "2"}, {"PANIC", "Kernel panic - not syncing: sysrq triggered crash"}},
+		Mods:     []console.LinuxModule{{Address: 0xffffffffc0286040, Name: "qemu_fw_cfg", Base: 0xffffffffc0284000, Size: 20480}},
+		PageSize: 4096, TotalPages: 15447, FreePages: 8493,
 		Stacks: map[int64]*console.LinuxStack{-1: {
 			Task: console.LinuxTask{PID: 1, TGID: 1, Comm: "init", Task: 0xffff89ff03df4180}, CPU: 0,
 			Note: "running on CPU 0: the whole stack is scanned",
