@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -200,6 +202,97 @@ func TestLiMEFromVMCore(t *testing.T) {
 	}
 	if err := errors.Join(w.Flush(), f.Close()); err != nil {
 		t.Fatal(err)
+	}
+	checkLinuxDump(t, out)
+}
+
+// TestELFFromVMCore writes panic-96M as an ELF /proc/vmcore (ELF64
+// ET_CORE EM_X86_64: a PT_NOTE holding the VMCOREINFO note, then one
+// PT_LOAD per physical range with the kernel's direct-map address as
+// p_vaddr) and checks that it gives the same log, ps and analysis.
+func TestELFFromVMCore(t *testing.T) {
+	t.Parallel()
+	src := openSession(t, fixture.Corpus(t, panicKdump), Options{})
+	tg := src.Target().(interface {
+		Ranges() ([]model.Range, error)
+		PhysicalMemory() (mem.Space, error)
+		VMCOREINFO() (map[string]string, error)
+	})
+	ranges, err := tg.Ranges()
+	if err != nil {
+		t.Fatal(err)
+	}
+	phys, err := tg.PhysicalMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := tg.VMCOREINFO()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(info)) {
+		text.WriteString(k + "=" + info[k] + "\n")
+	}
+	pad4 := func(b []byte) []byte { return append(b, make([]byte, (4-len(b)%4)%4)...) }
+	le := binary.LittleEndian
+	note := le.AppendUint32(nil, 11) // namesz ("VMCOREINFO\0")
+	note = le.AppendUint32(note, uint32(text.Len()))
+	note = le.AppendUint32(note, 0)
+	note = append(note, pad4([]byte("VMCOREINFO\x00"))...)
+	note = append(note, pad4([]byte(text.String()))...)
+
+	const ehsize, phsize = 64, 56
+	nph := 1 + len(ranges)
+	dataOff := uint64(ehsize + nph*phsize + len(note))
+	var hdr []byte
+	hdr = append(hdr, 0x7f, 'E', 'L', 'F', 2, 1, 1, 0) // ELFCLASS64, little-endian, version 1
+	hdr = append(hdr, make([]byte, 8)...)
+	hdr = le.AppendUint16(hdr, 4)  // ET_CORE
+	hdr = le.AppendUint16(hdr, 62) // EM_X86_64
+	hdr = le.AppendUint32(hdr, 1)
+	hdr = le.AppendUint64(hdr, 0)      // e_entry
+	hdr = le.AppendUint64(hdr, ehsize) // e_phoff
+	hdr = le.AppendUint64(hdr, 0)      // e_shoff
+	hdr = le.AppendUint32(hdr, 0)
+	hdr = le.AppendUint16(hdr, ehsize)
+	hdr = le.AppendUint16(hdr, phsize)
+	hdr = le.AppendUint16(hdr, uint16(nph))
+	hdr = append(hdr, make([]byte, 6)...) // e_shentsize, e_shnum, e_shstrndx
+	ph := func(typ uint32, off, vaddr, paddr, size uint64) {
+		hdr = le.AppendUint32(hdr, typ)
+		hdr = le.AppendUint32(hdr, 7) // RWX
+		for _, v := range []uint64{off, vaddr, paddr, size, size, 0} {
+			hdr = le.AppendUint64(hdr, v)
+		}
+	}
+	ph(4, ehsize+uint64(nph*phsize), 0, 0, uint64(len(note))) // PT_NOTE
+	off := dataOff
+	for _, r := range ranges {
+		ph(1, off, 0xffff888000000000+r.Start, r.Start, r.Size) // PT_LOAD
+		off += r.Size
+	}
+	out := filepath.Join(t.TempDir(), "vmcore")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.Write(hdr)
+	w.Write(note)
+	for _, r := range ranges {
+		b := make([]byte, r.Size)
+		if err := mem.ReadFull(phys, b, r.Start); err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	s := openSession(t, out, Options{})
+	if v := s.Target().Info().Variant; v != "elf" {
+		t.Fatalf("variant %q", v)
 	}
 	checkLinuxDump(t, out)
 }
