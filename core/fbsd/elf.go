@@ -10,6 +10,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/internal/elfx"
 	"github.com/crashbench/crashbench/core/internal/osfile"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -40,6 +41,8 @@ func ProbeELF(r io.ReaderAt, size int64) bool {
 
 // ELFFile is an open FreeBSD full kernel dump.
 type ELFFile struct {
+	r      io.ReaderAt
+	size   int64
 	closer io.Closer
 	Header *elfx.Header
 	Progs  []elfx.Prog
@@ -66,7 +69,7 @@ func NewELFFile(r io.ReaderAt, size int64) (*ELFFile, error) {
 	if h.Type != elfx.ET_CORE || h.OSABI != elfx.ELFOSABI_STANDALONE {
 		return nil, &FormatError{Off: 7, What: fmt.Sprintf("e_type %d, OSABI %d: not a FreeBSD full dump (ET_CORE, ELFOSABI_STANDALONE)", h.Type, h.OSABI), Err: ErrUnrecognized}
 	}
-	f := &ELFFile{Header: h}
+	f := &ELFFile{r: r, size: size, Header: h}
 	if f.Progs, err = elfx.ReadProgs(r, size, h); err != nil {
 		return nil, elfError(err)
 	}
@@ -121,6 +124,23 @@ func (f *ELFFile) Ranges() ([]model.Range, error) {
 		}
 	}
 	return out, nil
+}
+
+// PhysicalMemory returns the dumped physical memory: each PT_LOAD's
+// p_paddr range read from its file bytes. Addresses no PT_LOAD covers fault
+// mem.NotInDump; bytes a truncated file lost fault mem.OutsideFile.
+func (f *ELFFile) PhysicalMemory() (mem.Space, error) {
+	var runs []mem.Mapping
+	for _, p := range f.Progs {
+		if p.Type == elfx.PT_LOAD && p.Filesz > 0 {
+			runs = append(runs, mem.Mapping{Addr: p.Paddr, Len: p.Filesz, BaseAddr: p.Off})
+		}
+	}
+	rs, err := mem.NewRuns(mem.NewFile(f.r, f.size, "full dump file"), "physical", runs)
+	if err != nil {
+		return nil, &FormatError{Off: int64(f.Header.Phoff), What: "PT_LOAD segments", Err: err}
+	}
+	return rs, nil
 }
 
 // Close closes the file if OpenELF opened it.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/internal/testasm"
+	"github.com/crashbench/crashbench/core/mem"
 	"github.com/crashbench/crashbench/core/model"
 )
 
@@ -82,4 +83,35 @@ func FuzzNewELFFile(f *testing.F) {
 		_ = ef.Info()
 		_, _ = ef.Ranges()
 	})
+}
+
+func TestFullDumpPhysical(t *testing.T) {
+	t.Parallel()
+	b := fullDump(255, 0x0, 0x100000)
+	f, err := NewELFFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	phys, err := f.PhysicalMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 0x1000)
+	for i, pa := range []uint64{0, 0x100000} {
+		if err := mem.ReadFull(phys, p, pa); err != nil || !bytes.Equal(p, bytes.Repeat([]byte{byte(i + 1)}, 0x1000)) {
+			t.Errorf("chunk %#x: %v", pa, err)
+		}
+	}
+	if _, err := phys.ReadMemory(p[:8], 0x1000); !errors.Is(err, mem.ErrNotInDump) {
+		t.Errorf("hole: %v", err)
+	}
+	cut := b[:len(b)-0x800]
+	f, err = NewELFFile(bytes.NewReader(cut), int64(len(cut)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	phys, _ = f.PhysicalMemory()
+	if n, err := phys.ReadMemory(p, 0x100000); n != 0x800 || !errors.Is(err, mem.ErrOutsideFile) {
+		t.Errorf("truncated chunk: %d, %v", n, err)
+	}
 }

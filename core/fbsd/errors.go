@@ -9,6 +9,11 @@ import (
 // does not start with "minidump FreeBSD/".
 var ErrUnrecognized = errors.New("not a FreeBSD kernel minidump")
 
+// ErrUnsupported is wrapped by the FormatError PhysicalMemory and
+// KernelMemory return for architectures whose page index and page tables
+// are not decoded yet (all but amd64 and arm64).
+var ErrUnsupported = errors.New("not supported yet")
+
 // FormatError reports a file that cannot be read as a FreeBSD minidump: a
 // wrong magic, a file shorter than the header, or an I/O error. Damage that
 // leaves the header readable is reported as a model.Diagnostic instead.

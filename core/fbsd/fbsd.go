@@ -134,8 +134,11 @@ type File struct {
 	lay    *layout // nil for an unknown architecture
 	order  binary.ByteOrder
 	hdr    header
+	mu     sync.Mutex // guards diags after NewFile
 	diags  []model.Diagnostic
 	info   func() model.Info
+	phys   func() *physMap
+	kern   func() *kernelMap
 }
 
 // Open opens the named file and reads its header. Close closes the file.
@@ -180,6 +183,8 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 		f.check()
 	}
 	f.info = sync.OnceValue(f.buildInfo)
+	f.phys = sync.OnceValue(f.buildPhys)
+	f.kern = sync.OnceValue(f.buildKernel)
 	return f, nil
 }
 
@@ -388,12 +393,20 @@ func mmuFormat(v uint32) string {
 	return fmt.Sprint(v)
 }
 
-// Diagnostics returns the problems found in the header.
-func (f *File) Diagnostics() []model.Diagnostic { return slices.Clone(f.diags) }
+// Diagnostics returns the problems found in the header, and those found
+// since while decoding the page index and the page tables.
+func (f *File) Diagnostics() []model.Diagnostic {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.diags)
+}
 
-// Ranges returns nil: the dumped physical pages are listed by the page
-// bitmap, indexed through dump_avail[], which is decoded in a later step.
-func (f *File) Ranges() ([]model.Range, error) { return nil, nil }
+// lateDiag records a problem found after NewFile returned.
+func (f *File) lateDiag(sev model.Severity, off int64, format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.diag(sev, off, format, args...)
+}
 
 // Close closes the file if Open opened it.
 func (f *File) Close() error {

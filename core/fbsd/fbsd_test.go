@@ -114,8 +114,12 @@ func TestArches(t *testing.T) {
 					t.Errorf("detail %q = %q, want %q", k, got, want)
 				}
 			}
-			if r, err := f.Ranges(); r != nil || err != nil {
-				t.Errorf("Ranges = %v, %v; the bitmap is not decoded yet", r, err)
+			r, err := f.Ranges()
+			if supported := tc.arch == model.AMD64 || tc.arch == model.ARM64; err != nil || (len(r) == 0) == supported {
+				t.Errorf("Ranges = %v, %v", r, err)
+			}
+			if d := f.Diagnostics(); len(d) != 0 {
+				t.Errorf("diagnostics after Ranges: %+v", d)
 			}
 		})
 	}

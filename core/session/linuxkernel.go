@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -43,6 +46,11 @@ func (s *Session) openLinuxKernel() (*linux.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	if vf, ok := t.(*vmcore.File); ok {
+		if _, _, split := vf.SplitPart(); split {
+			phys = s.joinSplitParts(vf, phys)
+		}
+	}
 	var table map[string]string
 	if vi, ok := t.(interface {
 		VMCOREINFO() (map[string]string, error)
@@ -61,6 +69,55 @@ func (s *Session) openLinuxKernel() (*linux.Kernel, error) {
 	// An image that says nothing of the architecture (LiME) is left to
 	// linux.New, which tells x86-64 by its VMCOREINFO.
 	return linux.New(phys, table, info.Arch)
+}
+
+// joinSplitParts finds the other parts of a makedumpfile --split dump
+// beside the opened one (same directory, same dump: SamePartSet) and
+// returns their joined memory; alone, the part's own. The parts stay open
+// until the session closes.
+func (s *Session) joinSplitParts(f *vmcore.File, own mem.Space) mem.Space {
+	dir := filepath.Dir(s.d.Path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return own
+	}
+	parts := []*vmcore.File{f}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if !e.Type().IsRegular() || p == s.d.Path || !isKdumpFile(p) {
+			continue
+		}
+		g, err := vmcore.Open(p)
+		if err != nil {
+			continue
+		}
+		if f.SamePartSet(g) {
+			parts = append(parts, g)
+			s.splitParts = append(s.splitParts, g)
+		} else {
+			g.Close()
+		}
+	}
+	if len(parts) == 1 {
+		return own
+	}
+	if j, err := vmcore.JoinSplit(parts); err == nil {
+		return j
+	}
+	return own
+}
+
+// isKdumpFile reports whether the file at p starts as a kdump-compressed
+// dump does ("KDUMP   ").
+func isKdumpFile(p string) bool {
+	fh, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	var sig [8]byte
+	_, err = io.ReadFull(fh, sig[:])
+	return err == nil && string(sig[:]) == vmcore.KDUMP_SIGNATURE
 }
 
 // isLinuxKernel reports whether the dump holds a readable Linux kernel.

@@ -296,3 +296,20 @@ func TestELFFromVMCore(t *testing.T) {
 	}
 	checkLinuxDump(t, out)
 }
+
+// TestSplitParts splits panic-96M with makedumpfile --split into two
+// files and opens the second: the session finds the first beside it and
+// reads the whole dump.
+func TestSplitParts(t *testing.T) {
+	t.Parallel()
+	mdf, err := exec.LookPath("makedumpfile")
+	if err != nil {
+		t.Skip("makedumpfile is not installed (scripts/setup.sh installs it): skipping the split set")
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "vmcore.1"), filepath.Join(dir, "vmcore.2")
+	if out, err := exec.Command(mdf, "--split", "-c", "-d", "31", fixture.Corpus(t, panicKdump), a, b).CombinedOutput(); err != nil {
+		t.Fatalf("makedumpfile --split: %v\n%s", err, out)
+	}
+	checkLinuxDump(t, b)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/crashbench/crashbench/core/linux"
 	"github.com/crashbench/crashbench/core/model"
 	"github.com/crashbench/crashbench/core/report"
+	"github.com/crashbench/crashbench/core/vmcore"
 )
 
 // Options configure Open.
@@ -61,6 +62,9 @@ type Session struct {
 	linuxOnce sync.Once // builds linux, the kernel in a Linux kernel dump, once
 	linux     *linux.Kernel
 	linuxErr  error
+	// splitParts are the other files of a split vmcore, opened for its
+	// memory and closed by Close.
+	splitParts []*vmcore.File
 
 	abort    sync.Once // reads abortMsg, glibc's message, once
 	abortMsg string
@@ -151,6 +155,9 @@ func (s *Session) Close() error {
 	s.engMu.Unlock()
 	for _, c := range closers {
 		c.Close()
+	}
+	for _, p := range s.splitParts {
+		p.Close()
 	}
 	return s.d.Close()
 }

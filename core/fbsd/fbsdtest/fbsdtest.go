@@ -10,7 +10,11 @@
 //
 // New(arch) alone yields a valid dump of the architecture's latest version;
 // every option changes one thing, and the damage helpers (SizeOverride,
-// Magic, Truncate, Patch) make broken variants.
+// Magic, Truncate, Patch) make broken variants. Page places physical pages
+// (the bitmap is then computed as the kernel's vm_page_dump_add numbers
+// pages through dump_avail[]), Pmap writes the page-table section, and
+// Memory assembles an amd64 or arm64 dump with a kernel map and a Layout
+// saying what every address should read as.
 package fbsdtest
 
 import (
@@ -70,6 +74,8 @@ type Builder struct {
 	overrides   map[string]uint32
 	truncate    int
 	patches     []patch
+	pages       map[uint64][]byte // physical pages, when Page was used
+	pmap        []uint64          // page-table section entries, when Pmap was used
 }
 
 type patch struct {
@@ -133,6 +139,119 @@ func (b *Builder) DumpAvail(pairs ...uint64) *Builder { b.dumpAvail = slices.Clo
 
 // Bitmap sets the page bitmap; one page of data is written per set bit.
 func (b *Builder) Bitmap(p []byte) *Builder { b.bitmap = slices.Clone(p); return b }
+
+// Page adds a dumped physical page at pa (page aligned) holding data (nil:
+// PhysData). Once a page is added the bitmap is no longer the one Bitmap
+// set: Bytes computes it the way the kernel's vm_page_dump_add numbers
+// pages, through dump_avail[] when the version has it (a page outside every
+// range is dropped, as the kernel drops it) and by page frame number
+// otherwise, and writes the pages in bitmap order.
+func (b *Builder) Page(pa uint64, data []byte) *Builder {
+	if b.pages == nil {
+		b.pages = map[uint64][]byte{}
+	}
+	if data == nil {
+		data = PhysData(pa, b.PageSize())
+	}
+	b.pages[pa] = slices.Clone(data)
+	return b
+}
+
+// Pmap sets the page-table section's entries (amd64 v2+: PDEs; amd64 v1:
+// PTEs; arm64: L3 descriptors); the section is padded with zero entries to
+// a whole page, as the kernel writes whole pages.
+func (b *Builder) Pmap(entries ...uint64) *Builder {
+	b.pmap = slices.Clone(entries)
+	per := b.PageSize() / 8
+	b.pmapSize = uint32((len(entries) + per - 1) / per * b.PageSize())
+	return b
+}
+
+// PhysData is the content Page stores for a page given nil data.
+func PhysData(pa uint64, pageSize int) []byte {
+	p := bytes.Repeat([]byte{byte(pa>>12) ^ 0x5a}, pageSize)
+	copy(p, fmt.Sprintf("fbsdtest phys %#x", pa))
+	return p
+}
+
+// pageBit numbers pa's page as vm_page_dump_add (sys/vm/vm_dumpset.h)
+// does; ok is false for a page outside dump_avail[].
+func (b *Builder) pageBit(pa uint64) (uint64, bool) {
+	page := uint64(b.PageSize())
+	if b.dumpAvailBytes() == nil {
+		return pa / page, true
+	}
+	var adj uint64
+	for i := 0; i+1 < len(b.dumpAvail) && b.dumpAvail[i+1] != 0; i += 2 {
+		start, end := b.dumpAvail[i], b.dumpAvail[i+1]
+		if pa >= start && pa < end {
+			return pa/page - start/page + adj, true
+		}
+		adj += (end+page-1)/page - start/page
+	}
+	return 0, false
+}
+
+// bitmapPages lays out the bitmap (vm_page_dump_size: the bitset of
+// vm_page_dump_pages bits in 64-bit words, rounded up to a page) and the
+// page data in bitmap order.
+func (b *Builder) bitmapPages() ([]byte, [][]byte) {
+	page := uint64(b.PageSize())
+	var nbits uint64
+	if b.dumpAvailBytes() != nil {
+		for i := 0; i+1 < len(b.dumpAvail) && b.dumpAvail[i+1] != 0; i += 2 {
+			nbits += (b.dumpAvail[i+1]+page-1)/page - b.dumpAvail[i]/page
+		}
+	} else {
+		for i := 1; i < len(b.dumpAvail); i += 2 {
+			nbits = max(nbits, b.dumpAvail[i]/page)
+		}
+		for pa := range b.pages {
+			nbits = max(nbits, pa/page+1)
+		}
+	}
+	size := (nbits + 63) / 64 * 8
+	size = (size + page - 1) / page * page
+	bm := make([]byte, size)
+	type bp struct {
+		bit  uint64
+		data []byte
+	}
+	var order []bp
+	for pa, data := range b.pages {
+		if bit, ok := b.pageBit(pa); ok && bit < size*8 {
+			bm[bit/64*8+bit%64/8] |= 1 << (bit % 8) // little-endian 64-bit words
+			order = append(order, bp{bit, data})
+		}
+	}
+	slices.SortFunc(order, func(x, y bp) int { return cmpU64(x.bit, y.bit) })
+	out := make([][]byte, len(order))
+	for i, o := range order {
+		out[i] = o.data
+	}
+	return bm, out
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// MsgBufRing returns the size-byte ring a kernel holds after printing text
+// from a freshly cleared buffer: msgbuf_addchar stores byte seq at
+// seq % size.
+func MsgBufRing(text string, size int) string {
+	ring := make([]byte, size)
+	for i := 0; i < len(text); i++ {
+		ring[i%size] = text[i]
+	}
+	return string(ring)
+}
 
 // PmapSize sets the size of the page-table section (pmapsize/ptesize).
 func (b *Builder) PmapSize(n uint32) *Builder { b.pmapSize = n; return b }
@@ -270,18 +389,31 @@ func (b *Builder) Bytes() ([]byte, error) {
 	}
 	page := b.PageSize()
 	dumpAvail := b.dumpAvailBytes()
+	var data [][]byte
+	if b.pages != nil {
+		b.bitmap, data = b.bitmapPages()
+	} else {
+		n := 0
+		for _, v := range b.bitmap {
+			n += bits.OnesCount8(v)
+		}
+		for i := range n {
+			data = append(data, PageData(i, page))
+		}
+	}
+	pmap := testasm.New(b.order)
+	for _, e := range b.pmap {
+		pmap.D64(e)
+	}
+	pmap.PadTo(int(b.pmapSize))
 	s := testasm.New(b.order)
 	b.header(s, dumpAvail)
 	s.PadTo(page)
-	for _, sec := range [][]byte{b.msgbuf, dumpAvail, b.bitmap, make([]byte, b.pmapSize)} {
+	for _, sec := range [][]byte{b.msgbuf, dumpAvail, b.bitmap, pmap.MustBytes()} {
 		s.Append(sec).Align(page)
 	}
-	n := 0
-	for _, v := range b.bitmap {
-		n += bits.OnesCount8(v)
-	}
-	for i := range n {
-		s.Append(PageData(i, page))
+	for _, d := range data {
+		s.Append(d)
 	}
 	out, err := s.Bytes()
 	if err != nil {

@@ -50,3 +50,32 @@ func TestLayout(t *testing.T) {
 		t.Errorf("arm64 16K: dumpavailsize %d, flags %d, %#x bytes", le.Uint32(a[72:]), le.Uint32(a[76:]), len(a))
 	}
 }
+
+// TestMemoryBitmap checks the bitmap Page builds against vm_page_dump_add
+// worked by hand: dump_avail {0x1000-0x9f000, 0x100000-0x1000000} numbers
+// 0x1000 as bit 0, 0x9e000 as bit 157 and 0x100000 as bit 158.
+func TestMemoryBitmap(t *testing.T) {
+	b, _ := Memory(AMD64, 3, false)
+	raw, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bitmapOff = 0x3000 // after the header, msgbuf and dump_avail pages
+	bm := raw[bitmapOff : bitmapOff+0x1000]
+	want := map[int]bool{}
+	for _, pa := range []int{0x1000, 0x2000, 0x9e000} {
+		want[pa/0x1000-1] = true
+	}
+	for _, pa := range []int{0x100000, 0x200000, 0x300000, 0x301000, 0x400000, 0x401000} {
+		want[158+(pa-0x100000)/0x1000] = true
+	}
+	for bit := range len(bm) * 8 {
+		if got := bm[bit/8]&(1<<(bit%8)) != 0; got != want[bit] {
+			t.Errorf("bit %d = %v", bit, got)
+		}
+	}
+	// The first page of data is 0x1000's.
+	if got := string(raw[0x5000 : 0x5000+20]); got != "fbsdtest phys 0x1000" {
+		t.Errorf("first page %q", got)
+	}
+}
