@@ -6,12 +6,14 @@ import (
 	"strings"
 )
 
-// PanicReport is what a Linux kernel log says about the crash that ended
-// it: the last panic, Oops, BUG or WARNING and the register and stack
-// dump the kernel printed with it. It is read from the log alone, so it
+// PanicReport is what a kernel log says about the crash that ended it:
+// Linux's last panic, Oops, BUG or WARNING and the register and stack
+// dump printed with it, or FreeBSD's "panic:" with its cpuid, current
+// process and KDB backtrace. It is read from the log alone, so it
 // works on any vmcore or memory image whose log can be read, without
 // vmlinux.
 type PanicReport struct {
+	OS       string // "linux" or "freebsd", from the report's form
 	Kind     string // "panic", "oops", "bug" or "warning"
 	Message  string // "Kernel panic - not syncing: sysrq triggered crash"
 	Reason   string // the part after "not syncing: " / "BUG: " / "Oops: ", the short description
@@ -48,7 +50,13 @@ var (
 		{"WARNING: ", "warning"},
 		{"general protection fault", "oops"},
 		{"Unable to handle kernel ", "oops"},
+		{"panic: ", "panic"}, // FreeBSD
+		{"Fatal trap ", "oops"}, // FreeBSD: "Fatal trap 12: page fault while in kernel mode"
 	}
+	bsdCPU   = regexp.MustCompile(`^cpuid = (\d+)`)
+	bsdPID   = regexp.MustCompile(`^current process\s+= (\d+) \((.*)\)$`)
+	bsdFrame = regexp.MustCompile(`^#\d+ 0x[0-9a-f]+ at ([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+)`)
+	bsdRIP   = regexp.MustCompile(`^instruction pointer\s+= 0x[0-9a-f]+:0x[0-9a-f]+$`)
 )
 
 // machinery are the functions that print the report rather than cause it:
@@ -60,6 +68,8 @@ var machinery = map[string]bool{
 	"__die": true, "__die_body": true, "no_context": true, "page_fault_oops": true,
 	"kernelmode_fixup_or_oops": true, "__bad_area_nosemaphore": true, "do_user_addr_fault": true,
 	"exc_page_fault": true, "asm_exc_page_fault": true, "do_trap": true, "do_error_trap": true,
+	// FreeBSD
+	"kdb_backtrace": true, "trap_fatal": true, "trap_pfault": true, "trap": true, "calltrap": true,
 }
 
 // ParsePanic reads the report of the last panic, Oops, BUG or WARNING in
@@ -91,7 +101,10 @@ func ParsePanic(log []string) *PanicReport {
 	if start < 0 {
 		return nil
 	}
-	r := &PanicReport{Kind: kind, Message: strings.TrimSpace(lines[start]), CPU: -1, PID: -1}
+	r := &PanicReport{OS: "linux", Kind: kind, Message: strings.TrimSpace(lines[start]), CPU: -1, PID: -1}
+	if strings.HasPrefix(r.Message, "panic: ") || strings.HasPrefix(r.Message, "Fatal trap ") {
+		r.OS = "freebsd"
+	}
 	r.Reason = r.Message
 	for _, m := range panicMarker {
 		if rest, ok := strings.CutPrefix(r.Message, m.prefix); ok && rest != "" {
@@ -125,6 +138,16 @@ func ParsePanic(log []string) *PanicReport {
 			}
 		case r.RIP == "" && pcLine.MatchString(l):
 			r.RIP = pcLine.FindStringSubmatch(l)[1]
+		case r.CPU < 0 && bsdCPU.MatchString(l):
+			r.CPU, _ = strconv.Atoi(bsdCPU.FindStringSubmatch(l)[1])
+		case r.PID < 0 && bsdPID.MatchString(l):
+			m := bsdPID.FindStringSubmatch(l)
+			r.PID, _ = strconv.Atoi(m[1])
+			r.Comm = m[2]
+		case strings.HasPrefix(l, "KDB: stack backtrace:"):
+			inTrace = len(r.Trace) == 0
+		case inTrace && bsdFrame.MatchString(l):
+			r.Trace = append(r.Trace, bsdFrame.FindStringSubmatch(l)[1])
 		case strings.HasPrefix(l, "Call Trace:") || strings.HasPrefix(l, "Call trace:"):
 			inTrace = len(r.Trace) == 0
 		case inTrace && (strings.HasPrefix(l, " </TASK>") || strings.HasPrefix(l, "---[ end")):
@@ -187,6 +210,9 @@ func panicBucket(r *PanicReport) string {
 		where = funcName(r.Frames[0])
 	}
 	b := "LNX_" + strings.ToUpper(r.Kind)
+	if r.OS == "freebsd" {
+		b = "FBSD_" + strings.ToUpper(r.Kind)
+	}
 	if where != "" {
 		b += "_" + where
 	}

@@ -84,3 +84,38 @@ func TestParsePanicOops(t *testing.T) {
 		t.Error("a log without a crash gave a report")
 	}
 }
+
+// TestParsePanicFreeBSD reads FreeBSD's panic report: the panic line, the
+// cpuid, the current process and the KDB backtrace below vpanic/panic.
+func TestParsePanicFreeBSD(t *testing.T) {
+	log := []string{
+		"Fatal trap 12: page fault while in kernel mode",
+		"cpuid = 1; apic id = 01",
+		"fault virtual address	= 0x18",
+		"instruction pointer	= 0x20:0xffffffff80c1f0e5",
+		"current process		= 1234 (ifconfig)",
+		"trap number		= 12",
+		"panic: page fault",
+		"cpuid = 1",
+		"time = 1700000000",
+		"KDB: stack backtrace:",
+		"#0 0xffffffff80c4a8f5 at kdb_backtrace+0x65",
+		"#1 0xffffffff80bfcd41 at vpanic+0x151",
+		"#2 0xffffffff80bfcbe3 at panic+0x43",
+		"#3 0xffffffff810b3f2c at trap_fatal+0x38c",
+		"#4 0xffffffff81086a28 at calltrap+0x8",
+		"#5 0xffffffff80c1f0e5 at if_ioctl+0x45",
+		"#6 0xffffffff80c61e12 at kern_ioctl+0x2b2",
+		"Uptime: 1h2m3s",
+	}
+	r := ParsePanic(log)
+	if r == nil || r.OS != "freebsd" || r.Kind != "oops" || r.Message != "Fatal trap 12: page fault while in kernel mode" {
+		t.Fatalf("%+v", r)
+	}
+	if r.CPU != 1 || r.PID != 1234 || r.Comm != "ifconfig" {
+		t.Errorf("CPU %d PID %d comm %q", r.CPU, r.PID, r.Comm)
+	}
+	if !slices.Equal(r.Frames, []string{"if_ioctl+0x45", "kern_ioctl+0x2b2"}) || r.BucketID != "FBSD_OOPS_if_ioctl" {
+		t.Errorf("frames %q bucket %q", r.Frames, r.BucketID)
+	}
+}

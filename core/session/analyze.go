@@ -356,7 +356,11 @@ func WriteAnalysisText(w io.Writer, a *Analysis, notes []string) {
 func writePanic(w io.Writer, p *analyze.PanicReport) {
 	fmt.Fprintf(w, "%s\n\n", p.Message)
 	if p.CPU >= 0 {
-		fmt.Fprintf(w, "CPU: %d  PID: %d  COMM: %s  (%s)\n", p.CPU, p.PID, p.Comm, p.Tainted)
+		fmt.Fprintf(w, "CPU: %d  PID: %d  COMM: %s", p.CPU, p.PID, p.Comm)
+		if p.Tainted != "" {
+			fmt.Fprintf(w, "  (%s)", p.Tainted)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, kv := range [][2]string{{"KERNEL", p.Release}, {"HARDWARE", p.Hardware}, {"RIP", p.RIP}} {
 		if kv[1] != "" {

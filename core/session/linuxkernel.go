@@ -126,13 +126,11 @@ func (s *Session) isLinuxKernel() bool {
 	return err == nil
 }
 
-// KernelLog returns a Linux kernel dump's log as dmesg prints it.
+// KernelLog returns a kernel dump's log as dmesg prints it: a Linux
+// kernel's read from memory, else the one the dump's format holds
+// (FreeBSD minidumps' message buffer).
 func (s *Session) KernelLog() ([]string, error) {
-	k, err := s.linuxKernel()
-	if err != nil {
-		return nil, err
-	}
-	return k.Log()
+	return s.kernelLogFor(s.d.Target)
 }
 
 // kernelLogFor is the log the report's --log shows: a Linux kernel's
@@ -150,9 +148,8 @@ func (s *Session) kernelLogFor(t model.Target) ([]string, error) {
 	return lr.Log()
 }
 
-// linuxPanic reads the crash report from a Linux kernel dump's log; nil
-// when the dump is no Linux kernel, its log cannot be read or holds no
-// crash.
+// linuxPanic reads the crash report from a kernel dump's log (Linux or
+// FreeBSD); nil when the dump has no log or the log holds no crash.
 func (s *Session) linuxPanic() *analyze.PanicReport {
 	log, err := s.KernelLog()
 	if err != nil {

@@ -164,6 +164,11 @@ func (s *Session) newEngine() *engine {
 			kernel = k
 			e.modules = linuxModules(k)
 			e.memory = k.Virtual()
+		} else if km, ok := t.(interface{ KernelMemory() (mem.Space, error) }); ok {
+			// FreeBSD minidumps: the direct map and the kernel map.
+			if m, err := km.KernelMemory(); err == nil {
+				e.memory = m
+			}
 		}
 		sympath := s.SymbolPath()
 		dirs, notes := SymbolPathDirs(sympath)
