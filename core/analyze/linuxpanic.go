@@ -50,7 +50,7 @@ var (
 		{"WARNING: ", "warning"},
 		{"general protection fault", "oops"},
 		{"Unable to handle kernel ", "oops"},
-		{"panic: ", "panic"}, // FreeBSD
+		{"panic: ", "panic"},    // FreeBSD
 		{"Fatal trap ", "oops"}, // FreeBSD: "Fatal trap 12: page fault while in kernel mode"
 	}
 	bsdCPU   = regexp.MustCompile(`^cpuid = (\d+)`)
