@@ -39,9 +39,13 @@ type LinuxModule struct {
 // LinuxStack is the kernel-text addresses found on a task's kernel stack
 // (crash's bt -t).
 type LinuxStack struct {
-	Task    LinuxTask
-	CPU     int    // the CPU it was running on, -1 when none
-	Note    string // how the scan started ("from the saved stack pointer")
+	Task LinuxTask
+	CPU  int    // the CPU it was running on, -1 when none
+	Note string // how the scan started ("from the saved stack pointer")
+	// Start is where the task was when the crash saved its registers
+	// ("__crash_kexec+0x4e"), with StartPC; "" when no registers were saved.
+	Start   string
+	StartPC uint64
 	Entries []LinuxStackEntry
 }
 
@@ -173,6 +177,9 @@ func runKernelBt(ctx context.Context, li LinuxInspector, env Env, inv *Invocatio
 	fmt.Fprintf(&b, "PID: %d  TASK: %s  CPU: %s  COMMAND: %q\n", st.Task.PID, a(st.Task.Task), cpu, st.Task.Comm)
 	if st.Note != "" {
 		fmt.Fprintf(&b, "  (%s)\n", st.Note)
+	}
+	if st.Start != "" {
+		fmt.Fprintf(&b, "              START: %s at %s\n", st.Start, a(st.StartPC))
 	}
 	for _, e := range st.Entries {
 		mark := "  "

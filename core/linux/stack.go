@@ -29,6 +29,7 @@ type KernelStack struct {
 	Base, Top   uint64 // the stack: [Base, Top)
 	From        uint64 // where the scan started: thread.sp, or Base for a running task
 	FromSavedSP bool   // From is the task's saved stack pointer (thread.sp)
+	FromRegs    bool   // From is the stack pointer StackScanFrom was given
 	// FromCrashPath says a running task's scan starts at the deepest
 	// frame of the crash machinery (panic, kexec), below which the stack
 	// holds stale frames.
@@ -44,6 +45,17 @@ type KernelStack struct {
 // (panic, kexec, die) found scanning from the stack's base, else the base. Stack and thread.sp come
 // from BTF; the stack is THREAD_SIZE (16 KiB) long.
 func (k *Kernel) StackScan(task uint64, running bool) (*KernelStack, error) {
+	return k.stackScan(task, running, 0)
+}
+
+// StackScanFrom scans a task's kernel stack from sp, a stack pointer known
+// from elsewhere (the registers a crash saved for a running CPU); an sp
+// outside the task's stack is ignored as StackScan would.
+func (k *Kernel) StackScanFrom(task, sp uint64) (*KernelStack, error) {
+	return k.stackScan(task, true, sp)
+}
+
+func (k *Kernel) stackScan(task uint64, running bool, sp uint64) (*KernelStack, error) {
 	b, err := k.BTF()
 	if err != nil {
 		return nil, err
@@ -64,7 +76,9 @@ func (k *Kernel) StackScan(task uint64, running bool) (*KernelStack, error) {
 		return nil, fmt.Errorf("linux: task %#x: stack %#x is not a stack", task, base)
 	}
 	ks := &KernelStack{Task: task, Base: base, Top: base + threadSize, From: base}
-	if !running {
+	if sp >= base && sp < ks.Top {
+		ks.From, ks.FromRegs = sp&^7, true
+	} else if !running {
 		if thr, err := b.MemberOffset(ts, "thread"); err == nil {
 			if tsid, ok := b.Struct("thread_struct"); ok {
 				if spOff, err := b.MemberOffset(tsid, "sp"); err == nil {
@@ -103,7 +117,7 @@ func (k *Kernel) StackScan(task uint64, running bool) (*KernelStack, error) {
 		}
 		ks.Entries = append(ks.Entries, e)
 	}
-	if running {
+	if running && !ks.FromRegs {
 		// Below the crash path the stack holds stale frames of earlier
 		// calls: start at the deepest frame of the crash machinery
 		// (panic, kexec, die) when there is one.

@@ -276,13 +276,31 @@ func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStac
 		}
 	}
 	cpu, isRunning := running[task.Address]
-	ks, err := k.StackScan(task.Address, isRunning)
+	// A running task's stack pointer is in the registers the crash saved
+	// for its CPU (the NT_PRSTATUS note naming its pid).
+	var sp, pc uint64
+	if vf, ok := e.s.d.Target.(*vmcore.File); ok && isRunning {
+		for _, c := range vf.CPUStates() {
+			if c.PID == task.PID && c.Regs != nil {
+				sp, pc = c.Regs["rsp"], c.Regs["rip"]
+			}
+		}
+	}
+	var ks *linux.KernelStack
+	if sp != 0 {
+		ks, err = k.StackScanFrom(task.Address, sp)
+	} else {
+		ks, err = k.StackScan(task.Address, isRunning)
+	}
 	if err != nil {
 		return nil, err
 	}
 	st := &console.LinuxStack{CPU: -1, Task: console.LinuxTask{PID: int64(task.PID), TGID: int64(task.TGID), PPID: int64(task.PPID),
 		Comm: task.Comm, Task: task.Address, KernelThread: task.KThread, State: taskState(task.State)}}
 	switch {
+	case ks.FromRegs:
+		st.CPU = cpu
+		st.Note = fmt.Sprintf("running on CPU %d: from the stack pointer the crash saved for it (NT_PRSTATUS)", cpu)
 	case isRunning && ks.FromCrashPath:
 		st.CPU = cpu
 		st.Note = fmt.Sprintf("running on CPU %d: scanned from the crash path's deepest frame (its registers are not read)", cpu)
@@ -291,6 +309,10 @@ func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStac
 		st.Note = fmt.Sprintf("running on CPU %d: its registers are not read, so the whole stack is scanned and may hold stale frames", cpu)
 	case ks.FromSavedSP:
 		st.Note = "from the stack pointer saved when it was switched out"
+	}
+	if pc != 0 && ks.FromRegs {
+		// Through the session's symbols: the pc may be in a module.
+		st.Start, st.StartPC = e.s.Symbols().Describe(pc), pc
 	}
 	for _, en := range ks.Entries {
 		st.Entries = append(st.Entries, console.LinuxStackEntry{Slot: en.Slot, Value: en.Value, Name: fmt.Sprintf("%s+%#x", en.Function, en.Offset), Call: en.Call})

@@ -53,6 +53,7 @@ type kdumpPart struct {
 	offNote        int64
 	sizeNote       uint64
 	notes          bool // the notes were read
+	noteList       []elfx.Note
 	prstatus       int
 }
 
@@ -412,6 +413,7 @@ func (f *File) kdumpNotes() {
 		f.addErr(model.Warning, err)
 	}
 	k.notes = true
+	k.noteList = notes
 	for _, n := range notes {
 		switch {
 		case n.Type == NT_PRSTATUS && n.Name == noteNameCore:

@@ -231,3 +231,21 @@ func TestJoinSplit(t *testing.T) {
 		t.Error("overlapping parts joined")
 	}
 }
+
+// TestCPUStates reads panic-96M's NT_PRSTATUS notes: two CPUs, CPU 0
+// running pid 1 (init, which dmesg's "CPU: 0 PID: 1" names) with a kernel
+// stack pointer and a kernel instruction pointer.
+func TestCPUStates(t *testing.T) {
+	f, err := Open(fixture.Corpus(t, "generated/linux-vmcore/panic-96M.makedumpfile-zlib.kdump"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cs := f.CPUStates()
+	if len(cs) != 2 || cs[0].PID != 1 || cs[0].Regs == nil {
+		t.Fatalf("%+v", cs)
+	}
+	if rsp, rip := cs[0].Regs["rsp"], cs[0].Regs["rip"]; rsp < 0xffff800000000000 || rip < 0xffffffff80000000 {
+		t.Errorf("CPU 0: rsp %#x rip %#x", rsp, rip)
+	}
+}
