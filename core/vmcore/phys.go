@@ -209,6 +209,34 @@ func (s *kdumpSpace) page(a uint64) (mem.Mapping, error) {
 	return m, nil
 }
 
+// zlibReaders keeps zlib readers for reuse: a reader's inflate state is
+// tens of kilobytes, and a kernel walk decodes thousands of pages.
+var zlibReaders sync.Pool
+
+// inflatePage decodes a zlib page into dst.
+func inflatePage(dst, src []byte) error {
+	br := bytes.NewReader(src)
+	var zr io.ReadCloser
+	if v, ok := zlibReaders.Get().(io.ReadCloser); ok {
+		if err := v.(zlib.Resetter).Reset(br, nil); err != nil {
+			return err
+		}
+		zr = v
+	} else {
+		r, err := zlib.NewReader(br)
+		if err != nil {
+			return err
+		}
+		zr = r
+	}
+	n, err := io.ReadFull(zr, dst)
+	zlibReaders.Put(zr)
+	if err != nil {
+		return fmt.Errorf("zlib page: %d of %d bytes: %w", n, len(dst), err)
+	}
+	return nil
+}
+
 // zstdDec decodes zstd pages; DecodeAll is safe for concurrent use.
 var zstdDec = sync.OnceValues(func() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(64<<20))
@@ -228,18 +256,7 @@ func decoderFor(flag uint32) func(dst, src []byte) error {
 	}
 	switch flag {
 	case DUMP_DH_COMPRESSED_ZLIB:
-		return func(dst, src []byte) error {
-			zr, err := zlib.NewReader(bytes.NewReader(src))
-			if err != nil {
-				return err
-			}
-			defer zr.Close()
-			n, err := io.ReadFull(zr, dst)
-			if err != nil {
-				return fmt.Errorf("zlib page: %d of %d bytes: %w", n, len(dst), err)
-			}
-			return nil
-		}
+		return inflatePage
 	case DUMP_DH_COMPRESSED_SNAPPY:
 		return func(dst, src []byte) error {
 			if n, err := s2.DecodedLen(src); err != nil || n != len(dst) {
