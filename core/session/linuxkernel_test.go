@@ -313,3 +313,36 @@ func TestSplitParts(t *testing.T) {
 	}
 	checkLinuxDump(t, b)
 }
+
+// TestVmlinuxByBuildID links a stand-in "vmlinux" carrying panic-96M's
+// kernel build id (VMCOREINFO's BUILD-ID) and DWARF types, and passes it
+// with --image: the vmlinux module is matched to it by build id and dt
+// shows its DWARF types, as a real debug vmlinux would give the kernel's.
+func TestVmlinuxByBuildID(t *testing.T) {
+	t.Parallel()
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc is not installed: skipping the stand-in vmlinux")
+	}
+	dir := t.TempDir()
+	src := filepath.Join("..", "symbols", "internal", "dwarftab", "testdata", "types.c")
+	mainC := filepath.Join(dir, "main.c")
+	if err := os.WriteFile(mainC, []byte("int main(void) { return 0; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := openSession(t, fixture.Corpus(t, panicKdump), Options{})
+	id := s.Target().(interface {
+		VMCOREINFO() (map[string]string, error)
+	})
+	info, err := id.VMCOREINFO()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vmlinux := filepath.Join(dir, "vmlinux")
+	if out, err := exec.Command(gcc, "-g", "-O0", "-Wl,--build-id=0x"+info["BUILD-ID"], src, mainC, "-o", vmlinux).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	s2 := openSession(t, fixture.Corpus(t, panicKdump), Options{ImagePath: vmlinux})
+	out := run(t, s2, "dt vmlinux!node") + run(t, s2, "lm m vmlinux")
+	wantAll(t, "dt with a vmlinux", out, "+0x018 big              : Pos 12, 40 Bits", "+0x048 counter          : Int4B", "(dwarf symbols)")
+}
