@@ -9,7 +9,10 @@
 //
 //	VMCOREINFO            NUMBER(phys_base), KERNELOFFSET, NUMBER(pgtable_l5_enabled),
 //	                      NUMBER(sme_mask), NUMBER(KERNEL_IMAGE_SIZE), SYMBOL(init_top_pgt)
-//	                      (or swapper_pg_dir): address translation (New)
+//	                      (or swapper_pg_dir): address translation (New); on arm64
+//	                      NUMBER(VA_BITS), NUMBER(kimage_voffset), NUMBER(PHYS_OFFSET),
+//	                      NUMBER(TCR_EL1_T1SZ), NUMBER(MAX_PHYSMEM_BITS), PAGESIZE,
+//	                      SYMBOL(swapper_pg_dir), SYMBOL(_stext)
 //	                      SYMBOL(prb) and the OFFSET/SIZE/LENGTH entries of printk_ringbuffer,
 //	                      prb_desc_ring, prb_data_ring, prb_desc, prb_data_blk_lpos,
 //	                      printk_info, dev_printk_info: the log (Log, LogRecords);
@@ -37,7 +40,47 @@
 // PTE) and entry that stopped the walk. Virtual returns the address space
 // (a mem.Mapper read with mem.ReadMapped) with a 4096-entry translation
 // cache; its Regions walks the page tables (at most 2^21 entries).
-// arm64 and other architectures are not supported yet (ErrUnsupportedArch).
+// Architectures other than x86-64 and arm64 are not supported
+// (ErrUnsupportedArch).
+//
+// # Address translation (arm64)
+//
+// From VMCOREINFO (arch/arm64/kernel/vmcore_info.c): NUMBER(VA_BITS),
+// NUMBER(kimage_voffset) and NUMBER(PHYS_OFFSET) (both 0x-prefixed hex),
+// NUMBER(TCR_EL1_T1SZ) (Linux 5.9+; 64 - T1SZ is the VA size TTBR1 really
+// translates, 48 for a 52-bit kernel on 48-bit hardware), PAGESIZE (4, 16
+// or 64 KiB granule), NUMBER(MAX_PHYSMEM_BITS) and SYMBOL(swapper_pg_dir);
+// an empty arch is taken for arm64 when NUMBER(kimage_voffset) is there.
+// The layout is told by where swapper_pg_dir (in the image) is: in the
+// upper half of the kernel VA space (bit min(VA_BITS,48)-1 set) it is the
+// Linux 5.4+ "flipped" layout, PAGE_OFFSET = -2^VA_BITS, the linear map
+// below the image; in the lower half the older one, PAGE_OFFSET =
+// -2^(VA_BITS-1), the linear map the whole upper half. This needs no
+// version number, so backports are handled. By arithmetic: the linear map,
+// pa = va - PAGE_OFFSET + PHYS_OFFSET (in the flipped layout only
+// [PAGE_OFFSET, PAGE_OFFSET + 2^(VA_BITS-1)), the part every 5.4+ kernel
+// has; a 52-bit kernel on 48-bit hardware, whose linear map lies elsewhere,
+// walks it); and
+// the image from SYMBOL(_stext) (or swapper_pg_dir's page without it)
+// through swapper_pg_dir, pa = va - kimage_voffset. Everything else
+// (vmalloc, modules, vmemmap, the image's data and bss) walks from
+// swapper_pg_dir's physical address (its VA - kimage_voffset): 2 to 5
+// levels by granule and VA size (4 KiB: 3 for 39-bit, 4 for 48-bit;
+// 16 KiB: 2/3/4; 64 KiB: 2 for 42-bit, 3 for 48/52-bit), the top index as
+// wide as VA_BITS makes the table (so a 52-bit table walked by 48-bit
+// hardware is entered where TTBR1's offset points). Descriptors: bit 0
+// valid, bit 1 table (page at the last level) or block; blocks where the
+// granule allows them (level 2; level 1 with 4 KiB pages or 52-bit output
+// addresses); output address bits [47:granule], with PA[51:48] from bits
+// [15:12] for 64 KiB pages when MAX_PHYSMEM_BITS is 52 and PA[51:50] from
+// bits [9:8] (FEAT_LPA2) when 4/16 KiB pages have 52-bit VAs. Faults carry
+// the level (PGD, P4D, PUD, PMD, PTE as Linux folds them) and the entry;
+// an invalid descriptor is NotPresent, a block where none may be (or at
+// the last level) Corrupt, an address below TTBR1's range Unmapped.
+// The log, kallsyms, BTF, tasks and modules are read the same way as on
+// x86-64; CPUs and StackScan still assume x86-64 (current_task, call
+// instructions). Kernels before 4.12 (no NUMBER(VA_BITS)) and pointers
+// carrying KASAN or MTE tags in the top byte are not handled.
 //
 // # The kernel log
 //
@@ -92,5 +135,5 @@
 // Every size read from the dump is bounded before anything is allocated
 // (descriptor ring 2^22, data ring 2^28, structures 4 KiB, 2^22 symbols,
 // BTF 64 MiB, and large buffers are allocated only after their last byte
-// proved readable). Only little-endian 64-bit kernels are handled.
+// proved readable). Only little-endian 64-bit kernels (x86-64, arm64) are handled.
 package linux

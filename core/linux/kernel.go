@@ -38,8 +38,9 @@ type Kernel struct {
 	kaslr    uint64 // KERNELOFFSET
 	l5       bool
 	smeMask  uint64
-	pgd      uint64 // physical address of init_top_pgt
-	textSize uint64 // bytes of the kernel text mapping translated without a walk
+	pgd      uint64       // physical address of init_top_pgt
+	textSize uint64       // bytes of the kernel text mapping translated without a walk
+	arm      *arm64Layout // arm64 only: layout from VMCOREINFO (arm64.go)
 
 	virt *virtualSpace
 
@@ -67,10 +68,12 @@ var ErrUnsupportedArch = errors.New("linux: architecture not supported yet")
 
 // New returns the kernel whose physical memory is phys and whose VMCOREINFO
 // table (KEY=VALUE lines, as vmcore.File.VMCOREINFO returns them) is info.
-// Only x86-64 (model.AMD64) is supported; other architectures return an
-// error wrapping ErrUnsupportedArch. An empty arch is taken for x86-64 when
-// VMCOREINFO has SYMBOL(init_top_pgt), which only x86-64 exports. New reads nothing from memory except
-// the top-level page table, to check that it is present.
+// x86-64 (model.AMD64) and arm64 (model.ARM64) are supported; other
+// architectures return an error wrapping ErrUnsupportedArch. An empty arch
+// is taken for x86-64 when VMCOREINFO has SYMBOL(init_top_pgt), which only
+// x86-64 exports, and for arm64 when it has NUMBER(kimage_voffset), which
+// only arm64 exports. New reads nothing from memory except the top-level
+// page table, to check that it is present.
 func New(phys mem.Reader, info map[string]string, arch model.Arch) (*Kernel, error) {
 	if phys == nil {
 		return nil, errors.New("linux: nil physical memory")
@@ -81,8 +84,19 @@ func New(phys mem.Reader, info map[string]string, arch model.Arch) (*Kernel, err
 	if _, ok := info["SYMBOL(init_top_pgt)"]; ok && arch == "" {
 		arch = model.AMD64 // init_top_pgt exists only on x86-64
 	}
-	if arch != model.AMD64 {
-		return nil, fmt.Errorf("%w: %q (only amd64 page tables are walked)", ErrUnsupportedArch, arch)
+	if _, ok := info["NUMBER(kimage_voffset)"]; ok && arch == "" {
+		arch = model.ARM64 // kimage_voffset exists only on arm64
+	}
+	switch arch {
+	case model.AMD64:
+	case model.ARM64:
+		k := &Kernel{phys: asSpace(phys), info: info, arch: arch, release: info["OSRELEASE"]}
+		if err := k.parseArm64(); err != nil {
+			return nil, err
+		}
+		return k.finish()
+	default:
+		return nil, fmt.Errorf("%w: %q (only amd64 and arm64 page tables are walked)", ErrUnsupportedArch, arch)
 	}
 	k := &Kernel{phys: asSpace(phys), info: info, arch: arch, release: info["OSRELEASE"], textSize: defaultImageSize}
 	if ps, ok := info["PAGESIZE"]; ok && ps != strconv.Itoa(x86PageSize) {
@@ -122,6 +136,12 @@ func New(phys mem.Reader, info map[string]string, arch model.Arch) (*Kernel, err
 		return nil, fmt.Errorf("linux: init_top_pgt %#x is outside the kernel text mapping", top)
 	}
 	k.pgd = pa
+	return k.finish()
+}
+
+// finish checks that the top-level page table is readable and sets up the
+// virtual address space.
+func (k *Kernel) finish() (*Kernel, error) {
 	var probe [8]byte
 	if err := mem.ReadFull(k.phys, probe[:], k.pgd); err != nil {
 		return nil, fmt.Errorf("linux: reading the top page table at physical %#x: %w", k.pgd, err)
@@ -152,10 +172,12 @@ func (k *Kernel) Release() string { return k.release }
 func (k *Kernel) KASLROffset() uint64 { return k.kaslr }
 
 // PhysBase returns phys_base: the physical address of the kernel text minus
-// its link-time offset (negative values are two's complement).
+// its link-time offset (negative values are two's complement). On arm64 it
+// is NUMBER(PHYS_OFFSET), the physical address the linear map starts at.
 func (k *Kernel) PhysBase() uint64 { return k.physBase }
 
-// PageTable returns the physical address of init_top_pgt.
+// PageTable returns the physical address of init_top_pgt (swapper_pg_dir
+// on arm64).
 func (k *Kernel) PageTable() uint64 { return k.pgd }
 
 // Symbol returns SYMBOL(name) from VMCOREINFO.

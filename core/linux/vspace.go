@@ -73,6 +73,11 @@ func (v *virtualSpace) translate(va uint64) (uint64, uint64, error) {
 	if pa, ok := v.k.textToPhys(va); ok {
 		return pa, x86PageSize, nil
 	}
+	if a := v.k.arm; a != nil {
+		if pa, _, ok := a.direct(va); ok {
+			return pa, uint64(1) << a.pageShift, nil
+		}
+	}
 	page := va &^ (x86PageSize - 1)
 	v.mu.Lock()
 	e, ok := v.tlb[page]
@@ -96,6 +101,9 @@ func (v *virtualSpace) translate(va uint64) (uint64, uint64, error) {
 // walk translates va through init_top_pgt. A fixed number of levels is
 // read, so corrupt tables cannot loop.
 func (v *virtualSpace) walk(va uint64) (uint64, uint64, error) {
+	if v.k.arm != nil {
+		return v.k.arm.walk(v.k, va)
+	}
 	if !v.canonical(va) {
 		return 0, 0, &mem.FaultError{Space: "kernel", Addr: va, Kind: mem.Unmapped, Err: errNonCanonical}
 	}
@@ -142,6 +150,10 @@ func (v *virtualSpace) Map(addr, n uint64) iter.Seq2[mem.Mapping, error] {
 			if _, ok := v.k.textToPhys(cur); ok {
 				// The image mapping is linear: extend to its end.
 				l = v.k.textSize - (cur - startKernelMap)
+			} else if a := v.k.arm; a != nil {
+				if _, end, ok := a.direct(cur); ok {
+					l = end - cur // to the window's end (end 0: 2^64)
+				}
 			}
 			if !yield(mem.Mapping{Addr: cur, Len: l, BaseAddr: pa}, nil) {
 				return
@@ -174,6 +186,12 @@ func (v *virtualSpace) Regions() iter.Seq[mem.Region] {
 			}
 			cur = mem.Region{Start: start, Size: size, Prot: mem.R, State: mem.Committed}
 			return true
+		}
+		if a := v.k.arm; a != nil {
+			if a.regions(v.k, emit) && cur.Size > 0 {
+				yield(cur)
+			}
+			return
 		}
 		lv := v.levels()
 		var rec func(table uint64, depth int, base uint64) bool
