@@ -427,7 +427,17 @@ func (a *Analysis) SummaryRows() []report.Row {
 		}
 		add("Probably caused by", caused)
 	}
+	if p := a.Panic; p != nil {
+		// A kernel's own report: what it said, where, and its trace.
+		add("Panic", p.Message)
+		if p.CPU >= 0 {
+			add("Task", fmt.Sprintf("CPU %d, PID %d %s", p.CPU, p.PID, p.Comm))
+		}
+	}
 	add("Faulting frame", a.Result.FaultingFrame)
+	if p := a.Panic; p != nil && a.Crashed < 0 && len(p.Frames) > 0 {
+		add("Call trace", strings.Join(p.Frames[:min(len(p.Frames), 12)], "\n"))
+	}
 	if a.Crashed >= 0 {
 		const shown = 12
 		var b strings.Builder

@@ -346,3 +346,18 @@ func TestVmlinuxByBuildID(t *testing.T) {
 	out := run(t, s2, "dt vmlinux!node") + run(t, s2, "lm m vmlinux")
 	wantAll(t, "dt with a vmlinux", out, "+0x018 big              : Pos 12, 40 Bits", "+0x048 counter          : Int4B", "(dwarf symbols)")
 }
+
+// TestLinuxSummaryRows: the workbench's first screen for a vmcore shows
+// the panic, the task and the call trace.
+func TestLinuxSummaryRows(t *testing.T) {
+	t.Parallel()
+	_, a := analyzed(t, fixture.Corpus(t, panicKdump), Options{})
+	rows := map[string]string{}
+	for _, r := range a.SummaryRows() {
+		rows[r.Key] = r.Value
+	}
+	if rows["Panic"] != "Kernel panic - not syncing: sysrq triggered crash" || rows["Task"] != "CPU 0, PID 1 init" ||
+		!strings.HasPrefix(rows["Call trace"], "sysrq_handle_crash+0x16/0x20\n") || rows["Bucket"] != "LNX_PANIC_sysrq_handle_crash" {
+		t.Errorf("rows %q", rows)
+	}
+}
