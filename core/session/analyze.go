@@ -67,7 +67,7 @@ func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
 	// Symbols the analysis needs load under ctx: cancelling it stops
 	// their downloads too.
 	defer s.useLoadContext(ctx)()
-	info := s.d.Target.Info()
+	info := s.targetInfo()
 	if msg := s.crashMessage(info.Crash); msg != "" {
 		c := *info.Crash
 		c.Message = msg

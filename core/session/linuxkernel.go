@@ -158,6 +158,35 @@ func (s *Session) linuxPanic() *analyze.PanicReport {
 	return analyze.ParsePanic(log)
 }
 
+// targetInfo is the dump's summary, with the crash its kernel log
+// reports when the headers record none (vmcores, LiME images and FreeBSD
+// minidumps keep the panic in the log, not in a header).
+func (s *Session) targetInfo() model.Info {
+	info := s.d.Target.Info()
+	if info.Crash != nil && info.Crash.Kind != model.NoCrash {
+		return info
+	}
+	switch info.Format {
+	case model.LinuxVMCore, model.LiME, model.FreeBSDVMCore:
+	default:
+		return info
+	}
+	p := s.linuxPanic()
+	if p == nil {
+		return info
+	}
+	c := &model.Crash{Kind: model.Panic, Name: p.Message}
+	if p.Kind != "panic" {
+		c.Kind = model.Oops
+	}
+	if p.PID >= 0 {
+		tid := uint64(p.PID)
+		c.ThreadID = &tid
+	}
+	info.Crash = c
+	return info
+}
+
 // The Linux kernel view for the console (console.LinuxInspector).
 
 func (e consoleEnv) KernelLog(context.Context) ([]string, error) { return e.s.KernelLog() }

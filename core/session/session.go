@@ -111,7 +111,7 @@ func noLog(f model.Format) error {
 // Report builds the `info` report: the header summary, plus what o asks for.
 func (s *Session) Report(o ReportOptions) (*report.Report, error) {
 	t := s.d.Target
-	r := report.FromInfo(t.Info(), nil)
+	r := report.FromInfo(s.targetInfo(), nil)
 	r.File = &report.File{Path: s.d.Path, Size: s.d.Size, Unpacked: s.d.Unpacked}
 	for _, c := range s.d.Containers {
 		r.Containers = append(r.Containers, string(c))
