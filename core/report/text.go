@@ -90,6 +90,15 @@ func (r *Report) Summary() []Row {
 }
 
 func crashLine(c *Crash) string {
+	if (c.Kind == "panic" || c.Kind == "oops") && c.CodeHex == "" {
+		// A kernel's own words say it all ("Kernel panic - not
+		// syncing: …"); its task is a process id.
+		s := c.Name
+		if c.ThreadID != nil {
+			s += fmt.Sprintf(" (PID %d)", *c.ThreadID)
+		}
+		return s
+	}
 	var parts []string
 	if c.Kind != "" {
 		parts = append(parts, c.Kind)

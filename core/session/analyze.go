@@ -428,8 +428,8 @@ func (a *Analysis) SummaryRows() []report.Row {
 		add("Probably caused by", caused)
 	}
 	if p := a.Panic; p != nil {
-		// A kernel's own report: what it said, where, and its trace.
-		add("Panic", p.Message)
+		// A kernel's own report (its message is the Crash row): the
+		// task and CPU, and its trace.
 		if p.CPU >= 0 {
 			add("Task", fmt.Sprintf("CPU %d, PID %d %s", p.CPU, p.PID, p.Comm))
 		}
