@@ -16,7 +16,9 @@ import (
 	"strings"
 
 	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/diff"
 	"github.com/crashbench/crashbench/core/dump"
+	"github.com/crashbench/crashbench/core/report"
 	"github.com/crashbench/crashbench/core/session"
 )
 
@@ -45,7 +47,7 @@ func commands() []command {
 		{"watch", "watch [--db P] DIR...", "index dumps as they appear", notYet("watch", "folder watching arrives with issue 8")},
 		{"buckets", "buckets [--db P] [--json]", "recurring-crash groups", notYet("buckets", "crash grouping arrives with issue 8")},
 		{"search", "search [--db P] QUERY", "find dumps in the index", notYet("search", "the index arrives with issue 8")},
-		{"diff", "diff [--json] FILE_A FILE_B", "compare two crashes", notYet("diff", "crash comparison arrives with issue 8")},
+		{"diff", "diff [--json] [--sympath P] FILE_A FILE_B", "compare two crashes: system, crash, stacks, modules", runDiff},
 		{"config", "config ...", "crash-dump configuration helpers", notYet("config", "the configuration helpers arrive with issue 10")},
 	}
 }
@@ -285,6 +287,50 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if err := s.Exec(ctx, inv.Raw, out); err != nil {
 			fmt.Fprintln(stdout, err)
 		}
+	}
+	return ExitOK
+}
+
+// runDiff is `crashbench diff FILE_A FILE_B`: both dumps are analyzed with
+// the same symbol options and compared (core/diff).
+func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the comparison as JSON")
+	opts := symbolFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: crashbench diff [--json] [--sympath P] [--offline] [--image P] [--sysroot DIR] FILE_A FILE_B")
+	}
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(files) != 2 {
+		fs.Usage()
+		return ExitUsage
+	}
+	var reps [2]*report.Report
+	for i, path := range files {
+		s, err := session.Open(ctx, path, *opts)
+		if err != nil {
+			return fail(stderr, path, err)
+		}
+		r, _, err := s.AnalysisReport(ctx)
+		s.Close()
+		if err != nil {
+			return fail(stderr, path, err)
+		}
+		reps[i] = r
+	}
+	d := diff.Reports(reps[0], reps[1])
+	if *asJSON {
+		err = d.WriteJSON(stdout)
+	} else {
+		err = d.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "crashbench diff: %v\n", err)
+		return ExitBadInput
 	}
 	return ExitOK
 }
