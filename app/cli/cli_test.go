@@ -64,7 +64,9 @@ func TestInfoFailures(t *testing.T) {
 		{[]string{"info", "--bogus", "short.dmp"}, ExitUsage, []string{"flag provided but not defined"}},
 		{[]string{"frobnicate"}, ExitUsage, []string{"unknown command"}},
 		{[]string{"analyze", "short.dmp"}, ExitBadInput, []string{"short.dmp", "header truncated"}},
-		{[]string{"index", "short.dmp"}, ExitUsage, []string{"not available yet"}},
+		{[]string{"config"}, ExitUsage, []string{"not available yet"}},
+		{[]string{"index"}, ExitUsage, []string{"usage: crashbench index"}},
+		{[]string{"search", "--db", "x.db"}, ExitUsage, []string{"usage: crashbench search"}},
 		{[]string{"run", "short.dmp"}, ExitUsage, []string{"usage: crashbench run"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

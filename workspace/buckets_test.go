@@ -1,0 +1,112 @@
+package workspace
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestBuckets synthesizes recurrence sets and checks the exact groups:
+// the same crash site across runs (different PIDs, ASLR bases, times) is
+// one bucket; another function, another exception code are others; a
+// snapshot is in none.
+func TestBuckets(t *testing.T) {
+	dir := t.TempDir()
+	writeSymbols(t, dir)
+	const day = 86400
+	base := uint32(1_709_251_200) // 2024-03-01
+	specs := map[string]crashSpec{
+		// A: null write in CrashFunction, 3 runs.
+		"a1.dmp": {pid: 100, appBase: 0x7ff6_1000_0000, time: base + 2*day},
+		"a2.dmp": {pid: 200, appBase: 0x7ff7_2000_0000, time: base},
+		"a3.dmp": {pid: 300, appBase: 0x7ff8_3000_0000, time: base + 5*day},
+		// B: a read at a wild address in Parse, 2 runs, at different
+		// offsets in the function.
+		"b1.dmp": {pid: 400, appBase: 0x7ff6_4000_0000, rip: 0x3010, params: []uint64{0, 0xdead0000}, time: base + day},
+		"b2.dmp": {pid: 500, appBase: 0x7ff6_5000_0000, rip: 0x3020, params: []uint64{0, 0xdead0000}, time: base + 3*day},
+		// C: integer division by zero in CrashFunction: another code.
+		"c1.dmp": {pid: 600, appBase: 0x7ff6_6000_0000, code: 0xc0000094, time: base + 4*day},
+		// E: a crash in vendorhook.dll, which has no symbols: the
+		// module-relative offset separates the sites.
+		"e1.dmp": {pid: 800, inOther: true, other: "vendorhook.dll", rip: 0x1500, code: 0xc0000094, time: base + 7*day},
+		"e2.dmp": {pid: 801, inOther: true, other: "vendorhook.dll", rip: 0x1500, code: 0xc0000094, time: base + 8*day},
+		"e3.dmp": {pid: 802, inOther: true, other: "vendorhook.dll", rip: 0x1600, code: 0xc0000094, time: base + 8*day},
+		// D: a snapshot of the same process: no crash, no bucket.
+		"d1.dmp": {pid: 700, appBase: 0x7ff6_7000_0000, noCrash: true, time: base + 6*day},
+	}
+	for name, s := range specs {
+		writeFile(t, filepath.Join(dir, name), s.bytes(t))
+	}
+	db := openTemp(t)
+	res, err := db.Index(context.Background(), []string{dir}, IndexOptions{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 10 || res.NotDumps != 1 || res.Errors != 0 {
+		t.Fatalf("index: %+v", res)
+	}
+	bs, err := db.Buckets(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		Key         string
+		Dumps       []string
+		First, Last string
+	}
+	var gs []got
+	for _, b := range bs {
+		g := got{Key: b.Key, First: b.FirstSeen.Format("2006-01-02"), Last: b.LastSeen.Format("2006-01-02")}
+		for _, d := range b.Dumps {
+			g.Dumps = append(g.Dumps, filepath.Base(d))
+		}
+		if b.Count != len(b.Dumps) {
+			t.Errorf("%s: count %d, %d dumps", b.Key, b.Count, len(b.Dumps))
+		}
+		gs = append(gs, g)
+		t.Logf("%s (%d): %s", b.Key, b.Count, b.Why)
+	}
+	want := []got{
+		{"NULL_CLASS_PTR_WRITE_c0000005_app.exe!CrashFunction", []string{"a2.dmp", "a1.dmp", "a3.dmp"}, "2024-03-01", "2024-03-06"},
+		{"INTEGER_DIVIDE_BY_ZERO_c0000094_vendorhook.dll!unknown_function vendorhook.dll@0x1500", []string{"e1.dmp", "e2.dmp"}, "2024-03-08", "2024-03-09"},
+		{"INVALID_POINTER_READ_c0000005_app.exe!Parse", []string{"b1.dmp", "b2.dmp"}, "2024-03-02", "2024-03-04"},
+		{"INTEGER_DIVIDE_BY_ZERO_c0000094_vendorhook.dll!unknown_function vendorhook.dll@0x1600", []string{"e3.dmp"}, "2024-03-09", "2024-03-09"},
+		{"INTEGER_DIVIDE_BY_ZERO_c0000094_app.exe!CrashFunction", []string{"c1.dmp"}, "2024-03-05", "2024-03-05"},
+	}
+	if !reflect.DeepEqual(gs, want) {
+		t.Errorf("buckets:\n got %+v\nwant %+v", gs, want)
+	}
+	if len(bs) > 0 {
+		for _, s := range []string{"same bucket id NULL_CLASS_PTR_WRITE_c0000005_app.exe!CrashFunction", "exception code 0xc0000005", "same faulting frame app!CrashFunction+0x18", "3 runs"} {
+			if !strings.Contains(bs[0].Why, s) {
+				t.Errorf("why %q lacks %q", bs[0].Why, s)
+			}
+		}
+	}
+	if len(bs) > 2 && !strings.Contains(bs[2].Why, "same faulting function app!Parse (at different offsets)") {
+		t.Errorf("why %q", bs[2].Why)
+	}
+	if len(bs) > 1 && !strings.Contains(bs[1].Why, "same location vendorhook.dll@0x1500") {
+		t.Errorf("why %q", bs[1].Why)
+	}
+
+	// A user merge puts C into A's bucket, a split takes a3 out.
+	if err := db.MergeBuckets(context.Background(), want[4].Key, want[0].Key); err != nil {
+		t.Fatal(err)
+	}
+	var a3 int64
+	db.sql.QueryRow("SELECT id FROM dumps WHERE path LIKE '%a3.dmp'").Scan(&a3)
+	if err := db.SplitDump(context.Background(), a3, "mine"); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ = db.Buckets(context.Background())
+	keys := map[string]int{}
+	for _, b := range bs {
+		keys[b.Key] = b.Count
+	}
+	if !reflect.DeepEqual(keys, map[string]int{want[0].Key: 3, want[1].Key: 2, want[2].Key: 2, want[3].Key: 1, "mine": 1}) {
+		t.Errorf("after merge and split: %v", keys)
+	}
+}
