@@ -85,5 +85,21 @@
 // so the same crash in runs with different process ids and load
 // addresses (ASLR) lands in one bucket. Each bucket says why its dumps
 // are together. Search matches words against the FTS table and takes
-// module:, version:, since:, until:, bucket: and status: filters.
+// module:, version:, since:, until:, bucket:, status: and tag: filters.
+//
+// # Correlations, timeline, notes and tags
+//
+// Correlations is Socorro's correlations tab for one bucket: for every
+// module name (case-insensitive) and every (module, version) pair, the
+// share of the bucket's dumps that load it against the share of all
+// crash dumps in the index that do (the bucket's own included; dumps
+// that record no crash are not counted; unloaded modules do not count).
+// A module or version is kept when the bucket's share is at least twice
+// the overall share or at least 25 points above it; the largest
+// difference of shares comes first. Timeline counts crashes per UTC day
+// and bucket (the dump's crash time, else the file's mtime), days
+// without crashes omitted. Both, like Buckets, apply the user's merges
+// and splits. Users' notes (AddNote, Notes) and tags (Tag, Untag, Tags;
+// single words, compared case-insensitively) belong to a dump and go
+// with it.
 package workspace

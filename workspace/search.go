@@ -28,7 +28,8 @@ type SearchHit struct {
 // wildcard), version:V (a module whose version is V or starts with V.;
 // with module:, that module's version), since:DATE and until:DATE
 // (2024-03-01 or RFC 3339, on the dump's time, else the file's mtime),
-// bucket:KEY, status:ok|partial|error. Quote a word to keep its spaces.
+// bucket:KEY, status:ok|partial|error, tag:TAG (a tag the user gave the
+// dump, case-insensitive). Quote a word to keep its spaces.
 func (db *DB) Search(ctx context.Context, q string) ([]SearchHit, error) {
 	words, err := splitQuery(q)
 	if err != nil {
@@ -68,6 +69,9 @@ func (db *DB) Search(ctx context.Context, q string) ([]SearchHit, error) {
 			args = append(args, v)
 		case "status":
 			where = append(where, "d.status = ?")
+			args = append(args, v)
+		case "tag":
+			where = append(where, "EXISTS (SELECT 1 FROM tags t WHERE t.dump_id = d.id AND t.tag = ? COLLATE NOCASE)")
 			args = append(args, v)
 		default:
 			match = append(match, ftsPhrase(w))

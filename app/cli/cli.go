@@ -45,7 +45,7 @@ func commands() []command {
 		{"run", "run [--sympath P] [--image P] [--sysroot DIR] FILE -c \"CMD; CMD\"", "run console commands, like cdb -z FILE -c", runConsole},
 		{"index", "index [--db P] [--workers N] PATH...", "add dumps (files, folders) to the workspace index", runIndex},
 		{"watch", "watch [--db P] [--stable D] [DIR...]", "index dumps as they appear, once completely written", runWatch},
-		{"buckets", "buckets [--db P] [--json]", "recurring-crash groups", runBuckets},
+		{"buckets", "buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE]]", "recurring-crash groups", runBuckets},
 		{"search", "search [--db P] [--json] QUERY", "find dumps in the index", runSearch},
 		{"diff", "diff [--json] [--sympath P] FILE_A FILE_B", "compare two crashes: system, crash, stacks, modules", runDiff},
 		{"config", "config ...", "crash-dump configuration helpers", notYet("config", "the configuration helpers arrive with issue 10")},

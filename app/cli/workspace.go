@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -112,20 +113,42 @@ type bucketJSON struct {
 
 func rfc3339(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
 
-// runBuckets is `crashbench buckets [--db P] [--json]`.
+// runBuckets is `crashbench buckets [--db P] [--json] [--correlations KEY]
+// [--timeline [--since DATE] [--until DATE]]`.
 func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("buckets", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	open := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench buckets [--db P] [--json]") }
+	corr := fs.String("correlations", "", "the modules and module versions bucket `KEY`'s dumps load more often than crashes in general")
+	timeline := fs.Bool("timeline", false, "crashes per day (UTC) and bucket")
+	since := fs.String("since", "", "with --timeline: from this `DATE` (2024-03-01 or RFC 3339)")
+	until := fs.String("until", "", "with --timeline: up to this `DATE`, included when a day")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: crashbench buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE] [--until DATE]]")
+	}
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
 	}
-	if len(rest) != 0 {
+	if len(rest) != 0 || (*corr != "" && *timeline) {
 		fs.Usage()
 		return ExitUsage
+	}
+	var from, to time.Time
+	if *since != "" || *until != "" {
+		if !*timeline {
+			fmt.Fprintln(stderr, "crashbench buckets: --since and --until go with --timeline")
+			return ExitUsage
+		}
+		if from, err = parseDate(*since, false); err != nil {
+			fmt.Fprintf(stderr, "crashbench buckets: --since %s: %v\n", *since, err)
+			return ExitUsage
+		}
+		if to, err = parseDate(*until, true); err != nil {
+			fmt.Fprintf(stderr, "crashbench buckets: --until %s: %v\n", *until, err)
+			return ExitUsage
+		}
 	}
 	db, err := open()
 	if err != nil {
@@ -135,6 +158,12 @@ func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	bs, err := db.Buckets(ctx)
 	if err != nil {
 		return dbFail(stderr, "buckets", err)
+	}
+	switch {
+	case *corr != "":
+		return printCorrelations(ctx, db, bs, *corr, *asJSON, stdout, stderr)
+	case *timeline:
+		return printTimeline(ctx, db, from, to, *asJSON, stdout, stderr)
 	}
 	if *asJSON {
 		out := []bucketJSON{}
@@ -169,6 +198,135 @@ func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return ExitOK
 }
 
+// parseDate reads a --since or --until date: 2024-03-01 (midnight UTC;
+// for --until, the end of that day) or RFC 3339. "" is the zero time (no
+// bound).
+func parseDate(s string, endOfDay bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		if endOfDay {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, errors.New("not a date (use 2024-03-01 or RFC 3339)")
+}
+
+// correlationsJSON is `buckets --correlations KEY --json`.
+type correlationsJSON struct {
+	Bucket       string            `json:"bucket"`
+	Count        int               `json:"count"`   // the bucket's dumps
+	Crashes      int               `json:"crashes"` // crash dumps in the index
+	Rule         string            `json:"rule"`
+	Correlations []correlationJSON `json:"correlations"`
+}
+
+type correlationJSON struct {
+	Module         string  `json:"module"`
+	Version        string  `json:"version,omitempty"` // absent: the module at any version
+	InBucket       int     `json:"in_bucket"`
+	Overall        int     `json:"overall"`
+	BucketPercent  float64 `json:"bucket_percent"`
+	OverallPercent float64 `json:"overall_percent"`
+}
+
+const correlationRule = "loaded by at least twice the share of the bucket's dumps as of all crashes, or by a share at least 25 points higher"
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+func printCorrelations(ctx context.Context, db *workspace.DB, bs []workspace.Bucket, key string, asJSON bool, stdout, stderr io.Writer) int {
+	cs, err := db.Correlations(ctx, key)
+	if errors.Is(err, workspace.ErrNoBucket) {
+		fmt.Fprintf(stderr, "crashbench buckets: no bucket %s (crashbench buckets lists them)\n", key)
+		return ExitUsage
+	}
+	if err != nil {
+		return dbFail(stderr, "buckets", err)
+	}
+	count, crashes := 0, 0
+	for _, b := range bs {
+		crashes += b.Count
+		if b.Key == key {
+			count = b.Count
+		}
+	}
+	if asJSON {
+		out := correlationsJSON{Bucket: key, Count: count, Crashes: crashes, Rule: correlationRule, Correlations: []correlationJSON{}}
+		for _, c := range cs {
+			out.Correlations = append(out.Correlations, correlationJSON{Module: c.Module, Version: c.Version, InBucket: c.InBucket,
+				Overall: c.Overall, BucketPercent: round1(c.BucketPercent), OverallPercent: round1(c.OverallPercent)})
+		}
+		if err := writeJSON(stdout, out); err != nil {
+			return dbFail(stderr, "buckets", err)
+		}
+		return ExitOK
+	}
+	fmt.Fprintln(stdout, key)
+	if len(cs) == 0 {
+		fmt.Fprintf(stdout, "  %d of %d crash dumps\n", count, crashes)
+		fmt.Fprintln(stdout, "  no module is over-represented ("+correlationRule+")")
+		return ExitOK
+	}
+	names := make([]string, len(cs))
+	bucket := make([]string, len(cs))
+	width, bwidth := len("module"), len("in bucket")
+	for i, c := range cs {
+		names[i] = c.Module
+		if c.Version != "" {
+			names[i] += " " + c.Version
+		}
+		bucket[i] = fmt.Sprintf("%5.1f%% (%d/%d)", c.BucketPercent, c.InBucket, c.BucketTotal)
+		width, bwidth = max(width, len(names[i])), max(bwidth, len(bucket[i]))
+	}
+	fmt.Fprintf(stdout, "  %d of %d crash dumps; the modules they load more often than crashes in general:\n", count, crashes)
+	fmt.Fprintf(stdout, "  %-*s  %-*s  %s\n", width, "module", bwidth, "in bucket", "all crashes")
+	for i, c := range cs {
+		fmt.Fprintf(stdout, "  %-*s  %-*s  %5.1f%% (%d/%d)\n", width, names[i], bwidth, bucket[i], c.OverallPercent, c.Overall, c.Total)
+	}
+	return ExitOK
+}
+
+// timelineJSON is one element of `buckets --timeline --json`.
+type timelineJSON struct {
+	Day    string `json:"day"` // 2024-03-01 (UTC)
+	Bucket string `json:"bucket"`
+	Count  int    `json:"count"`
+}
+
+func printTimeline(ctx context.Context, db *workspace.DB, since, until time.Time, asJSON bool, stdout, stderr io.Writer) int {
+	ps, err := db.Timeline(ctx, since, until)
+	if err != nil {
+		return dbFail(stderr, "buckets", err)
+	}
+	if asJSON {
+		out := []timelineJSON{}
+		for _, p := range ps {
+			out = append(out, timelineJSON{Day: p.Day.Format("2006-01-02"), Bucket: p.Bucket, Count: p.Count})
+		}
+		if err := writeJSON(stdout, out); err != nil {
+			return dbFail(stderr, "buckets", err)
+		}
+		return ExitOK
+	}
+	if len(ps) == 0 {
+		fmt.Fprintln(stdout, "no crashes in that time")
+		return ExitOK
+	}
+	width := 0
+	for _, p := range ps {
+		width = max(width, len(fmt.Sprint(p.Count)))
+	}
+	for _, p := range ps {
+		fmt.Fprintf(stdout, "%s  %*d  %s\n", p.Day.Format("2006-01-02"), width, p.Count, p.Bucket)
+	}
+	return ExitOK
+}
+
 // hitJSON is one element of `search --json`.
 type hitJSON struct {
 	Path      string `json:"path"`
@@ -190,7 +348,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: crashbench search [--db P] [--json] QUERY")
 		fmt.Fprintln(stderr, "  QUERY: words (module, version, function, signature, bug check, process, path) and")
-		fmt.Fprintln(stderr, "  filters module:NAME version:V since:2024-03-01 until:DATE bucket:KEY status:ok|partial|error")
+		fmt.Fprintln(stderr, "  filters module:NAME version:V since:2024-03-01 until:DATE bucket:KEY status:ok|partial|error tag:TAG")
 	}
 	words, err := parseInterspersed(fs, args)
 	if err != nil {
