@@ -49,6 +49,7 @@ func TestIndexCorpus(t *testing.T) {
 	root, _ := filepath.Abs(corpus)
 	type verdict struct {
 		dump, damaged bool
+		diags         bool // opened, with damage noted as diagnostics
 		sha           string
 	}
 	want := map[string]verdict{}
@@ -65,6 +66,7 @@ func TestIndexCorpus(t *testing.T) {
 		switch {
 		case err == nil:
 			v.dump = true
+			v.diags = len(dd.Target.Diagnostics()) > 0
 			dd.Close()
 		case errors.Is(err, dump.ErrUnrecognized):
 		default:
@@ -87,7 +89,7 @@ func TestIndexCorpus(t *testing.T) {
 	if n := count(t, db, "SELECT COUNT(*) FROM dumps"); n != len(contents) {
 		t.Errorf("%d dumps recorded, core/dump recognises %d distinct contents", n, len(contents))
 	}
-	var notDumps, damaged int
+	var notDumps, damaged, withDiags int
 	for p, v := range want {
 		var status, sha string
 		var dumpID *int64
@@ -117,6 +119,17 @@ func TestIndexCorpus(t *testing.T) {
 		default:
 			if dumpID == nil || (status != StatusDump && status != StatusDuplicate) || sha != v.sha {
 				t.Errorf("%s: status %s dump %v, want a dump", p, status, dumpID)
+				continue
+			}
+			// A malformed dump that still opens is recorded with what
+			// is wrong with it.
+			var diags string
+			db.sql.QueryRow("SELECT COALESCE(diagnostics, '') FROM dumps WHERE id = ?", *dumpID).Scan(&diags)
+			if v.diags && diags == "" {
+				t.Errorf("%s: opens with diagnostics, none recorded", p)
+			}
+			if v.diags {
+				withDiags++
 			}
 		}
 	}
@@ -130,7 +143,10 @@ func TestIndexCorpus(t *testing.T) {
 	if n := count(t, db, "SELECT COUNT(*) FROM files WHERE status = 'duplicate'"); n != len(want)-notDumps-len(contents) {
 		t.Errorf("%d duplicates, want %d", n, len(want)-notDumps-len(contents))
 	}
-	t.Logf("%d files: %d dumps (%d damaged files), %d duplicates, %d not dumps", len(want), len(contents), damaged, res.Duplicates, notDumps)
+	t.Logf("%d files: %d dumps (%d damaged files, %d opened with diagnostics), %d duplicates, %d not dumps", len(want), len(contents), damaged, withDiags, res.Duplicates, notDumps)
+	if withDiags == 0 {
+		t.Error("no corpus dump opened with diagnostics: the malformed ones should")
+	}
 
 	// Search finds corpus dumps by driver, bug check, kernel symbol,
 	// process, module and version.

@@ -149,4 +149,8 @@ CREATE INDEX notes_dump ON notes(dump_id);
 CREATE INDEX overrides_bucket ON bucket_overrides(bucket_key);
 CREATE INDEX overrides_dump ON bucket_overrides(dump_id);
 `,
+	// 6: what the reader found damaged in a dump that still opened
+	// (one "severity: message" line each), so malformed dumps are
+	// recorded with what is wrong with them.
+	`ALTER TABLE dumps ADD COLUMN diagnostics TEXT;`,
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -241,13 +242,13 @@ func insertDump(ctx context.Context, tx *sql.Tx, oc outcome, now int64) (int64, 
 	res, err := tx.ExecContext(ctx, `INSERT INTO dumps (sha256, path, size, mtime, status, error, format, variant, container,
 		os_family, os_version, os_build, os_release, arch, cpus, crash_time, uptime, process_name, pid, command_line,
 		crash_kind, crash_code, crash_name, crash_address, crash_parameters, crash_message, crash_thread,
-		reason, faulting_module, faulting_frame, probably_caused_by, signature, bucket_id, bucket_key, indexed_at)
-		VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?)`,
+		reason, faulting_module, faulting_frame, probably_caused_by, signature, bucket_id, bucket_key, indexed_at, diagnostics)
+		VALUES (?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?)`,
 		oc.sha256, oc.path, oc.size, oc.mtime, status, nullStr(msg), format, nullStr(r.Variant), nullStr(r.Container),
 		osf, osv, osb, osr, nullStr(r.Arch), cpus, crashTime, uptime, pname, pid, cmdline,
 		ckind, ccode, cname, caddr, cparams, cmsg, cthread,
 		nullStr(a.Reason), nullStr(a.FaultingModule), nullStr(a.FaultingFrame), nullStr(a.ProbablyCausedBy),
-		nullStr(a.Signature), nullStr(a.BucketID), nullStr(key), now)
+		nullStr(a.Signature), nullStr(a.BucketID), nullStr(key), now, nullStr(diagnosticText(r.Diagnostics)))
 	if err != nil {
 		return 0, err
 	}
@@ -414,3 +415,13 @@ func dedupe(ss []string) []string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// diagnosticText is a report's diagnostics, one "severity: message" line
+// each, "" when there are none.
+func diagnosticText(ds []report.Diagnostic) string {
+	var b strings.Builder
+	for _, d := range ds {
+		fmt.Fprintf(&b, "%s: %s\n", d.Severity, d.Message)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
