@@ -7,7 +7,7 @@ GOTAGS := sqlite_fts5
 FUZZTIME ?= 30s
 SAMPLE := testdata/sample/sample.dmp
 
-.PHONY: all setup build run test test-go test-gui bench bench-gdb bench-makedumpfile fuzz clean
+.PHONY: all setup build run test test-go test-gui bench bench-gdb bench-makedumpfile fuzz clean install
 
 all: build
 
@@ -56,3 +56,10 @@ fuzz: setup
 
 clean:
 	rm -rf bin
+
+# install copies the workbench to ~/.local/bin and registers it as the
+# handler of dump files (a double-click on a dump opens it).
+install: build
+	mkdir -p $(HOME)/.local/bin
+	cp bin/crashbench $(HOME)/.local/bin/crashbench
+	$(HOME)/.local/bin/crashbench --register

@@ -32,6 +32,9 @@ const appID = "io.crashbench.app"
 
 func main() {
 	args := os.Args[1:]
+	if len(args) == 1 && args[0] == "--register" {
+		os.Exit(register())
+	}
 	if cli.IsSubcommand(args) {
 		// Before anything touches Fyne: GLFW panics without a display,
 		// and the CLI must work on servers and over ssh.
@@ -56,6 +59,30 @@ func main() {
 	a := app.NewWithID(appID)
 	w := crashapp.Run(a, dumps, incoming)
 	w.ShowAndRun()
+}
+
+// register is `crashbench --register`: this executable becomes the
+// handler of dump files for the user (a double-click opens the workbench).
+func register() int {
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crashbench --register:", err)
+		return cli.ExitBadInput
+	}
+	r, err := platform.Register(exe)
+	if r != nil {
+		fmt.Printf("registered %s\n  %s\n  %s\n", exe, r.DesktopFile, r.MIMEFile)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "crashbench --register:", err)
+		if r == nil {
+			return cli.ExitBadInput
+		}
+	}
+	return cli.ExitOK
 }
 
 // absolute makes paths absolute: a running workbench handed them has

@@ -5,7 +5,9 @@
 # debug file (libc6-dbg: the tests name libc frames of cores written on
 # Debian 12 as gdb does), makedumpfile and lzop (the vmcore tests make the
 # other compressions of the corpus vmcore with them, and the benchmark
-# compares with makedumpfile --dump-dmesg), and the Go modules. Safe to
+# compares with makedumpfile --dump-dmesg), desktop-file-utils, xdg-utils
+# and shared-mime-info (crashbench --register and its test), and the Go
+# modules. Safe to
 # re-run. When it cannot install something it says what.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,7 @@ PACKAGES=(
   xvfb x11-utils xdotool x11-apps imagemagick xauth
   libc6-dbg
   makedumpfile lzop
+  desktop-file-utils xdg-utils shared-mime-info
 )
 
 missing=()
