@@ -7,7 +7,7 @@ GOTAGS := sqlite_fts5
 FUZZTIME ?= 30s
 SAMPLE := testdata/sample/sample.dmp
 
-.PHONY: all setup build run test test-go test-gui bench bench-gdb bench-makedumpfile fuzz clean install
+.PHONY: all setup build run test test-go test-gui screenshots bench bench-gdb bench-makedumpfile fuzz clean install
 
 all: build
 
@@ -35,6 +35,11 @@ test-go:
 # window appears. The screenshot lands in bin/screenshot.png.
 test-gui: build
 	bash scripts/gui-smoke.sh bin/crashbench $(SAMPLE) bin/screenshot.png
+
+# Drives every tab of the real workbench under Xvfb on corpus dumps and
+# writes PNGs to docs/screenshots/ (needs ../shared/corpus).
+screenshots: build
+	bash scripts/screenshots.sh bin/crashbench
 
 bench: setup
 	go test -tags '$(GOTAGS)' -run '^$$' -bench . -benchmem ./...

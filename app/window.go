@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 
 	"github.com/crashbench/crashbench/assets"
+	"github.com/crashbench/crashbench/core/session"
 	"github.com/crashbench/crashbench/platform"
 	"github.com/crashbench/crashbench/widgets"
 )
@@ -57,8 +58,16 @@ type mainWindow struct {
 	dumps   *Dumps
 	list    *widgets.DumpList
 	summary *widgets.Summary
-	picker  platform.FilePicker // nil: use Fyne's file dialog
-	closeMI *fyne.MenuItem
+	// tabs hold the summary and the selected dump's other tabs; perDump
+	// keeps each open dump's tabs (built on first show) by session.
+	tabs    *container.AppTabs
+	perDump map[*session.Session]*dumpTabs
+	// wantTab is the tab the user last chose: showing another dump
+	// selects it again when that dump has it.
+	wantTab     string
+	settingTabs bool
+	picker      platform.FilePicker // nil: use Fyne's file dialog
+	closeMI     *fyne.MenuItem
 
 	// uiMu serialises everything that touches the views. On a real driver
 	// all of it runs on the main thread and the lock is never contended;
@@ -80,15 +89,27 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 	m.summary = widgets.NewSummary()
 	m.summary.ShowPlaceholder(placeholderHint())
 
-	split := container.NewHSplit(m.list, m.summary)
-	split.Offset = 0.3
+	m.perDump = map[*session.Session]*dumpTabs{}
+	m.tabs = container.NewAppTabs(container.NewTabItem("Summary", m.summary))
+	m.tabs.OnSelected = func(it *container.TabItem) {
+		if !m.settingTabs {
+			m.wantTab = it.Text
+		}
+	}
+	split := container.NewHSplit(m.list, m.tabs)
+	split.Offset = 0.25
 	m.win.SetContent(split)
 	m.win.SetIcon(assets.Icon)
 	m.win.SetMainMenu(m.menu())
 	m.win.SetMaster()
 	m.win.Resize(fyne.NewSize(1200, 760))
 	m.win.SetOnDropped(m.dropped)
-	m.win.SetOnClosed(m.dumps.CloseAll)
+	m.win.SetOnClosed(func() {
+		for _, t := range m.perDump {
+			t.close()
+		}
+		m.dumps.CloseAll()
+	})
 	m.open(files...)
 	return m
 }
@@ -173,10 +194,43 @@ func (m *mainWindow) showSummary(i int) {
 	switch m.dumps.Status(i) {
 	case widgets.StatusLoading:
 		m.summary.ShowLoading(title)
+		m.showTabs(nil)
 	case widgets.StatusError:
 		m.summary.ShowError(title, m.dumps.ErrorLine(i))
+		m.showTabs(nil)
 	default:
 		m.summary.ShowRows(title, m.dumps.Rows(i))
+		m.showTabs(m.dumps.Session(i))
+	}
+}
+
+// showTabs puts the summary and sess's tabs (nil: the summary alone) in
+// the tab bar, and selects the tab the user last chose when it is there.
+func (m *mainWindow) showTabs(sess *session.Session) {
+	items := []*container.TabItem{m.tabs.Items[0]}
+	if sess != nil {
+		t, ok := m.perDump[sess]
+		if !ok {
+			t = newDumpTabs(sess)
+			m.perDump[sess] = t
+		}
+		items = append(items, t.items...)
+	}
+	m.settingTabs = true
+	defer func() { m.settingTabs = false }()
+	m.tabs.SetItems(items)
+	for _, it := range items {
+		if it.Text == m.wantTab {
+			m.tabs.Select(it)
+		}
+	}
+}
+
+// forgetTabs stops and drops the tabs of a dump about to be closed.
+func (m *mainWindow) forgetTabs(sess *session.Session) {
+	if t, ok := m.perDump[sess]; ok && sess != nil {
+		t.close()
+		delete(m.perDump, sess)
 	}
 }
 
@@ -189,6 +243,7 @@ func (m *mainWindow) closeSelected() {
 	if i < 0 {
 		return
 	}
+	m.forgetTabs(m.dumps.Session(i))
 	m.dumps.Close(i)
 	m.list.UnselectAll()
 	m.list.Refresh()
@@ -197,6 +252,7 @@ func (m *mainWindow) closeSelected() {
 		return
 	}
 	m.summary.ShowPlaceholder(placeholderHint())
+	m.showTabs(nil)
 	m.closeMI.Disabled = true
 	m.refreshMenu()
 }

@@ -226,3 +226,41 @@ func TestWindowReceivesHandedOffFiles(t *testing.T) {
 		t.Fatalf("handed-off dump rows %v", rows)
 	}
 }
+
+// tabNames lists the tab bar's tabs.
+func tabNames(m *mainWindow) []string {
+	var out []string
+	for _, it := range m.tabs.Items {
+		out = append(out, it.Text)
+	}
+	return out
+}
+
+// TestWindowTabs: a loaded process dump gets Summary, Console, Modules and
+// Threads; a failed one only its Summary; selecting another dump keeps the
+// selected tab when it has it; closing drops the dump's tabs.
+func TestWindowTabs(t *testing.T) {
+	dmp, txt := writeScenario(t, "amd64-av-write"), textFile(t)
+	m := newTestWindow(t, []string{dmp, txt}, nil)
+	settle(t, m)
+	fyne.DoAndWait(func() { m.list.Select(0) })
+	if got := tabNames(m); !slices.Equal(got, []string{"Summary", "Console", "Modules", "Threads"}) {
+		t.Fatalf("tabs %q", got)
+	}
+	fyne.DoAndWait(func() { m.tabs.SelectIndex(2) })
+	fyne.DoAndWait(func() { m.list.Select(1) }) // the text file: an error entry
+	if got := tabNames(m); !slices.Equal(got, []string{"Summary"}) {
+		t.Errorf("tabs of a failed file %q", got)
+	}
+	fyne.DoAndWait(func() { m.list.Select(0) })
+	if s := m.tabs.Selected(); s == nil || s.Text != "Modules" {
+		t.Errorf("selected tab %v after coming back", s)
+	}
+	if len(m.perDump) != 1 {
+		t.Errorf("%d dumps with tabs", len(m.perDump))
+	}
+	fyne.DoAndWait(func() { m.list.Select(0); m.closeSelected() })
+	if len(m.perDump) != 0 {
+		t.Errorf("tabs kept after close: %d", len(m.perDump))
+	}
+}
