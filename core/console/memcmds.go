@@ -328,23 +328,43 @@ func runSearch(ctx context.Context, env Env, inv *Invocation, out Output) error 
 	return nil
 }
 
+// AddressRegions returns the regions of env's memory as !address lists
+// them, in address order, each with its usage (see addressRegions and
+// regionUsage), and the name of the dump's space.
+func AddressRegions(env Env) (rs []mem.Region, usage []string, name string, err error) {
+	rs, name, err = addressRegions(env)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	ms, _ := modules(env)
+	usage = make([]string, len(rs))
+	for i, r := range rs {
+		usage[i] = regionUsage(r, ms)
+	}
+	return rs, usage, name, nil
+}
+
+// regionUsage is !address's Usage column: the region's label, or the
+// module image it lies in.
+func regionUsage(r mem.Region, ms []model.Module) string {
+	if r.Label != "" {
+		return r.Label
+	}
+	for _, mo := range ms {
+		if mo.Contains(r.Start) {
+			return "Image " + mo.Path
+		}
+	}
+	return ""
+}
+
 func runAddress(_ context.Context, env Env, inv *Invocation, out Output) error {
 	rs, name, err := addressRegions(env)
 	if err != nil {
 		return err
 	}
 	ms, _ := modules(env)
-	usage := func(r mem.Region) string {
-		if r.Label != "" {
-			return r.Label
-		}
-		for _, mo := range ms {
-			if mo.Contains(r.Start) {
-				return "Image " + mo.Path
-			}
-		}
-		return ""
-	}
+	usage := func(r mem.Region) string { return regionUsage(r, ms) }
 	state := func(r mem.Region) string {
 		if r.State == mem.Absent {
 			return "not in dump"
@@ -415,7 +435,7 @@ func addressRegions(env Env) ([]mem.Region, string, error) {
 	}
 	var extra []mem.Region
 	for r := range wide.Regions() {
-		extra = append(extra, uncoveredParts(r, rs)...)
+		extra = append(extra, UncoveredParts(r, rs)...)
 	}
 	if len(extra) > 0 {
 		rs = append(rs, extra...)
@@ -424,9 +444,9 @@ func addressRegions(env Env) ([]mem.Region, string, error) {
 	return rs, own.Name(), nil
 }
 
-// uncoveredParts returns the pieces of r that no region of covered (sorted,
+// UncoveredParts returns the pieces of r that no region of covered (sorted,
 // non-overlapping) contains, with r's attributes.
-func uncoveredParts(r mem.Region, covered []mem.Region) []mem.Region {
+func UncoveredParts(r mem.Region, covered []mem.Region) []mem.Region {
 	if r.Size == 0 {
 		return nil
 	}
