@@ -35,6 +35,10 @@ const (
 // Its methods other than Wait and Running are called on the UI thread (the
 // view's callbacks are).
 type ConsoleModel struct {
+	// Navigate, when set, carries out a link's navigation (see links.go):
+	// kind is viewAddr, viewExpr, viewModule or viewThread.
+	Navigate func(kind, arg string)
+
 	sess *session.Session
 	view *widgets.Console
 
@@ -76,10 +80,22 @@ func NewConsoleModel(sess *session.Session, view *widgets.Console) *ConsoleModel
 	view.OnSubmit = m.Submit
 	view.OnHistory = m.History
 	view.OnComplete = m.Complete
-	view.OnLink = m.Submit
+	view.OnLink = m.link
 	view.OnCancel = m.Cancel
 	view.SetPrompt(sess.Prompt())
 	return m
+}
+
+// link follows a tapped link: a navigation goes to the view it names,
+// anything else runs as a command.
+func (m *ConsoleModel) link(command string) {
+	if kind, arg, ok := parseView(command); ok {
+		if m.Navigate != nil {
+			m.Navigate(kind, arg)
+		}
+		return
+	}
+	m.Submit(command)
 }
 
 // View returns the console widget.
@@ -322,10 +338,11 @@ func (o *streamOutput) add(s widgets.Segment) {
 	}
 }
 
-// Text implements console.Output.
+// Text implements console.Output; addresses, symbols, modules and
+// threads in it become links (see linkify).
 func (o *streamOutput) Text(s string) {
-	if s != "" {
-		o.add(widgets.Segment{Text: s})
+	for _, seg := range linkify(s) {
+		o.add(seg)
 	}
 }
 

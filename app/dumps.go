@@ -32,6 +32,9 @@ type Dumps struct {
 	// loading, successfully or not. Entries closed while loading are
 	// dropped silently.
 	OnLoaded func(i int)
+	// Tasks, when set, shows each open and each symbol download in the
+	// status bar, where the user can cancel it.
+	Tasks *Tasks
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -102,8 +105,15 @@ func (d *Dumps) Open(paths ...string) (first int) {
 // start loads e in its own goroutine: opening a large or compressed dump
 // can take seconds and must never hold up the UI thread.
 func (d *Dumps) start(e *entry) {
+	var task *Task
+	if d.Tasks != nil {
+		task = d.Tasks.StartFunc("Opening "+filepath.Base(e.path), e.cancel)
+	}
 	go func() {
-		s, err := session.Open(e.ctx, e.path, session.Options{})
+		if task != nil {
+			defer task.Finish()
+		}
+		s, err := session.Open(e.ctx, e.path, session.Options{SymbolProgress: d.symbolProgress()})
 		var rep *report.Report
 		var extra []report.Row
 		if err == nil {
@@ -118,6 +128,31 @@ func (d *Dumps) start(e *entry) {
 		}
 		fyne.Do(func() { d.apply(e, s, rep, extra, err) })
 	}()
+}
+
+// symbolProgress shows symbol and image downloads in the status bar, one
+// task per file fetched; they are cancelled with the command that needs
+// them (the console's Stop), so their cancel button does nothing more.
+func (d *Dumps) symbolProgress() func(what string, done, total int64) {
+	if d.Tasks == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	running := map[string]*Task{}
+	return func(what string, done, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		t, ok := running[what]
+		if !ok {
+			t = d.Tasks.StartFunc("Downloading "+filepath.Base(what), func() {})
+			running[what] = t
+		}
+		t.Progress("", done, total)
+		if total >= 0 && done >= total {
+			t.Finish()
+			delete(running, what)
+		}
+	}
 }
 
 // apply stores a finished load; it runs on the UI thread.

@@ -100,7 +100,7 @@ func frameRows(frames []session.Frame) []widgets.FrameRow {
 		a := f.Analysis
 		trust := frameTrust(f.Trust)
 		for _, in := range a.Inlined {
-			rows = append(rows, widgets.FrameRow{Module: a.Module, Function: in.Function, Source: sourceLine(in.File, in.Line), Trust: trust, Inline: true})
+			rows = append(rows, widgets.FrameRow{Module: a.Module, Function: in.Function, Source: sourceLine(in.File, in.Line), Trust: trust, Inline: true, PC: a.PC})
 		}
 		fn := a.String() // module+0xoff, or the bare address, without a symbol
 		if a.Function != "" {
@@ -112,6 +112,7 @@ func frameRows(frames []session.Frame) []widgets.FrameRow {
 			Function: fn,
 			Source:   sourceLine(a.File, a.Line),
 			Trust:    trust,
+			PC:       a.PC,
 		})
 	}
 	return rows

@@ -69,6 +69,19 @@ type mainWindow struct {
 	picker      platform.FilePicker // nil: use Fyne's file dialog
 	closeMI     *fyne.MenuItem
 
+	// The workspace: the index, the sidebar's buckets and folders, the
+	// buckets and compare tabs, and the status bar's background tasks.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	tasks    *Tasks
+	taskBar  *widgets.TaskBar
+	ws       *Workspace
+	wsPanel  *widgets.WorkspacePanel
+	buckets  *bucketsTab
+	compare  *compareTab
+	wsItems  []*container.TabItem // Buckets and Compare, always last
+	seenPath string               // the dump whose recurrence line is shown
+
 	// uiMu serialises everything that touches the views. On a real driver
 	// all of it runs on the main thread and the lock is never contended;
 	// Fyne's test driver runs fyne.Do callbacks on the goroutine that calls
@@ -82,7 +95,13 @@ type mainWindow struct {
 func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *mainWindow {
 	a.SetIcon(assets.Icon)
 	m := &mainWindow{app: a, win: a.NewWindow(Title), picker: picker}
-	m.dumps = NewDumps(context.Background())
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.tasks = &Tasks{}
+	m.taskBar = widgets.NewTaskBar()
+	m.taskBar.OnCancel = m.tasks.Cancel
+	m.tasks.OnChange = m.taskBar.SetTasks
+	m.dumps = NewDumps(m.ctx)
+	m.dumps.Tasks = m.tasks
 	m.dumps.OnLoaded = m.loaded
 	m.list = widgets.NewDumpList(m.dumps)
 	m.list.OnSelected = m.selected
@@ -90,15 +109,33 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 	m.summary.ShowPlaceholder(placeholderHint())
 
 	m.perDump = map[*session.Session]*dumpTabs{}
-	m.tabs = container.NewAppTabs(container.NewTabItem("Summary", m.summary))
+	m.wsPanel = widgets.NewWorkspacePanel()
+	m.wsPanel.SetStatus("Opening the workspace index…")
+	m.wsPanel.OnBucket = m.showBucket
+	m.wsPanel.OnAddFolder = m.addFolder
+	m.wsPanel.OnRemoveFolder = m.ws.RemoveFolder
+	// The index opens in the background once the window is built (below),
+	// since workspaceChanged updates the window.
+	m.ws = newWorkspace(m.ctx, "", m.tasks, m.workspaceChanged)
+	m.buckets = newBucketsTab(m.ctx, m.ws, func(paths []string) { m.open(paths...) })
+	m.buckets.reload()
+	m.compare = newCompareTab()
+	m.wsItems = []*container.TabItem{
+		container.NewTabItem("Buckets", m.buckets.view),
+		container.NewTabItem("Compare", m.compare.view),
+	}
+	m.tabs = container.NewAppTabs(append([]*container.TabItem{container.NewTabItem("Summary", m.summary)}, m.wsItems...)...)
 	m.tabs.OnSelected = func(it *container.TabItem) {
 		if !m.settingTabs {
 			m.wantTab = it.Text
 		}
 	}
-	split := container.NewHSplit(m.list, m.tabs)
+	side := container.NewVSplit(m.list, m.wsPanel)
+	side.Offset = 0.45
+	split := container.NewHSplit(side, m.tabs)
 	split.Offset = 0.25
-	m.win.SetContent(split)
+	m.win.SetContent(container.NewBorder(nil, m.taskBar, nil, nil, split))
+	m.updateStatus()
 	m.win.SetIcon(assets.Icon)
 	m.win.SetMainMenu(m.menu())
 	m.win.SetMaster()
@@ -109,7 +146,10 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 			t.close()
 		}
 		m.dumps.CloseAll()
+		m.cancel()
+		m.ws.Close() // stops indexing and the folder watcher, closes the index
 	})
+	m.ws.start()
 	m.open(files...)
 	return m
 }
@@ -178,6 +218,12 @@ func (m *mainWindow) loaded(i int) {
 	if m.list.Selected() == i {
 		m.showSummary(i)
 	}
+	m.updateStatus()
+	m.updateCompare()
+	if m.dumps.Status(i) == widgets.StatusOK {
+		// Index it so that the summary can say whether it was seen before.
+		m.ws.Index(m.dumps.Path(i), nil)
+	}
 }
 
 // selected is the list's OnSelected. It must not take uiMu: when the
@@ -201,6 +247,7 @@ func (m *mainWindow) showSummary(i int) {
 	default:
 		m.summary.ShowRows(title, m.dumps.Rows(i))
 		m.showTabs(m.dumps.Session(i))
+		m.showSeen(m.dumps.Path(i))
 	}
 }
 
@@ -211,11 +258,12 @@ func (m *mainWindow) showTabs(sess *session.Session) {
 	if sess != nil {
 		t, ok := m.perDump[sess]
 		if !ok {
-			t = newDumpTabs(sess)
+			t = newDumpTabs(sess, m.tabs.Select)
 			m.perDump[sess] = t
 		}
 		items = append(items, t.items...)
 	}
+	items = append(items, m.wsItems...)
 	m.settingTabs = true
 	defer func() { m.settingTabs = false }()
 	m.tabs.SetItems(items)
@@ -247,6 +295,8 @@ func (m *mainWindow) closeSelected() {
 	m.dumps.Close(i)
 	m.list.UnselectAll()
 	m.list.Refresh()
+	m.updateStatus()
+	m.updateCompare()
 	if n := m.dumps.Len(); n > 0 {
 		m.list.Select(min(i, n-1))
 		return

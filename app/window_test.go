@@ -30,8 +30,21 @@ func (p *fakePicker) OpenFiles(title string) ([]string, error) {
 	return p.paths, p.err
 }
 
+func (p *fakePicker) OpenFolder(title string) (string, error) {
+	if p.asked != nil {
+		p.asked <- title
+	}
+	if len(p.paths) == 0 {
+		return "", p.err
+	}
+	return p.paths[0], p.err
+}
+
 func newTestWindow(t *testing.T, files []string, picker platform.FilePicker) *mainWindow {
 	t.Helper()
+	// The window indexes what it opens: into a private index, never the
+	// user's.
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	a := test.NewTempApp(t)
 	m := newMainWindow(a, files, picker)
 	t.Cleanup(m.win.Close)
@@ -237,19 +250,20 @@ func tabNames(m *mainWindow) []string {
 }
 
 // TestWindowTabs: a loaded process dump gets Summary, Console, Modules and
-// Threads; a failed one only its Summary; selecting another dump keeps the
+// Threads; a failed one only its Summary (with the workspace's Buckets
+// and Compare after them in both cases); selecting another dump keeps the
 // selected tab when it has it; closing drops the dump's tabs.
 func TestWindowTabs(t *testing.T) {
 	dmp, txt := writeScenario(t, "amd64-av-write"), textFile(t)
 	m := newTestWindow(t, []string{dmp, txt}, nil)
 	settle(t, m)
 	fyne.DoAndWait(func() { m.list.Select(0) })
-	if got := tabNames(m); !slices.Equal(got, []string{"Summary", "Console", "Modules", "Threads"}) {
+	if got := tabNames(m); !slices.Equal(got, []string{"Summary", "Console", "Processes", "Threads", "Modules", "Memory map", "Hex", "Disassembly", "Buckets", "Compare"}) {
 		t.Fatalf("tabs %q", got)
 	}
-	fyne.DoAndWait(func() { m.tabs.SelectIndex(2) })
-	fyne.DoAndWait(func() { m.list.Select(1) }) // the text file: an error entry
-	if got := tabNames(m); !slices.Equal(got, []string{"Summary"}) {
+	fyne.DoAndWait(func() { m.tabs.SelectIndex(4) }) // Modules
+	fyne.DoAndWait(func() { m.list.Select(1) })      // the text file: an error entry
+	if got := tabNames(m); !slices.Equal(got, []string{"Summary", "Buckets", "Compare"}) {
 		t.Errorf("tabs of a failed file %q", got)
 	}
 	fyne.DoAndWait(func() { m.list.Select(0) })

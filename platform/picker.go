@@ -11,6 +11,9 @@ type FilePicker interface {
 	// OpenFiles blocks until the dialog closes, so GUI callers run it off the
 	// UI thread.
 	OpenFiles(title string) ([]string, error)
+	// OpenFolder asks for one folder in the same way; cancelling returns
+	// "", nil.
+	OpenFolder(title string) (string, error)
 }
 
 // ErrNoNativeDialog says this build or this machine has no native file

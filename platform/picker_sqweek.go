@@ -23,7 +23,26 @@ type sqweekPicker struct{}
 // its state.
 var sqweekMu sync.Mutex
 
-func (sqweekPicker) OpenFiles(title string) (paths []string, err error) {
+func (sqweekPicker) OpenFiles(title string) ([]string, error) {
+	p, err := runDialog(func() (string, error) {
+		return dialog.File().Title(title).
+			Filter("Crash dumps", dumpExtensions...).
+			Filter("All files").
+			Load()
+	})
+	if p == "" || err != nil {
+		return nil, err
+	}
+	return []string{p}, nil
+}
+
+func (sqweekPicker) OpenFolder(title string) (string, error) {
+	return runDialog(func() (string, error) { return dialog.Directory().Title(title).Browse() })
+}
+
+// runDialog shows one sqweek dialog: one at a time, on one OS thread, a
+// cancel being "", nil.
+func runDialog(show func() (string, error)) (path string, err error) {
 	sqweekMu.Lock()
 	defer sqweekMu.Unlock()
 	// GTK wants one thread for one dialog's whole life.
@@ -34,18 +53,12 @@ func (sqweekPicker) OpenFiles(title string) (paths []string, err error) {
 	// falls back to the toolkit's dialog instead of crashing.
 	defer func() {
 		if r := recover(); r != nil {
-			paths, err = nil, fmt.Errorf("%w: %v", ErrNoNativeDialog, r)
+			path, err = "", fmt.Errorf("%w: %v", ErrNoNativeDialog, r)
 		}
 	}()
-	p, err := dialog.File().Title(title).
-		Filter("Crash dumps", dumpExtensions...).
-		Filter("All files").
-		Load()
+	path, err = show()
 	if errors.Is(err, dialog.ErrCancelled) {
-		return nil, nil
+		return "", nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return []string{p}, nil
+	return path, err
 }

@@ -57,6 +57,7 @@ type FrameRow struct {
 	Source   string // "c:\app\crash.cpp:11", "" when unknown
 	Trust    Trust
 	Inline   bool
+	PC       uint64 // where the frame is, for the disassembly
 }
 
 // ThreadRow is one thread of a StackView with its stack.
@@ -108,6 +109,9 @@ type StackView struct {
 	// OnSelected is called with the thread the user selected (or Select
 	// chose), on the UI thread.
 	OnSelected func(i int)
+	// OnFrameSelected is called with a frame the user selected in the
+	// selected thread's table, on the UI thread.
+	OnFrameSelected func(f FrameRow)
 
 	pane     *statePane
 	threads  []ThreadRow
@@ -155,6 +159,11 @@ func NewStackView() *StackView {
 			l.Text = f.FrameCell(id.Col)
 			l.Refresh()
 		})
+	v.frames.OnSelected = func(id widget.TableCellID) {
+		if fr := v.Frames(); id.Row >= 0 && id.Row < len(fr) && v.OnFrameSelected != nil {
+			v.OnFrameSelected(fr[id.Row])
+		}
+	}
 	v.frames.ShowHeaderColumn = false
 	v.frames.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Col >= 0 && id.Col < len(frameColumns) {
@@ -178,6 +187,17 @@ func NewStackView() *StackView {
 	v.ExtendBaseWidget(v)
 	v.ShowLoading()
 	return v
+}
+
+// SelectID selects the thread whose ID is id; it reports whether one is.
+func (v *StackView) SelectID(id string) bool {
+	for i, t := range v.threads {
+		if t.ID == id {
+			v.Select(i)
+			return true
+		}
+	}
+	return false
 }
 
 // CreateRenderer implements fyne.Widget.

@@ -61,11 +61,17 @@ type Summary struct {
 
 	content *fyne.Container // a Stack whose single object is the current face
 	bar     *widget.ProgressBarInfinite
+
+	// seen is the recurrence line under the heading ("Seen 4 times since
+	// …"), with a link to the bucket; empty until SetSeen.
+	seen     *fyne.Container
+	seenText string
 }
 
 // NewSummary returns a summary showing an empty placeholder.
 func NewSummary() *Summary {
-	s := &Summary{content: container.NewStack(), bar: widget.NewProgressBarInfinite()}
+	s := &Summary{content: container.NewStack(), bar: widget.NewProgressBarInfinite(), seen: container.NewHBox()}
+	s.seen.Hide()
 	s.bar.Stop()
 	s.ExtendBaseWidget(s)
 	s.ShowPlaceholder("")
@@ -158,7 +164,37 @@ func (s *Summary) ShowRows(title string, rows []Row) {
 	s.show(container.NewBorder(s.heading(), nil, nil, nil, container.NewVScroll(grid)))
 }
 
+// SetSeen shows text (how often this crash was seen, from the workspace
+// index) under the heading, with a link labelled link that calls onTap;
+// an empty text hides the line. Showing another dump clears it.
+func (s *Summary) SetSeen(text, link string, onTap func()) {
+	s.seenText = text
+	s.seen.RemoveAll()
+	if text != "" {
+		l := widget.NewLabel(text)
+		l.Importance = widget.WarningImportance
+		s.seen.Add(l)
+		if link != "" && onTap != nil {
+			b := widget.NewButton(link, onTap)
+			b.Importance = widget.LowImportance
+			s.seen.Add(b)
+		}
+	}
+	if text == "" {
+		s.seen.Hide() // a hidden object takes no padding in the VBox
+	} else {
+		s.seen.Show()
+	}
+	s.seen.Refresh()
+}
+
+// Seen returns the recurrence line shown, "" when none.
+func (s *Summary) Seen() string { return s.seenText }
+
 func (s *Summary) set(st SummaryState, title, errLine string, rows []Row) {
+	if title != s.title {
+		s.SetSeen("", "", nil)
+	}
 	s.state, s.title, s.errLine, s.rows, s.hint = st, title, errLine, rows, ""
 	if st != SummaryLoading {
 		// A stopped bar costs nothing; a running one redraws at 60 Hz
@@ -178,7 +214,7 @@ func (s *Summary) heading() fyne.CanvasObject {
 	h.TextStyle.Bold = true
 	h.SizeName = theme.SizeNameSubHeadingText
 	h.Truncation = fyne.TextTruncateEllipsis
-	return container.NewVBox(h, widget.NewSeparator())
+	return container.NewVBox(h, s.seen, widget.NewSeparator())
 }
 
 func selectableValue(text string) *widget.Label {

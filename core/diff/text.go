@@ -93,13 +93,13 @@ func (d *Diff) WriteText(w io.Writer) error {
 			}
 			switch kind {
 			case ModAdded:
-				fmt.Fprintf(tw, "  +\t%s\t%s\n", c.Name, moduleLine(c.B))
+				fmt.Fprintf(tw, "  +\t%s\t%s\n", c.Name, ModuleLine(c.B))
 			case ModRemoved:
-				fmt.Fprintf(tw, "  -\t%s\t%s\n", c.Name, moduleLine(c.A))
+				fmt.Fprintf(tw, "  -\t%s\t%s\n", c.Name, ModuleLine(c.A))
 			case ModChanged:
 				var parts []string
 				for _, f := range c.Fields {
-					va, vb := moduleField(c.A, f), moduleField(c.B, f)
+					va, vb := ModuleField(c.A, f), ModuleField(c.B, f)
 					parts = append(parts, fmt.Sprintf("%s %s → %s", f, orNone(va), orNone(vb)))
 				}
 				fmt.Fprintf(tw, "  ≠\t%s\t%s\n", c.Name, strings.Join(parts, ", "))
@@ -144,7 +144,9 @@ func spot(f *report.Frame) string {
 	return s
 }
 
-func moduleLine(m *report.Module) string {
+// ModuleLine describes a module in one line: version, build or debug id,
+// base.
+func ModuleLine(m *report.Module) string {
 	var parts []string
 	if m.Version != "" {
 		parts = append(parts, "version "+m.Version)
@@ -158,7 +160,8 @@ func moduleLine(m *report.Module) string {
 	return strings.Join(parts, ", ")
 }
 
-func moduleField(m *report.Module, f string) string {
+// ModuleField returns the value of one of ModuleChange.Fields in m.
+func ModuleField(m *report.Module, f string) string {
 	switch f {
 	case "version":
 		return m.Version

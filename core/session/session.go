@@ -40,7 +40,8 @@ type Options struct {
 	Offline bool
 	// SymbolProgress, when set, hears of symbol and image downloads as
 	// they proceed: what is fetched (a URL), the bytes received and the
-	// size announced (-1 when unknown), for a progress bar. Downloads run
+	// size announced (-1 when unknown), for a progress bar; the last call
+	// for a download has done == total, however it ended. Downloads run
 	// under the context of the command or analysis that needs them;
 	// cancelling it stops them.
 	SymbolProgress func(what string, done, total int64)

@@ -156,6 +156,9 @@ func (g *Getter) save(ctx context.Context, r io.Reader, name string, limit, tota
 	}
 	if progress != nil {
 		progress(0, total)
+		// The last call has done == total, whether the transfer ended
+		// well or not, so a progress bar knows to go away.
+		defer func() { progress(done, done) }()
 	}
 	for {
 		if err := ctx.Err(); err != nil {

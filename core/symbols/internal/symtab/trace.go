@@ -25,7 +25,8 @@ type progressKey struct{}
 
 // WithProgress returns a context whose downloads report their progress:
 // fn gets what is being fetched, the bytes received and the size
-// announced (-1 when unknown). See symbols.WithProgress.
+// announced (-1 when unknown); the last call for a download has done ==
+// total, however it ended. See symbols.WithProgress.
 func WithProgress(ctx context.Context, fn func(what string, done, total int64)) context.Context {
 	return context.WithValue(ctx, progressKey{}, fn)
 }

@@ -1,0 +1,136 @@
+package app
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+
+	"github.com/crashbench/crashbench/core/session"
+	"github.com/crashbench/crashbench/widgets"
+)
+
+// workspaceChanged runs on the UI thread after the index changed: the
+// sidebar, the buckets tab and the selected dump's recurrence line follow.
+func (m *mainWindow) workspaceChanged() {
+	m.uiMu.Lock()
+	defer m.uiMu.Unlock()
+	if err := m.ws.Err(); err != nil {
+		m.wsPanel.SetStatus("Workspace index unavailable: " + shortError(err))
+		m.updateStatus()
+		return
+	}
+	bs := m.ws.Buckets()
+	side := make([]widgets.SidebarBucket, len(bs))
+	for i, b := range bs {
+		side[i] = widgets.SidebarBucket{Key: b.Key, Count: b.Count}
+	}
+	m.wsPanel.SetBuckets(side)
+	fs := m.ws.Folders()
+	folders := make([]widgets.SidebarFolder, len(fs))
+	for i, f := range fs {
+		folders[i] = widgets.SidebarFolder{Path: f.Path, Status: f.Status, Indexed: f.Indexed}
+	}
+	m.wsPanel.SetFolders(folders)
+	m.wsPanel.SetStatus("Index: " + m.ws.Path())
+	m.buckets.reload()
+	m.updateStatus()
+	if i := m.list.Selected(); i >= 0 && m.dumps.Status(i) == widgets.StatusOK {
+		m.showSeen(m.dumps.Path(i))
+	}
+}
+
+// showSeen looks up, off the UI thread, the bucket of the dump at path
+// and shows how often its crash was seen, with a link to the bucket.
+func (m *mainWindow) showSeen(path string) {
+	m.seenPath = path
+	go func() {
+		b, ok := m.ws.SeenIn(m.ctx, path)
+		if !ok {
+			return
+		}
+		text := SeenText(b)
+		fyne.Do(func() {
+			m.uiMu.Lock()
+			defer m.uiMu.Unlock()
+			if m.seenPath != path {
+				return // another dump is shown by now
+			}
+			link := ""
+			if b.Count > 1 {
+				link = "Show the bucket"
+			}
+			m.summary.SetSeen(text, link, func() { m.showBucket(b.Key) })
+		})
+	}()
+}
+
+// showBucket brings the buckets tab forward with key selected.
+func (m *mainWindow) showBucket(key string) {
+	m.buckets.view.Select(key)
+	m.tabs.Select(m.wsItems[0])
+}
+
+// addFolder asks for a folder to watch.
+func (m *mainWindow) addFolder() {
+	add := func(dir string) {
+		if dir != "" {
+			m.ws.AddFolder(dir)
+		}
+	}
+	if m.picker != nil {
+		picker := m.picker
+		go func() {
+			dir, err := picker.OpenFolder("Watch a Crash Folder")
+			fyne.Do(func() {
+				if err != nil {
+					dialog.ShowError(err, m.win)
+					return
+				}
+				add(dir)
+			})
+		}()
+		return
+	}
+	dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+		if err == nil && u != nil {
+			add(u.Path())
+		}
+	}, m.win)
+}
+
+// updateStatus sets the status bar's line: the open dumps and the index.
+func (m *mainWindow) updateStatus() {
+	n := m.dumps.Len()
+	s := fmt.Sprintf("%d dump%s open", n, plural(n))
+	switch {
+	case m.ws.Err() != nil:
+		s += " · no workspace index"
+	default:
+		if bs := m.ws.Buckets(); len(bs) > 0 {
+			total := 0
+			for _, b := range bs {
+				total += b.Count
+			}
+			s += fmt.Sprintf(" · %d crashes in %d buckets indexed", total, len(bs))
+		}
+		if p := m.ws.Path(); p != "" {
+			s += " · " + filepath.Base(p)
+		}
+	}
+	m.taskBar.SetStatus(s)
+}
+
+// updateCompare offers the loaded dumps to the compare view.
+func (m *mainWindow) updateCompare() {
+	var titles []string
+	var sessions []*session.Session
+	for i := range m.dumps.Len() {
+		if s := m.dumps.Session(i); s != nil {
+			titles = append(titles, m.dumps.Title(i))
+			sessions = append(sessions, s)
+		}
+	}
+	m.compare.setDumps(titles, sessions)
+}

@@ -1,0 +1,149 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/crashbench/crashbench/core/minidump/minidumptest"
+	"github.com/crashbench/crashbench/widgets"
+)
+
+// scenarioAt writes minidump scenario name, stamped with timestamp (so two
+// copies differ in content but not in crash), to dir.
+func scenarioAt(t *testing.T, dir, name string, timestamp uint32) string {
+	t.Helper()
+	b, err := minidumptest.Scenarios()[name]().Timestamp(timestamp).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+"-"+time.Unix(int64(timestamp), 0).UTC().Format("20060102")+".dmp")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// needIndex skips when this build has no SQLite (CGO_ENABLED=0): the
+// window then works without the index, which TestWindowWithoutIndex checks.
+func needIndex(t *testing.T, m *mainWindow) {
+	t.Helper()
+	m.ws.Wait()
+	if err := m.ws.Err(); err != nil && strings.Contains(err.Error(), "cgo") {
+		t.Skipf("the workspace index needs a cgo build: %v", err)
+	}
+}
+
+// TestWindowSeenBefore opens two dumps of the same crash: once both are
+// indexed, the summary says the crash was seen twice since the first
+// one's day, the sidebar lists the bucket with its count, and the link
+// brings the buckets tab forward with that bucket selected.
+func TestWindowSeenBefore(t *testing.T) {
+	dir := t.TempDir()
+	first := scenarioAt(t, dir, "amd64-av-write", 1_700_000_000)  // 2023-11-14
+	second := scenarioAt(t, dir, "amd64-av-write", 1_710_000_000) // 2024-03-09
+	m := newTestWindow(t, []string{first, second}, nil)
+	needIndex(t, m)
+	settle(t, m)
+	waitFor(t, "both dumps indexed in one bucket", func() bool {
+		bs := m.ws.Buckets()
+		return len(bs) == 1 && bs[0].Count == 2
+	}, 20*time.Second)
+	fyne.DoAndWait(func() { m.list.Select(1) })
+	waitFor(t, "the recurrence line", func() bool {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		return strings.HasPrefix(m.summary.Seen(), "Seen 2 times since ")
+	}, 10*time.Second)
+	m.uiMu.Lock()
+	seen := m.summary.Seen()
+	side := m.wsPanel.Buckets()
+	m.uiMu.Unlock()
+	day := time.Unix(1_700_000_000, 0).Local().Format("2006-01-02")
+	if !strings.Contains(seen, day) {
+		t.Errorf("seen line %q does not name the first crash's day %s", seen, day)
+	}
+	key := m.ws.Buckets()[0].Key
+	if len(side) != 1 || side[0].Count != 2 || side[0].Key != key {
+		t.Errorf("sidebar buckets %+v, want %s with 2", side, key)
+	}
+	fyne.DoAndWait(func() { m.showBucket(key) })
+	if s := m.tabs.Selected(); s == nil || s.Text != "Buckets" {
+		t.Fatalf("selected tab %v, want Buckets", s)
+	}
+	waitFor(t, "the buckets view", func() bool {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		return m.buckets.view.State() == widgets.PaneReady && m.buckets.view.Selected() == key
+	}, 10*time.Second)
+	m.uiMu.Lock()
+	rows := m.buckets.view.Rows()
+	m.uiMu.Unlock()
+	if len(rows) != 1 || len(rows[0].Dumps) != 2 {
+		t.Errorf("buckets view rows %+v", rows)
+	}
+}
+
+// TestWindowWatchFolder adds a watched folder: what it holds is indexed
+// and the sidebar lists it as watched; a dump written into it later is
+// indexed by the watcher.
+func TestWindowWatchFolder(t *testing.T) {
+	dir := t.TempDir()
+	scenarioAt(t, dir, "amd64-av-write", 1_700_000_000)
+	m := newTestWindow(t, nil, &fakePicker{paths: []string{dir}})
+	needIndex(t, m)
+	fyne.DoAndWait(m.addFolder)
+	waitFor(t, "the folder indexed", func() bool {
+		fs := m.ws.Folders()
+		bs := m.ws.Buckets()
+		return len(fs) == 1 && fs[0].Path == dir && fs[0].Status == "watching" && len(bs) == 1
+	}, 20*time.Second)
+	scenarioAt(t, dir, "amd64-av-write", 1_710_000_000)
+	waitFor(t, "the watcher to index the new dump", func() bool {
+		bs := m.ws.Buckets()
+		return len(bs) == 1 && bs[0].Count == 2
+	}, 30*time.Second)
+	if fs := m.ws.Folders(); len(fs) != 1 || fs[0].Indexed != 1 {
+		t.Errorf("folders %+v, want 1 dump indexed by the watcher", fs)
+	}
+	m.ws.RemoveFolder(dir)
+	waitFor(t, "the folder removed", func() bool { return len(m.ws.Folders()) == 0 }, 10*time.Second)
+}
+
+// TestWindowCompare compares two open dumps of different crashes.
+func TestWindowCompare(t *testing.T) {
+	a, b := writeScenario(t, "amd64-av-write"), writeScenario(t, "linux-sigsegv")
+	m := newTestWindow(t, []string{a, b}, nil)
+	settle(t, m)
+	m.uiMu.Lock()
+	n := len(m.compare.sessions)
+	m.uiMu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d dumps offered to compare, want 2", n)
+	}
+	fyne.DoAndWait(func() { m.compare.view.Choose(0, 1) })
+	waitClosed(t, "the comparison", m.compare.done, 20*time.Second)
+	v := m.compare.view
+	if v.State() != widgets.PaneReady || !strings.HasPrefix(v.Verdict(), "Different crashes") {
+		t.Fatalf("state %v, verdict %q", v.State(), v.Verdict())
+	}
+	var headings []string
+	differ := 0
+	for _, r := range v.Rows() {
+		if r.Heading != "" {
+			headings = append(headings, r.Heading)
+		} else if !r.Same {
+			differ++
+		}
+	}
+	if len(headings) != 4 || headings[0] != "System" || headings[1] != "Crash" || headings[2] != "Crashing stack" {
+		t.Errorf("headings %q", headings)
+	}
+	if differ == 0 {
+		t.Error("no differing rows between an amd64 access violation and a Linux SIGSEGV")
+	}
+}
