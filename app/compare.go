@@ -35,6 +35,15 @@ func (t *compareTab) setDumps(titles []string, sessions []*session.Session) {
 	t.view.SetChoices(titles)
 }
 
+// shown is called when the compare tab comes forward: with nothing
+// chosen yet, it compares the two dumps opened last, which is what a user
+// who opens two dumps and clicks Compare means.
+func (t *compareTab) shown() {
+	if n := len(t.sessions); n >= 2 && !t.view.Chosen() {
+		t.view.Choose(n-2, n-1)
+	}
+}
+
 func (t *compareTab) compare(a, b int) {
 	if t.cancel != nil {
 		t.cancel()

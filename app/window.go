@@ -129,17 +129,20 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 		if !m.settingTabs {
 			m.wantTab = it.Text
 		}
+		if it == m.wsItems[1] {
+			m.compare.shown()
+		}
 	}
 	side := container.NewVSplit(m.list, m.wsPanel)
 	side.Offset = 0.45
 	split := container.NewHSplit(side, m.tabs)
-	split.Offset = 0.25
+	split.Offset = 0.2
 	m.win.SetContent(container.NewBorder(nil, m.taskBar, nil, nil, split))
 	m.updateStatus()
 	m.win.SetIcon(assets.Icon)
 	m.win.SetMainMenu(m.menu())
 	m.win.SetMaster()
-	m.win.Resize(fyne.NewSize(1200, 760))
+	m.win.Resize(fyne.NewSize(1440, 900))
 	m.win.SetOnDropped(m.dropped)
 	m.win.SetOnClosed(func() {
 		for _, t := range m.perDump {

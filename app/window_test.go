@@ -67,7 +67,7 @@ func TestWindowOpensArgumentsAndSelectsFirst(t *testing.T) {
 		t.Errorf("title %q", m.win.Title())
 	}
 	if got := m.win.Canvas().Size(); got.Width < 1000 || got.Height < 700 {
-		t.Errorf("window size %v, want about 1200x760", got)
+		t.Errorf("window size %v, want about 1440x900", got)
 	}
 	settle(t, m)
 

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -33,7 +32,7 @@ func (m *mainWindow) workspaceChanged() {
 		folders[i] = widgets.SidebarFolder{Path: f.Path, Status: f.Status, Indexed: f.Indexed}
 	}
 	m.wsPanel.SetFolders(folders)
-	m.wsPanel.SetStatus("Index: " + m.ws.Path())
+	m.wsPanel.SetStatus("") // the status bar names the index
 	m.buckets.reload()
 	m.updateStatus()
 	if i := m.list.Selected(); i >= 0 && m.dumps.Status(i) == widgets.StatusOK {
@@ -103,7 +102,7 @@ func (m *mainWindow) addFolder() {
 // updateStatus sets the status bar's line: the open dumps and the index.
 func (m *mainWindow) updateStatus() {
 	n := m.dumps.Len()
-	s := fmt.Sprintf("%d dump%s open", n, plural(n))
+	s := widgets.Count(n, "dump", "dumps") + " open"
 	switch {
 	case m.ws.Err() != nil:
 		s += " · no workspace index"
@@ -113,7 +112,7 @@ func (m *mainWindow) updateStatus() {
 			for _, b := range bs {
 				total += b.Count
 			}
-			s += fmt.Sprintf(" · %d crashes in %d buckets indexed", total, len(bs))
+			s += " · " + widgets.Count(total, "crash", "crashes") + " in " + widgets.Count(len(bs), "bucket", "buckets") + " indexed"
 		}
 		if p := m.ws.Path(); p != "" {
 			s += " · " + filepath.Base(p)

@@ -11,20 +11,25 @@ out=docs/screenshots
 corpus=../shared/corpus
 mkdir -p "$out"
 display=":$((90 + RANDOM % 100))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
+trap 'cleanup; rm -rf "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"' EXIT
 export DISPLAY=$display LANG=en_US.UTF-8 GSETTINGS_BACKEND=memory
 XDG_RUNTIME_DIR=$(mktemp -d)
-export XDG_RUNTIME_DIR
+# A private workspace index holding the corpus, so the buckets view and
+# the summary's "seen before" line have something to show, and the
+# user's own index is left alone.
+XDG_DATA_HOME=$(mktemp -d)
+export XDG_RUNTIME_DIR XDG_DATA_HOME
+"$bin" index "$corpus" >/dev/null
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 
-# start DUMP: runs the workbench on DUMP and waits for its window.
+# start DUMP...: runs the workbench on the dumps and waits for its window.
 start() {
 	[ -n "$app" ] && { kill "$app" 2>/dev/null || true; wait "$app" 2>/dev/null || true; }
-	"$bin" "$1" >/tmp/crashbench-screenshots.log 2>&1 &
+	"$bin" "$@" >/tmp/crashbench-screenshots.log 2>&1 &
 	app=$!
 	for _ in $(seq 600); do
 		xdotool search --name '^Crashbench' >/dev/null 2>&1 && { sleep 3; return; }
@@ -38,30 +43,49 @@ shot() {
 	import -window "$(xdotool search --onlyvisible --name '^Crashbench' | tail -1)" "$out/$1.png"
 	echo "screenshots: $out/$1.png"
 }
-# tab NAME: clicks the tab whose label is NAME (the tab bar's labels, in
-# order, at the positions the 1200-wide window gives them).
-tab() { xdotool mousemove "$1" 48 click 1; sleep 1.5; }
+# tab X: clicks the tab label centred at x (the 1440-wide window's tab bar;
+# dumps without a kernel log have one tab fewer, so later tabs sit 89 px
+# further left).
+tab() { xdotool mousemove "$1" 50 click 1; sleep 2; }
 # console CMD: types CMD into the console's entry and runs it.
-console() { xdotool mousemove 700 738 click 1; sleep 0.3; xdotool type --delay 20 "$1"; xdotool key Return; sleep 3; }
+console() { xdotool mousemove 800 835 click 1; sleep 0.3; xdotool type --delay 20 "$1"; xdotool key Return; sleep 3; }
 
 start "$corpus/generated/linux-vmcore/panic-96M.makedumpfile-zlib.kdump"
 shot vmcore-summary
-tab 430 # Console
+tab 419 # Console
 console '!analyze -v'
 shot vmcore-console-analyze
 console 'bt'
 shot vmcore-console-bt
-tab 513 # Kernel log
+tab 502 # Kernel log
 shot vmcore-kernel-log
-tab 598 # Modules
+tab 591 # Processes
+shot vmcore-processes
+tab 751 # Modules
 shot vmcore-modules
+tab 847 # Memory map
+shot vmcore-memory-map
+tab 1004 # Disassembly
+shot vmcore-disassembly
 
 start testdata/sample/sample.dmp
 shot minidump-summary
-tab 430 # Console
+tab 419 # Console
 console 'k'
 shot minidump-console-k
-tab 513 # Modules
-shot minidump-modules
-tab 590 # Threads
+tab 584 # Threads
 shot minidump-threads
+tab 662 # Modules
+shot minidump-modules
+tab 758 # Memory map
+shot minidump-memory-map
+tab 839 # Hex
+shot minidump-hex
+
+start "$corpus/breakpad/minidump2.dmp" "$corpus/breakpad/minidump_32bit_crash_addr.dmp" testdata/sample/sample.dmp
+shot breakpad-summary-seen
+tab 1006 # Buckets
+shot buckets
+tab 1086 # Compare: the last two dumps opened
+sleep 3
+shot compare

@@ -113,6 +113,14 @@ func NewBucketsView() *BucketsView {
 	return v
 }
 
+// Count writes n with the singular or plural noun: "1 crash", "2 crashes".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // fixedHeight gives its objects a fixed height and the width offered.
 type fixedHeight struct{ h float32 }
 
@@ -159,7 +167,7 @@ func (v *BucketsView) SetBuckets(rows []BucketRow, points []TimelinePoint) {
 		order[i] = r.Key
 		total += r.Count
 	}
-	v.count.SetText(fmt.Sprintf("%d crashes in %d buckets", total, len(rows)))
+	v.count.SetText(Count(total, "crash", "crashes") + " in " + Count(len(rows), "bucket", "buckets"))
 	v.timeline.SetPoints(points, order)
 	v.pane.showReady()
 	v.table.Refresh()

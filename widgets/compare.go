@@ -130,6 +130,9 @@ func (v *CompareView) Choose(a, b int) {
 	}
 }
 
+// Chosen reports whether the user (or Choose) picked both dumps.
+func (v *CompareView) Chosen() bool { return v.a.SelectedIndex() >= 0 && v.b.SelectedIndex() >= 0 }
+
 func indexOf(ss []string, s string) int {
 	for i, x := range ss {
 		if x == s {

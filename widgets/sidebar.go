@@ -136,7 +136,7 @@ func (p *WorkspacePanel) SetBuckets(bs []SidebarBucket) {
 	for _, b := range bs {
 		total += b.Count
 	}
-	p.accordion.Items[0].Title = fmt.Sprintf("Buckets (%d, %d crashes)", len(bs), total)
+	p.accordion.Items[0].Title = fmt.Sprintf("Buckets (%d, %s)", len(bs), Count(total, "crash", "crashes"))
 	p.accordion.Refresh()
 	p.bucketList.Refresh()
 }

@@ -77,19 +77,24 @@ type barRect struct {
 	Size   fyne.Size
 }
 
-// chartScale is the chart's axes: the days shown and the tallest day.
+// chartScale is the chart's axes: the days shown, how many days one bar
+// covers, and the tallest bar.
 type chartScale struct {
 	first, last time.Time
-	days        int
+	days        int // from first to last, inclusive
+	per         int // days per slot: 1, 7, 30 or 365
 	maxCount    int
 }
 
-func scaleOf(points []TimelinePoint) chartScale {
+// minSlot is the narrowest bar worth drawing: when days are narrower,
+// bars cover weeks, months or years instead.
+const minSlot = 4
+
+func scaleOf(points []TimelinePoint, width float32) chartScale {
 	if len(points) == 0 {
 		return chartScale{}
 	}
 	s := chartScale{first: points[0].Day, last: points[0].Day}
-	perDay := map[time.Time]int{}
 	for _, p := range points {
 		if p.Day.Before(s.first) {
 			s.first = p.Day
@@ -97,37 +102,59 @@ func scaleOf(points []TimelinePoint) chartScale {
 		if p.Day.After(s.last) {
 			s.last = p.Day
 		}
-		perDay[p.Day] += p.Count
-		s.maxCount = max(s.maxCount, perDay[p.Day])
 	}
-	s.days = int(s.last.Sub(s.first).Hours()/24) + 1
+	s.days = s.dayOf(s.last) + 1
+	s.per = 365
+	for _, per := range []int{1, 7, 30, 365} {
+		if width/float32(s.slots(per)) >= minSlot {
+			s.per = per
+			break
+		}
+	}
+	perSlot := map[int]int{}
+	for _, p := range points {
+		i := s.dayOf(p.Day) / s.per
+		perSlot[i] += p.Count
+		s.maxCount = max(s.maxCount, perSlot[i])
+	}
 	return s
 }
 
+func (s chartScale) dayOf(t time.Time) int { return int(t.Sub(s.first).Hours() / 24) }
+
+func (s chartScale) slots(per int) int { return (s.days + per - 1) / per }
+
+// unit names what one bar covers, for the chart's title.
+func (s chartScale) unit() string {
+	return map[int]string{1: "day", 7: "week", 30: "month", 365: "year"}[s.per]
+}
+
 // layoutBars places each point's segment in a plot of the given size:
-// days are equal-width slots from the first to the last day (days without
-// crashes stay empty, so gaps in time show), bars are stacked bottom-up in
-// points' order and scaled so the busiest day fills the height.
+// slots of equal width run from the first to the last day (slots without
+// crashes stay empty, so gaps in time show), each a day, or a week, month
+// or year when days would be too narrow to see; bars are stacked
+// bottom-up in points' order and scaled so the busiest slot fills the
+// height.
 func layoutBars(points []TimelinePoint, plot fyne.Size) []barRect {
-	s := scaleOf(points)
+	s := scaleOf(points, plot.Width)
 	if s.days == 0 || s.maxCount == 0 {
 		return nil
 	}
-	slot := plot.Width / float32(s.days)
+	slot := plot.Width / float32(s.slots(s.per))
 	gap := min(slot*0.2, 4)
 	unit := plot.Height / float32(s.maxCount)
-	stacked := map[time.Time]float32{}
+	stacked := map[int]float32{}
 	out := make([]barRect, 0, len(points))
 	for _, p := range points {
 		if p.Count <= 0 {
 			continue
 		}
-		d := int(p.Day.Sub(s.first).Hours() / 24)
+		i := s.dayOf(p.Day) / s.per
 		h := float32(p.Count) * unit
-		base := stacked[p.Day]
-		stacked[p.Day] = base + h
+		base := stacked[i]
+		stacked[i] = base + h
 		out = append(out, barRect{Bucket: p.Bucket, Day: p.Day, Count: p.Count,
-			Pos:  fyne.NewPos(float32(d)*slot+gap/2, plot.Height-base-h),
+			Pos:  fyne.NewPos(float32(i)*slot+gap/2, plot.Height-base-h),
 			Size: fyne.NewSize(max(slot-gap, 1), h)})
 	}
 	return out
@@ -196,7 +223,11 @@ func (r *timelineRenderer) Refresh() {
 		rect.Resize(b.Size)
 		r.objects = append(r.objects, rect)
 	}
-	s := scaleOf(t.points)
+	s := scaleOf(t.points, plot.Width)
+	title := canvas.NewText("Crashes per "+s.unit(), fg)
+	title.TextSize = ts
+	title.Move(fyne.NewPos(axisLeft+6, 2))
+	r.objects = append(r.objects, title)
 	top := canvas.NewText(fmt.Sprint(s.maxCount), fg)
 	top.TextSize = ts
 	top.Alignment = fyne.TextAlignTrailing

@@ -238,3 +238,28 @@ func TestWorkspacePanel(t *testing.T) {
 		t.Errorf("folder labels %q", visibleLabels(p))
 	}
 }
+
+// TestLayoutBarsLongRange: crashes years apart are binned by year, so
+// bars stay wide enough to see, and two crashes in one year stack.
+func TestLayoutBarsLongRange(t *testing.T) {
+	pts := []TimelinePoint{
+		{Day: day("2007-02-14"), Bucket: "a", Count: 2},
+		{Day: day("2007-06-01"), Bucket: "b", Count: 1},
+		{Day: day("2026-11-23"), Bucket: "a", Count: 1},
+	}
+	plot := fyne.NewSize(600, 90)
+	s := scaleOf(pts, plot.Width)
+	if s.per != 30 && s.per != 365 {
+		t.Fatalf("%d days per bar for 20 years in 600 px", s.per)
+	}
+	bars := layoutBars(pts, plot)
+	if len(bars) != 3 || bars[0].Size.Width < minSlot*0.8-1 {
+		t.Fatalf("bars %+v", bars)
+	}
+	if s.per == 365 && (bars[1].Pos.X != bars[0].Pos.X || bars[1].Pos.Y+bars[1].Size.Height != bars[0].Pos.Y) {
+		t.Errorf("same-year crashes not stacked: %+v", bars[:2])
+	}
+	if bars[2].Pos.X+bars[2].Size.Width > plot.Width+0.01 {
+		t.Errorf("last bar ends at %v, past %v", bars[2].Pos.X+bars[2].Size.Width, plot.Width)
+	}
+}
