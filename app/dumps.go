@@ -39,6 +39,11 @@ type Dumps struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	pending atomic.Int64
+	// Options are the session options of dumps opened from now on (the
+	// symbol path and offline settings); set on the UI thread.
+	Options session.Options
+	// openSession is session.Open; tests wrap it to hold a parse.
+	openSession func(context.Context, string, session.Options) (*session.Session, error)
 
 	mu      sync.Mutex
 	entries []*entry
@@ -66,7 +71,7 @@ type entry struct {
 // NewDumps returns an empty view-model whose loads stop when ctx ends.
 func NewDumps(ctx context.Context) *Dumps {
 	ctx, cancel := context.WithCancel(ctx)
-	return &Dumps{ctx: ctx, cancel: cancel}
+	return &Dumps{ctx: ctx, cancel: cancel, openSession: session.Open}
 }
 
 // Open starts opening each path that is not open yet and returns the index
@@ -105,6 +110,8 @@ func (d *Dumps) Open(paths ...string) (first int) {
 // start loads e in its own goroutine: opening a large or compressed dump
 // can take seconds and must never hold up the UI thread.
 func (d *Dumps) start(e *entry) {
+	opts := d.Options
+	opts.SymbolProgress = d.symbolProgress()
 	var task *Task
 	if d.Tasks != nil {
 		task = d.Tasks.StartFunc("Opening "+filepath.Base(e.path), e.cancel)
@@ -113,7 +120,7 @@ func (d *Dumps) start(e *entry) {
 		if task != nil {
 			defer task.Finish()
 		}
-		s, err := session.Open(e.ctx, e.path, session.Options{SymbolProgress: d.symbolProgress()})
+		s, err := d.openSession(e.ctx, e.path, opts)
 		var rep *report.Report
 		var extra []report.Row
 		if err == nil {

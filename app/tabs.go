@@ -33,17 +33,23 @@ type dumpTabs struct {
 	threadsItem, modulesItem, hexItem, disasmItem *container.TabItem
 	// show brings one of the tabs forward (the window's tab bar).
 	show func(*container.TabItem)
+	// source shows a frame's source file at a line, when it is here.
+	source func(file string, line int)
 }
 
-// newDumpTabs builds the tabs of sess; show brings a tab forward.
-func newDumpTabs(sess *session.Session, show func(*container.TabItem)) *dumpTabs {
-	t := &dumpTabs{sess: sess, show: show, console: NewConsoleTab(sess)}
+// newDumpTabs builds the tabs of sess; show brings a tab forward, source
+// (may be nil) shows a source file at a line.
+func newDumpTabs(sess *session.Session, show func(*container.TabItem), source func(file string, line int)) *dumpTabs {
+	t := &dumpTabs{sess: sess, show: show, source: source, console: NewConsoleTab(sess)}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.console.Navigate = t.navigate
 	t.threads = newThreadTab(t.ctx, sess)
 	t.threads.view.OnFrameSelected = func(f widgets.FrameRow) {
 		if f.PC != 0 {
 			t.showCode(f.PC)
+		}
+		if file, line, ok := splitSource(f.Source); ok && t.source != nil {
+			t.source(file, line)
 		}
 	}
 	t.modules = newModTab(t.ctx, sess)

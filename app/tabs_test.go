@@ -19,7 +19,7 @@ func TestDumpTabsNavigate(t *testing.T) {
 	test.NewTempApp(t)
 	sess := sampleSession(t)
 	var shown *container.TabItem
-	tabs := newDumpTabs(sess, func(it *container.TabItem) { shown = it })
+	tabs := newDumpTabs(sess, func(it *container.TabItem) { shown = it }, nil)
 	t.Cleanup(tabs.close)
 	showTab(t, container.NewAppTabs(tabs.items...), fyne.NewSize(1200, 700))
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -68,6 +69,7 @@ type mainWindow struct {
 	settingTabs bool
 	picker      platform.FilePicker // nil: use Fyne's file dialog
 	closeMI     *fyne.MenuItem
+	recentMI    *fyne.MenuItem // File › Open Recent
 
 	// The workspace: the index, the sidebar's buckets and folders, the
 	// buckets and compare tabs, and the status bar's background tasks.
@@ -103,6 +105,7 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 	m.dumps = NewDumps(m.ctx)
 	m.dumps.Tasks = m.tasks
 	m.dumps.OnLoaded = m.loaded
+	m.loadSettings()
 	m.list = widgets.NewDumpList(m.dumps)
 	m.list.OnSelected = m.selected
 	m.summary = widgets.NewSummary()
@@ -164,6 +167,7 @@ var (
 	openDumpShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierShortcutDefault}
 	closeShortcut    = &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault}
 	quitShortcut     = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
+	settingsShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
 func (m *mainWindow) menu() *fyne.MainMenu {
@@ -171,6 +175,10 @@ func (m *mainWindow) menu() *fyne.MainMenu {
 	open.Shortcut = openShortcut
 	openDump := fyne.NewMenuItem("Open Crash Dump…", m.showOpen)
 	openDump.Shortcut = openDumpShortcut
+	m.recentMI = fyne.NewMenuItem("Open Recent", nil)
+	m.recentMI.ChildMenu = m.recentMenu()
+	settings := fyne.NewMenuItem("Settings…", m.showSettings)
+	settings.Shortcut = settingsShortcut
 	m.closeMI = fyne.NewMenuItem("Close Dump", m.closeSelected)
 	m.closeMI.Shortcut = closeShortcut
 	m.closeMI.Disabled = true
@@ -186,9 +194,11 @@ func (m *mainWindow) menu() *fyne.MainMenu {
 	c.AddShortcut(openShortcut, func(fyne.Shortcut) { m.showOpen() })
 	c.AddShortcut(openDumpShortcut, func(fyne.Shortcut) { m.showOpen() })
 	c.AddShortcut(closeShortcut, func(fyne.Shortcut) { m.closeSelected() })
+	c.AddShortcut(settingsShortcut, func(fyne.Shortcut) { m.showSettings() })
 	c.AddShortcut(quitShortcut, func(fyne.Shortcut) { m.win.Close() })
 
-	return fyne.NewMainMenu(fyne.NewMenu("File", open, openDump, fyne.NewMenuItemSeparator(), m.closeMI, fyne.NewMenuItemSeparator(), quit))
+	return fyne.NewMainMenu(fyne.NewMenu("File", open, openDump, m.recentMI, fyne.NewMenuItemSeparator(), m.closeMI,
+		fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit))
 }
 
 // placeholderHint tells a first-time user how to start.
@@ -209,6 +219,17 @@ func (m *mainWindow) open(paths ...string) {
 	m.uiMu.Lock()
 	defer m.uiMu.Unlock()
 	first := m.dumps.Open(paths...)
+	var abs []string
+	for _, p := range paths {
+		if a, err := filepath.Abs(p); err == nil {
+			abs = append(abs, a)
+		}
+	}
+	addRecent(m.app.Preferences(), abs...)
+	if m.recentMI != nil {
+		m.recentMI.ChildMenu = m.recentMenu()
+		m.refreshMenu()
+	}
 	m.list.Refresh()
 	m.list.Select(first)
 }
@@ -261,7 +282,7 @@ func (m *mainWindow) showTabs(sess *session.Session) {
 	if sess != nil {
 		t, ok := m.perDump[sess]
 		if !ok {
-			t = newDumpTabs(sess, m.tabs.Select)
+			t = newDumpTabs(sess, m.tabs.Select, func(file string, line int) { showSource(m.win, file, line) })
 			m.perDump[sess] = t
 		}
 		items = append(items, t.items...)

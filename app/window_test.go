@@ -121,7 +121,8 @@ func TestWindowMenu(t *testing.T) {
 	}
 	want := map[string]fyne.Shortcut{
 		"Open…": openShortcut, "Open Crash Dump…": openDumpShortcut,
-		"Close Dump": closeShortcut, "Quit": quitShortcut,
+		"Close Dump": closeShortcut, "Quit": quitShortcut, "Settings…": settingsShortcut,
+		"Open Recent": nil,
 	}
 	for _, it := range mm.Items[0].Items {
 		if it.IsSeparator {

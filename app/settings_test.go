@@ -1,0 +1,60 @@
+package app
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+// TestRecentFiles: File › Open Recent lists what was opened, newest first,
+// without files since deleted, and opens its entries.
+func TestRecentFiles(t *testing.T) {
+	a, b := writeScenario(t, "amd64-av-write"), writeScenario(t, "linux-sigsegv")
+	m := newTestWindow(t, []string{a}, nil)
+	settle(t, m)
+	fyne.DoAndWait(func() { m.open(b) })
+	settle(t, m)
+	var labels []string
+	for _, it := range m.recentMI.ChildMenu.Items {
+		labels = append(labels, it.Label)
+	}
+	if !slices.Equal(labels, []string{b, a}) {
+		t.Fatalf("recent %q, want %q", labels, []string{b, a})
+	}
+	fyne.DoAndWait(func() { m.list.Select(0); m.closeSelected() })
+	fyne.DoAndWait(func() { m.recentMI.ChildMenu.Items[1].Action() })
+	settle(t, m)
+	if m.dumps.Len() != 2 || m.dumps.Path(m.list.Selected()) != a {
+		t.Errorf("reopening from the recent menu: %d dumps, selected %q", m.dumps.Len(), m.dumps.Path(m.list.Selected()))
+	}
+	gone := filepath.Join(t.TempDir(), "gone.dmp")
+	addRecent(m.app.Preferences(), gone)
+	if got := recentFiles(m.app.Preferences()); slices.Contains(got, gone) || len(got) != 2 {
+		t.Errorf("recent files %q list a missing file or lost one", got)
+	}
+}
+
+// TestSettingsApply: saved settings reach the dumps opened next and the
+// theme.
+func TestSettingsApply(t *testing.T) {
+	m := newTestWindow(t, nil, nil)
+	p := m.app.Preferences()
+	p.SetString(prefSymPath, "srv*/tmp/syms*https://example.invalid/symbols")
+	p.SetBool(prefOffline, true)
+	p.SetString(prefTheme, "light")
+	fyne.DoAndWait(m.loadSettings)
+	if o := m.dumps.Options; o.SymPath != "srv*/tmp/syms*https://example.invalid/symbols" || !o.Offline {
+		t.Errorf("dump options %+v", o)
+	}
+	bg := m.app.Settings().Theme().Color(theme.ColorNameBackground, theme.VariantDark)
+	if want := theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantLight); bg != want {
+		t.Errorf("light theme: background %v, want %v", bg, want)
+	}
+	fyne.DoAndWait(m.showSettings)
+	if len(m.win.Canvas().Overlays().List()) == 0 {
+		t.Error("no settings dialog")
+	}
+}
