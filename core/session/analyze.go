@@ -63,7 +63,28 @@ func (s *Session) name(f unwind.Frame) analyze.Frame {
 // Analyze walks every thread and names the crash: the crashing thread's
 // stack from the exception context, the frame to blame, the signature and
 // the bucket. It is the engine behind `crashbench analyze` and !analyze -v.
+//
+// The result is kept for the session's symbol state: the workbench's
+// summary, threads and modules views and the console all ask for it, and
+// only the first call walks the stacks. A change of symbol path or a
+// .reload makes the next call walk them again. Callers must not modify
+// the result.
 func (s *Session) Analyze(ctx context.Context) (*Analysis, error) {
+	s.anaMu.Lock()
+	defer s.anaMu.Unlock()
+	eng := s.engine()
+	if s.ana != nil && s.anaEng == eng {
+		return s.ana, nil
+	}
+	a, err := s.analyze(ctx)
+	// A cancelled analysis may lack symbols it gave up loading: not kept.
+	if err == nil && ctx.Err() == nil && s.engine() == eng {
+		s.ana, s.anaEng = a, eng
+	}
+	return a, err
+}
+
+func (s *Session) analyze(ctx context.Context) (*Analysis, error) {
 	// Symbols the analysis needs load under ctx: cancelling it stops
 	// their downloads too.
 	defer s.useLoadContext(ctx)()

@@ -60,6 +60,11 @@ type Session struct {
 	noisy   atomic.Bool                     // !sym noisy
 	loadCtx atomic.Pointer[context.Context] // symbol loads' context (useLoadContext)
 
+	// The analysis, kept for the engine (symbol state) it was made with.
+	anaMu  sync.Mutex
+	ana    *Analysis
+	anaEng *engine
+
 	linuxOnce sync.Once // builds linux, the kernel in a Linux kernel dump, once
 	linux     *linux.Kernel
 	linuxErr  error
