@@ -17,6 +17,7 @@ const (
 	prefSymPath = "sympath" // the symbol path for dumps opened from now on
 	prefOffline = "offline" // keep symbol loads off the network
 	prefTheme   = "theme"   // "system", "light" or "dark"
+	prefOpen    = "open"    // the dumps open when the workbench last closed
 
 	recentLimit = 10
 )
@@ -39,6 +40,26 @@ func addRecent(p fyne.Preferences, paths ...string) {
 func recentFiles(p fyne.Preferences) []string {
 	var out []string
 	for _, path := range p.StringList(prefRecent) {
+		if _, err := os.Stat(path); err == nil {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+// saveOpen remembers the open dumps, for the next start without files.
+func saveOpen(p fyne.Preferences, d *Dumps) {
+	var paths []string
+	for i := range d.Len() {
+		paths = append(paths, d.Path(i))
+	}
+	p.SetStringList(prefOpen, paths)
+}
+
+// lastOpen returns the dumps open at the last close that still exist.
+func lastOpen(p fyne.Preferences) []string {
+	var out []string
+	for _, path := range p.StringList(prefOpen) {
 		if _, err := os.Stat(path); err == nil {
 			out = append(out, path)
 		}

@@ -1,11 +1,13 @@
 package app
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 )
 
@@ -56,5 +58,24 @@ func TestSettingsApply(t *testing.T) {
 	fyne.DoAndWait(m.showSettings)
 	if len(m.win.Canvas().Overlays().List()) == 0 {
 		t.Error("no settings dialog")
+	}
+}
+
+// TestReopenLastWorkspace: the dumps open at close come back when the
+// workbench starts without files; one deleted meanwhile does not.
+func TestReopenLastWorkspace(t *testing.T) {
+	a, b := writeScenario(t, "amd64-av-write"), writeScenario(t, "linux-sigsegv")
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	m := newMainWindow(test.NewTempApp(t), []string{a, b}, nil)
+	settle(t, m)
+	fyne.DoAndWait(m.win.Close) // closed once, by hand: the test driver panics on a second Close
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	m2 := newMainWindow(m.app, nil, nil)
+	t.Cleanup(m2.win.Close)
+	settle(t, m2)
+	if m2.dumps.Len() != 1 || m2.dumps.Path(0) != a {
+		t.Errorf("reopened %d dumps: %q", m2.dumps.Len(), m2.dumps.Path(0))
 	}
 }

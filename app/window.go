@@ -148,6 +148,7 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 	m.win.Resize(fyne.NewSize(1440, 900))
 	m.win.SetOnDropped(m.dropped)
 	m.win.SetOnClosed(func() {
+		saveOpen(a.Preferences(), m.dumps)
 		for _, t := range m.perDump {
 			t.close()
 		}
@@ -156,6 +157,11 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 		m.ws.Close() // stops indexing and the folder watcher, closes the index
 	})
 	m.ws.start()
+	if len(files) == 0 {
+		// `crashbench` alone reopens the last workspace: the dumps that
+		// were open when the workbench last closed, where they still are.
+		files = lastOpen(a.Preferences())
+	}
 	m.open(files...)
 	return m
 }

@@ -9,12 +9,18 @@ Xvfb "$display" -screen 0 1920x1200x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; wait 2>/dev/null || true; }
-trap cleanup EXIT
+private=$(mktemp -d) # every directory the app writes to, removed at exit
+trap 'cleanup; rm -rf "$private"' EXIT
 export DISPLAY=$display
 # A private runtime dir: a workbench the user already runs must not take the
 # files over (one workbench per user, see platform/instance.go).
-XDG_RUNTIME_DIR=$(mktemp -d)
-export XDG_RUNTIME_DIR
+XDG_RUNTIME_DIR=$private/runtime
+# Nor may the smoke test index into the user's workspace or change their
+# settings (recent files, the last workspace).
+XDG_DATA_HOME=$private/data
+XDG_CONFIG_HOME=$private/config
+mkdir -m 700 "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
+export XDG_RUNTIME_DIR XDG_DATA_HOME XDG_CONFIG_HOME
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 "$bin" "$dump" >/tmp/crashbench-gui-smoke.log 2>&1 &
 app=$!

@@ -15,14 +15,18 @@ Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; wait 2>/dev/null || true; }
-trap 'cleanup; rm -rf "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"' EXIT
+private=$(mktemp -d) # every directory the app writes to, removed at exit
+trap 'cleanup; rm -rf "$private"' EXIT
 export DISPLAY=$display LANG=en_US.UTF-8 GSETTINGS_BACKEND=memory
-XDG_RUNTIME_DIR=$(mktemp -d)
+XDG_RUNTIME_DIR=$private/runtime
 # A private workspace index holding the corpus, so the buckets view and
 # the summary's "seen before" line have something to show, and the
 # user's own index is left alone.
-XDG_DATA_HOME=$(mktemp -d)
-export XDG_RUNTIME_DIR XDG_DATA_HOME
+XDG_DATA_HOME=$private/data
+# Fresh settings too: no saved theme, recent files or last workspace.
+XDG_CONFIG_HOME=$private/config
+mkdir -m 700 "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
+export XDG_RUNTIME_DIR XDG_DATA_HOME XDG_CONFIG_HOME
 "$bin" index "$corpus" >/dev/null
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 
