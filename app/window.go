@@ -14,9 +14,11 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
 
+	"github.com/crashbench/crashbench/app/wizard"
 	"github.com/crashbench/crashbench/assets"
 	"github.com/crashbench/crashbench/core/session"
 	"github.com/crashbench/crashbench/platform"
+	"github.com/crashbench/crashbench/platform/crashcfg"
 	"github.com/crashbench/crashbench/widgets"
 )
 
@@ -203,8 +205,13 @@ func (m *mainWindow) menu() *fyne.MainMenu {
 	c.AddShortcut(settingsShortcut, func(fyne.Shortcut) { m.showSettings() })
 	c.AddShortcut(quitShortcut, func(fyne.Shortcut) { m.win.Close() })
 
-	return fyne.NewMainMenu(fyne.NewMenu("File", open, openDump, m.recentMI, fyne.NewMenuItemSeparator(), m.closeMI,
-		fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit))
+	setup := fyne.NewMenuItem("Set Up Crash Dumps…", func() {
+		wizard.Show(m.app, func() (crashcfg.Config, crashcfg.Machine, error) { return crashcfg.ReadThis("/") })
+	})
+	return fyne.NewMainMenu(
+		fyne.NewMenu("File", open, openDump, m.recentMI, fyne.NewMenuItemSeparator(), m.closeMI,
+			fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
+		fyne.NewMenu("Tools", setup))
 }
 
 // placeholderHint tells a first-time user how to start.

@@ -136,6 +136,9 @@ func TestWindowMenu(t *testing.T) {
 	for l := range want {
 		t.Errorf("File menu lacks %q", l)
 	}
+	if len(mm.Items) < 2 || mm.Items[1].Label != "Tools" || mm.Items[1].Items[0].Label != "Set Up Crash Dumps…" {
+		t.Errorf("no Tools › Set Up Crash Dumps…: %v", mm.Items)
+	}
 }
 
 // TestWindowOpenWithPicker drives Ctrl+D (WinDbg's Open Crash Dump) through

@@ -48,7 +48,7 @@ func commands() []command {
 		{"buckets", "buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE]]", "recurring-crash groups", runBuckets},
 		{"search", "search [--db P] [--json] QUERY", "find dumps in the index", runSearch},
 		{"diff", "diff [--json] [--sympath P] FILE_A FILE_B", "compare two crashes: system, crash, stacks, modules", runDiff},
-		{"config", "config ...", "crash-dump configuration helpers", notYet("config", "the configuration helpers arrive with issue 10")},
+		{"config", "config show|plan|check|why|audit ...", "crash-dump settings, sizing, scripts, preflight, hygiene audit", runConfig},
 	}
 }
 
@@ -106,13 +106,6 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-42s %s\n", c.usage, c.summary)
 	}
 	fmt.Fprintln(w, "\nexit status: 0 done, 1 bad usage, 2 a file could not be opened or understood")
-}
-
-func notYet(name, why string) func(context.Context, []string, io.Writer, io.Writer) int {
-	return func(_ context.Context, _ []string, _, stderr io.Writer) int {
-		fmt.Fprintf(stderr, "crashbench %s: not available yet: %s\n", name, why)
-		return ExitUsage
-	}
 }
 
 // parseInterspersed parses flags that may come before or after the

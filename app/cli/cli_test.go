@@ -64,7 +64,7 @@ func TestInfoFailures(t *testing.T) {
 		{[]string{"info", "--bogus", "short.dmp"}, ExitUsage, []string{"flag provided but not defined"}},
 		{[]string{"frobnicate"}, ExitUsage, []string{"unknown command"}},
 		{[]string{"analyze", "short.dmp"}, ExitBadInput, []string{"short.dmp", "header truncated"}},
-		{[]string{"config"}, ExitUsage, []string{"not available yet"}},
+		{[]string{"config"}, ExitUsage, []string{"usage: crashbench config show"}},
 		{[]string{"index"}, ExitUsage, []string{"usage: crashbench index"}},
 		{[]string{"search", "--db", "x.db"}, ExitUsage, []string{"usage: crashbench search"}},
 		{[]string{"run", "short.dmp"}, ExitUsage, []string{"usage: crashbench run"}},

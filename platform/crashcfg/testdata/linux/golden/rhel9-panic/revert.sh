@@ -1,0 +1,36 @@
+#!/bin/sh
+# crashbench: undo apply.sh (capture kernel panics with kdump)
+# For rhel 9.4, amd64, 64 GiB RAM.
+# Puts back what apply.sh saved in /var/lib/crashbench/backup/linux-kdump.
+set -eu
+[ "$(id -u)" -eq 0 ] || { echo "revert.sh: run as root" >&2; exit 1; }
+B=/var/lib/crashbench/backup/linux-kdump
+[ -d "$B" ] || { echo "revert.sh: no backup in $B: apply.sh has not run" >&2; exit 1; }
+
+# restore FILE: put back the saved FILE, or remove it if it did not exist.
+restore() {
+	n=$(printf %s "$1" | tr / _)
+	if [ -e "$B/$n.absent" ]; then
+		rm -f "$1"
+	elif [ -e "$B/$n" ]; then
+		cp -p "$B/$n" "$1"
+	fi
+}
+
+if [ -e "$B/kdump.service.enabled" ] && [ "$(cat "$B/kdump.service.enabled")" != enabled ]; then
+	systemctl disable kdump.service || true
+fi
+
+old=$(cat "$B/crashkernel")
+if [ -n "$old" ]; then
+	grubby --update-kernel=ALL --args="crashkernel=$old"
+else
+	grubby --update-kernel=ALL --remove-args=crashkernel
+fi
+
+restore /etc/kdump.conf
+
+# kexec-tools stays installed: dnf remove kexec-tools to remove it.
+
+rm -rf "$B"
+echo "Reverted."
