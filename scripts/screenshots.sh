@@ -93,3 +93,19 @@ shot buckets
 tab 1086 # Compare: the last two dumps opened
 sleep 3
 shot compare
+
+# The crash-dump set-up wizard (Tools › Set Up Crash Dumps…) on this
+# machine: every step, clicking Next at the window's bottom-right corner.
+main=$(xdotool search --onlyvisible --name '^Crashbench' | tail -1)
+xdotool mousemove --window "$main" 75 13 click 1
+sleep 1
+xdotool mousemove --window "$main" 125 45 click 1
+sleep 3
+wizard=$(xdotool search --onlyvisible --name '^Set Up Crash Dumps' | tail -1)
+wshot() { import -window "$wizard" "$out/$1.png"; echo "screenshots: $out/$1.png"; }
+for step in 1-goal 2-dump-type 3-fit 4-changes 5-scripts 6-test 7-preflight; do
+	wshot "wizard-$step"
+	eval "$(xdotool getwindowgeometry --shell "$wizard")"
+	xdotool mousemove --window "$wizard" $((WIDTH - 40)) $((HEIGHT - 22)) click 1
+	sleep 2
+done

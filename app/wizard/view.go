@@ -94,7 +94,11 @@ func (w *Wizard) Refresh() {
 	case StepScripts:
 		page = w.scriptsPage()
 	case StepTest:
-		page = w.linesPage([]string{m.Plan.Test}, strings.Join(m.Plan.Notes, "\n"), "")
+		lines := []string{m.Plan.Test}
+		for _, n := range m.Plan.Notes {
+			lines = append(lines, "Note: "+n)
+		}
+		page = w.linesPage(lines, "", "")
 	case StepPreflight:
 		page = w.checksPage()
 	}
@@ -212,8 +216,8 @@ func (w *Wizard) linesPage(lines []string, basis, source string) fyne.CanvasObje
 		box.Add(wrapped(l))
 	}
 	if basis != "" {
-		b := wrapped(basis)
-		b.Importance = widget.LowImportance
+		b := wrapped("How: " + basis)
+		b.TextStyle.Italic = true
 		box.Add(b)
 	}
 	if source != "" {
@@ -224,8 +228,13 @@ func (w *Wizard) linesPage(lines []string, basis, source string) fyne.CanvasObje
 
 // sourceLink shows where a figure comes from; a URL becomes a hyperlink.
 func sourceLink(src string) fyne.CanvasObject {
-	if u, err := parseURL(src); err == nil {
-		return widget.NewHyperlink("Source: "+src, u)
+	// Sources often name several documents: the first URL is the link,
+	// the whole text wraps below it so the window keeps its width.
+	for _, f := range strings.Fields(src) {
+		if u, err := parseURL(strings.TrimRight(f, ";,")); err == nil {
+			l := widget.NewHyperlink("Open the source", u)
+			return container.NewVBox(wrapped("Source: "+src), container.NewHBox(l))
+		}
 	}
 	return wrapped("Source: " + src)
 }
@@ -260,20 +269,20 @@ func (w *Wizard) changesPage() fyne.CanvasObject {
 	if len(cs) == 0 {
 		return wrapped("Nothing to change: the machine is already set up for this.")
 	}
-	grid := container.NewGridWithColumns(4, bold("Setting"), bold("Now"), bold("After"), bold("Why"))
+	// One grid per row: a single grid would give every row the height
+	// of the tallest.
+	rows := container.NewVBox(container.NewGridWithColumns(4, bold("Setting"), bold("Now"), bold("After"), bold("Why")))
 	for _, c := range cs {
 		from := c.From
 		if from == "" {
 			from = "(unset)"
 		}
-		grid.Add(wrapped(c.Key))
-		grid.Add(wrapped(from))
 		to := wrapped(c.To)
 		to.Importance = widget.HighImportance
-		grid.Add(to)
-		grid.Add(wrapped(c.Why))
+		rows.Add(widget.NewSeparator())
+		rows.Add(container.NewGridWithColumns(4, wrapped(c.Key), wrapped(from), to, wrapped(c.Why)))
 	}
-	return grid
+	return rows
 }
 
 func bold(s string) *widget.Label {
