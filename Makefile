@@ -7,7 +7,7 @@ GOTAGS := sqlite_fts5
 FUZZTIME ?= 30s
 SAMPLE := testdata/sample/sample.dmp
 
-.PHONY: all setup build run test test-go test-gui screenshots bench bench-gdb bench-makedumpfile fuzz clean install
+.PHONY: all setup build run test test-go test-gui screenshots bench bench-compare fuzz clean install
 
 all: build
 
@@ -44,12 +44,11 @@ screenshots: build
 bench: setup
 	go test -tags '$(GOTAGS)' -run '^$$' -bench . -benchmem ./...
 
-# crashbench run CORE -c "~*k" against gdb's thread apply all bt (issue 4).
-bench-gdb: build
-	bash scripts/bench-vs-gdb.sh
-
-bench-makedumpfile: build
-	bash scripts/bench-vs-makedumpfile.sh
+# Times crashbench against gdb, makedumpfile, minidump_stackwalk and grep,
+# alternating runs, plus ingest, the workbench's start and the open cost of
+# big sparse kernel dumps; writes docs/PERFORMANCE.md (issue 11).
+bench-compare: build
+	bash scripts/bench-compare.sh
 
 # Every fuzz target for FUZZTIME each (one target per go test run).
 fuzz: setup

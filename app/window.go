@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -285,7 +288,24 @@ func (m *mainWindow) showSummary(i int) {
 		m.summary.ShowRows(title, m.dumps.Rows(i))
 		m.showTabs(m.dumps.Session(i))
 		m.showSeen(m.dumps.Path(i))
+		reportStartup()
 	}
+}
+
+// startupReported makes reportStartup write once.
+var startupReported bool
+
+// reportStartup writes the wall clock (Unix nanoseconds) into the file
+// $CRASHBENCH_STARTUP_REPORT names, the first time a summary is shown:
+// scripts/bench-compare.sh measures the time from `crashbench FILE` to the
+// summary with it. The summary is on screen at the next frame.
+func reportStartup() {
+	path := os.Getenv("CRASHBENCH_STARTUP_REPORT")
+	if path == "" || startupReported {
+		return
+	}
+	startupReported = true
+	os.WriteFile(path, []byte(strconv.FormatInt(time.Now().UnixNano(), 10)), 0o644)
 }
 
 // showTabs puts the summary and sess's tabs (nil: the summary alone) in

@@ -373,7 +373,21 @@ func (e evalEnv) Symbol(name string) (uint64, error) {
 func readSparse(r mem.Reader, a uint64, n int) ([]byte, []bool) {
 	buf := make([]byte, n)
 	ok := make([]bool, n)
-	off := 0
+	readRest(r, a, buf, ok, 0)
+	return buf, ok
+}
+
+// readRest fills buf (the memory at a) from offset off on, as readSparse
+// does, marking in ok which bytes were read; the first off bytes are
+// already read.
+func readRest(r mem.Reader, a uint64, buf []byte, ok []bool, off int) {
+	n := len(buf)
+	for k := range off {
+		ok[k] = true
+	}
+	for k := off; k < n; k++ {
+		ok[k] = false
+	}
 	for off < n {
 		got, _ := r.ReadMemory(buf[off:], a+uint64(off))
 		got = min(max(got, 0), n-off)
@@ -385,5 +399,4 @@ func readSparse(r mem.Reader, a uint64, n int) ([]byte, []bool) {
 			off++ // skip the unreadable byte
 		}
 	}
-	return buf, ok
 }

@@ -285,25 +285,39 @@ func runSearch(ctx context.Context, env Env, inv *Invocation, out Output) error 
 		last = ^uint64(0)
 	}
 	var hits []uint64
+	// One buffer for every chunk; the readable map is filled only for a
+	// chunk the dump does not hold whole, so the common case is one read
+	// and one scan per chunk.
+	const chunk = 4 << 20
+	buf := make([]byte, chunk+len(pat)-1)
+	var okBuf []bool
 	for reg := range m.Regions() {
 		if reg.State != mem.Committed || reg.Size == 0 || reg.Last() < r.Start || reg.Start > last {
 			continue
 		}
 		lo, hi := max(reg.Start, r.Start), min(reg.Last(), last)
-		const chunk = 1 << 20
 		for a := lo; a <= hi; {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			n := min(hi-a+1, chunk+uint64(len(pat)-1))
-			buf, ok := readSparse(m, a, int(n))
+			b := buf[:n]
+			got, _ := m.ReadMemory(b, a)
+			var ok []bool // nil: every byte of b was read
+			if got < len(b) {
+				if okBuf == nil {
+					okBuf = make([]bool, len(buf))
+				}
+				ok = okBuf[:n]
+				readRest(m, a, b, ok, max(got, 0))
+			}
 			for off := 0; ; {
-				k := bytes.Index(buf[off:], pat)
+				k := bytes.Index(b[off:], pat)
 				if k < 0 {
 					break
 				}
 				at := off + k
-				if all(ok[at:at+len(pat)]) && (a+uint64(at))%uint64(unit) == 0 && uint64(at) < chunk {
+				if (ok == nil || all(ok[at:at+len(pat)])) && (a+uint64(at))%uint64(unit) == 0 && uint64(at) < chunk {
 					hits = append(hits, a+uint64(at))
 				}
 				off = at + 1
