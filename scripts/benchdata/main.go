@@ -88,7 +88,7 @@ func writeSmall(dir string, n int) error {
 	kinds := []string{"amd64-av-write", "linux-sigsegv", "x86-threads", "arm64-threads", "amd64-threads-modules"}
 	for i := range n {
 		k := kinds[i%len(kinds)]
-		b, err := minidumptest.Scenarios()[k]().Timestamp(uint32(1_700_000_000 + i*3600)).MiscInfo(uint32(1000+i), 0).Bytes()
+		b, err := minidumptest.Scenarios()[k]().Timestamp(uint32(1_700_000_000+i*3600)).MiscInfo(uint32(1000+i), 0).Bytes()
 		if err != nil {
 			return fmt.Errorf("%s: %w", k, err)
 		}
