@@ -14,8 +14,11 @@ all: build
 setup:
 	@bash scripts/setup.sh
 
+# The native file dialog is a helper of its own beside crashbench: it links
+# GTK, which would cost every headless command ~10 ms at start-up.
 build: setup
 	go build -tags '$(GOTAGS)' -o bin/crashbench .
+	go build -o bin/crashbench-dialog ./platform/dialogcmd
 
 # Opens the workbench on the bundled sample dump (made by minidumptest).
 run: build
@@ -66,4 +69,5 @@ clean:
 install: build
 	mkdir -p $(HOME)/.local/bin
 	cp bin/crashbench $(HOME)/.local/bin/crashbench
+	cp bin/crashbench-dialog $(HOME)/.local/bin/crashbench-dialog
 	$(HOME)/.local/bin/crashbench --register

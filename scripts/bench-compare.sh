@@ -169,7 +169,7 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 	echo "Measured by \`scripts/bench-compare.sh -n $runs\` (\`make bench-compare\`) on $(date -u +%Y-%m-%d):"
 	echo "$(nproc) cores ($cpu), $mem, $(uname -sr), $(go version | awk '{print $3}')."
 	echo "Each pair runs alternately, $runs times after a warm-up run each (inputs page-cached); times are median wall-clock milliseconds."
-	echo "\`bin/crashbench\` is the workbench binary; it links GTK (through sqweek/dialog), whose ~70 shared libraries cost about 10 ms to load at every start, before \`main\` runs. The headless build (\`go build -tags headless\`) is the same engine without the GUI; its rows show what the engine itself costs."
+	echo "\`bin/crashbench\` is the workbench binary (Fyne, GL; the native file dialog, which links GTK, is the separate \`bin/crashbench-dialog\` so that commands do not load GTK's ~70 libraries at start). The headless build (\`go build -tags headless\`) is the same engine without the GUI: its rows show what the engine itself costs."
 	echo
 	echo "| comparison | input | crashbench (ms) | peer (ms) | ratio | goal | met |"
 	echo "| --- | --- | --- | --- | --- | --- | --- |"
