@@ -24,6 +24,12 @@ func TestFindVMCOREINFO(t *testing.T) {
 	if err != nil || at != 0x9000 || !bytes.Equal(text, []byte(info)) {
 		t.Fatalf("%q at %#x, %v", text, at, err)
 	}
+	// Pages from 4 GiB up are checked first, also in a run that crosses 4 GiB.
+	m[1<<32-0x1000] = append(make([]byte, 0x1000), page(info)...)
+	if _, at, err := FindVMCOREINFO(context.Background(), m); err != nil || at != 1<<32 {
+		t.Fatalf("with a page at 4 GiB: found at %#x, %v", at, err)
+	}
+	delete(m, 1<<32-0x1000)
 	delete(m, 0x9000)
 	if _, _, err := FindVMCOREINFO(context.Background(), m); !errors.Is(err, ErrNoVMCOREINFO) {
 		t.Errorf("without the page: %v", err)

@@ -88,7 +88,7 @@ func (s *Session) analyze(ctx context.Context) (*Analysis, error) {
 	// Symbols the analysis needs load under ctx: cancelling it stops
 	// their downloads too.
 	defer s.useLoadContext(ctx)()
-	info := s.targetInfo()
+	info := s.targetInfo(true)
 	if msg := s.crashMessage(info.Crash); msg != "" {
 		c := *info.Crash
 		c.Message = msg

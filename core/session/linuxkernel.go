@@ -26,9 +26,16 @@ var ErrNotLinuxKernel = errors.New("not a Linux kernel dump")
 // memory and VMCOREINFO from the format package, the rest read from
 // memory by core/linux without vmlinux.
 func (s *Session) linuxKernel() (*linux.Kernel, error) {
-	s.linuxOnce.Do(func() { s.linux, s.linuxErr = s.openLinuxKernel() })
+	s.linuxOnce.Do(func() {
+		s.linux, s.linuxErr = s.openLinuxKernel()
+		s.linuxOpened.Store(true)
+	})
 	return s.linux, s.linuxErr
 }
+
+// kernelOpened reports whether linuxKernel has run (well or not), so its
+// result costs nothing more.
+func (s *Session) kernelOpened() bool { return s.linuxOpened.Load() }
 
 func (s *Session) openLinuxKernel() (*linux.Kernel, error) {
 	t := s.d.Target
@@ -161,13 +168,25 @@ func (s *Session) linuxPanic() *analyze.PanicReport {
 // targetInfo is the dump's summary, with the crash its kernel log
 // reports when the headers record none (vmcores, LiME images and FreeBSD
 // minidumps keep the panic in the log, not in a header).
-func (s *Session) targetInfo() model.Info {
+//
+// A LiME image is a live acquisition and carries no VMCOREINFO of its
+// own: finding the log means searching its memory for the kernel's
+// VMCOREINFO page, which on a big image without one touches every page
+// (seconds and gigabytes of page cache at 64 GiB). The header summary
+// (deep false: info, the workbench's first screen) leaves that to the
+// commands that need the log (analyze, log, ps); deep true does it, unless
+// the kernel was opened already.
+func (s *Session) targetInfo(deep bool) model.Info {
 	info := s.d.Target.Info()
 	if info.Crash != nil && info.Crash.Kind != model.NoCrash {
 		return info
 	}
 	switch info.Format {
-	case model.LinuxVMCore, model.LiME, model.FreeBSDVMCore:
+	case model.LinuxVMCore, model.FreeBSDVMCore:
+	case model.LiME:
+		if !deep && !s.kernelOpened() {
+			return info
+		}
 	default:
 		return info
 	}

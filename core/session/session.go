@@ -65,9 +65,10 @@ type Session struct {
 	ana    *Analysis
 	anaEng *engine
 
-	linuxOnce sync.Once // builds linux, the kernel in a Linux kernel dump, once
-	linux     *linux.Kernel
-	linuxErr  error
+	linuxOnce   sync.Once // builds linux, the kernel in a Linux kernel dump, once
+	linux       *linux.Kernel
+	linuxErr    error
+	linuxOpened atomic.Bool // linuxOnce has run
 	// splitParts are the other files of a split vmcore, opened for its
 	// memory and closed by Close.
 	splitParts []*vmcore.File
@@ -117,7 +118,7 @@ func noLog(f model.Format) error {
 // Report builds the `info` report: the header summary, plus what o asks for.
 func (s *Session) Report(o ReportOptions) (*report.Report, error) {
 	t := s.d.Target
-	r := report.FromInfo(s.targetInfo(), nil)
+	r := report.FromInfo(s.targetInfo(false), nil)
 	r.File = &report.File{Path: s.d.Path, Size: s.d.Size, Unpacked: s.d.Unpacked}
 	for _, c := range s.d.Containers {
 		r.Containers = append(r.Containers, string(c))
