@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -78,4 +79,21 @@ func TestReopenLastWorkspace(t *testing.T) {
 	if m2.dumps.Len() != 1 || m2.dumps.Path(0) != a {
 		t.Errorf("reopened %d dumps: %q", m2.dumps.Len(), m2.dumps.Path(0))
 	}
+}
+
+// TestExportFromWindow writes a minimal copy of the selected dump, as
+// File › Export Minimal Copy… does after its save dialog.
+func TestExportFromWindow(t *testing.T) {
+	m := newTestWindow(t, []string{writeScenario(t, "sample")}, nil)
+	settle(t, m)
+	fyne.DoAndWait(func() { m.list.Select(0) })
+	if m.exportMI.Disabled {
+		t.Fatal("export disabled with a dump selected")
+	}
+	out := filepath.Join(t.TempDir(), "min.dmp")
+	fyne.DoAndWait(func() { m.export(m.dumps.Session(0), out) })
+	waitFor(t, "the copy", func() bool {
+		fi, err := os.Stat(out)
+		return err == nil && fi.Size() > 0 && len(m.win.Canvas().Overlays().List()) > 0
+	}, 10*time.Second)
 }

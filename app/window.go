@@ -75,6 +75,7 @@ type mainWindow struct {
 	picker      platform.FilePicker // nil: use Fyne's file dialog
 	closeMI     *fyne.MenuItem
 	recentMI    *fyne.MenuItem // File › Open Recent
+	exportMI    *fyne.MenuItem // File › Export Minimal Copy…
 
 	// The workspace: the index, the sidebar's buckets and folders, the
 	// buckets and compare tabs, and the status bar's background tasks.
@@ -190,6 +191,8 @@ func (m *mainWindow) menu() *fyne.MainMenu {
 	m.recentMI.ChildMenu = m.recentMenu()
 	settings := fyne.NewMenuItem("Settings…", m.showSettings)
 	settings.Shortcut = settingsShortcut
+	m.exportMI = fyne.NewMenuItem("Export Minimal Copy…", m.exportSelected)
+	m.exportMI.Disabled = true
 	m.closeMI = fyne.NewMenuItem("Close Dump", m.closeSelected)
 	m.closeMI.Shortcut = closeShortcut
 	m.closeMI.Disabled = true
@@ -212,7 +215,7 @@ func (m *mainWindow) menu() *fyne.MainMenu {
 		wizard.Show(m.app, func() (crashcfg.Config, crashcfg.Machine, error) { return crashcfg.ReadThis("/") })
 	})
 	return fyne.NewMainMenu(
-		fyne.NewMenu("File", open, openDump, m.recentMI, fyne.NewMenuItemSeparator(), m.closeMI,
+		fyne.NewMenu("File", open, openDump, m.recentMI, fyne.NewMenuItemSeparator(), m.exportMI, m.closeMI,
 			fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
 		fyne.NewMenu("Tools", setup))
 }
@@ -272,6 +275,7 @@ func (m *mainWindow) loaded(i int) {
 func (m *mainWindow) selected(i int) {
 	m.showSummary(i)
 	m.closeMI.Disabled = false
+	m.exportMI.Disabled = false
 	m.refreshMenu()
 }
 
@@ -361,6 +365,7 @@ func (m *mainWindow) closeSelected() {
 	m.summary.ShowPlaceholder(placeholderHint())
 	m.showTabs(nil)
 	m.closeMI.Disabled = true
+	m.exportMI.Disabled = true
 	m.refreshMenu()
 }
 
