@@ -5,14 +5,20 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+	sqlite3 "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 )
+
+// busyTimeout is how long a statement waits for another connection's
+// lock (SQLite's busy_timeout) before failing with "database is locked".
+const busyTimeout = 10 * time.Second
 
 // DB is an open workspace index.
 type DB struct {
@@ -66,9 +72,11 @@ func open(path string, upTo int) (*DB, error) {
 		}
 	}
 	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
+	// No _journal_mode: WAL is set once below, as it persists in the
+	// file; set on every new connection it fails when two processes
+	// create the database at once.
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	q.Set("_synchronous", "NORMAL")
 	// Transactions that will write take the write lock at BEGIN, so two
 	// writers queue on busy_timeout instead of failing to upgrade.
@@ -81,11 +89,35 @@ func open(path string, upTo int) (*DB, error) {
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
 	db := &DB{sql: sdb, path: path}
+	if err := db.setWAL(context.Background()); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("workspace: %s: %w", path, err)
+	}
 	if err := db.migrate(context.Background(), upTo); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("workspace: %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// setWAL puts the database in write-ahead-log mode, so that readers
+// (the GUI) never wait for a writer (the watcher, the CLI) and writers
+// queue on the busy timeout. Switching a new database to WAL needs an
+// exclusive lock, and SQLite fails at once instead of waiting when
+// another process is switching it too (it would deadlock): retry
+// then, for up to busyTimeout.
+func (db *DB) setWAL(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		var mode string
+		err := db.sql.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.Code == sqlite3.ErrBusy && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond + rand.N(10*time.Millisecond))
+			continue
+		}
+		return err
+	}
 }
 
 // Close closes the database.
@@ -123,6 +155,17 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		tx, err := db.sql.BeginTx(ctx, nil)
 		if err != nil {
 			return err
+		}
+		// Another process (the GUI, the watcher, the CLI) may have
+		// migrated since we looked: read the version again under the
+		// write lock (BEGIN IMMEDIATE) and skip what it did.
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if v >= upTo {
+			tx.Rollback()
+			break
 		}
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			tx.Rollback()

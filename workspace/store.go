@@ -50,7 +50,11 @@ func (w *writer) write(ctx context.Context, oc outcome) (string, error) {
 	if testHookBeforeCommit != nil {
 		testHookBeforeCommit()
 	}
-	return st, tx.Commit()
+	// A failed commit (a full disk) added nothing: it must not be counted.
+	if err := tx.Commit(); err != nil {
+		return "", err
+	}
+	return st, nil
 }
 
 func (w *writer) writeTx(ctx context.Context, tx *sql.Tx, oc outcome) (string, error) {
