@@ -1,4 +1,4 @@
-package export
+package export_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/console"
+	"github.com/crashbench/crashbench/core/export"
 	"github.com/crashbench/crashbench/core/minidump"
 	"github.com/crashbench/crashbench/core/minidump/minidumptest"
 	"github.com/crashbench/crashbench/core/session"
@@ -68,7 +69,7 @@ func TestMinimalMinidump(t *testing.T) {
 			}
 			defer f.Close()
 			out := filepath.Join(t.TempDir(), "out.dmp")
-			res, err := MinimalMinidump(f, fi.Size(), out)
+			res, err := export.MinimalMinidump(f, fi.Size(), out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +119,7 @@ func TestMinimalMinidumpRejectsNonMinidump(t *testing.T) {
 	os.WriteFile(p, []byte("not a minidump at all, just text"), 0o644)
 	f, _ := os.Open(p)
 	defer f.Close()
-	if _, err := MinimalMinidump(f, 33, filepath.Join(t.TempDir(), "out")); err == nil {
+	if _, err := export.MinimalMinidump(f, 33, filepath.Join(t.TempDir(), "out")); err == nil {
 		t.Error("text exported as a minidump")
 	}
 }
@@ -142,7 +143,7 @@ func TestMinimalMinidumpBreakpad(t *testing.T) {
 	defer f.Close()
 	fi, _ := f.Stat()
 	out := filepath.Join(t.TempDir(), "out.dmp")
-	if _, err := MinimalMinidump(f, fi.Size(), out); err != nil {
+	if _, err := export.MinimalMinidump(f, fi.Size(), out); err != nil {
 		t.Fatal(err)
 	}
 	got, err := exec.Command(tool, out).Output()
