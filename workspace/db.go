@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	sqlite3 "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 )
 
 // busyTimeout is how long a statement waits for another connection's
@@ -111,8 +111,7 @@ func (db *DB) setWAL(ctx context.Context) error {
 	for {
 		var mode string
 		err := db.sql.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
-		var se sqlite3.Error
-		if errors.As(err, &se) && se.Code == sqlite3.ErrBusy && time.Now().Before(deadline) {
+		if isBusy(err) && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond + rand.N(10*time.Millisecond))
 			continue
 		}
