@@ -211,7 +211,16 @@ func threadLine(env Env, ths []model.Thread, i int) string {
 func ModuleName(path string) string {
 	m := model.Module{Path: path}
 	n := m.Name()
-	low := strings.ToLower(n)
+	// Lower-cased byte by byte, so that an index into low is one into n:
+	// strings.ToLower changes the length of invalid UTF-8 and of some
+	// letters, which a damaged dump's module path may hold.
+	b := []byte(n)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	low := string(b)
 	switch low {
 	case "ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe":
 		return "nt" // WinDbg's name for the kernel, whichever image it is
