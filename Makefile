@@ -4,10 +4,10 @@ export PATH := /usr/local/go/bin:$(PATH)
 export LANG := en_US.UTF-8
 export GSETTINGS_BACKEND := memory
 GOTAGS := sqlite_fts5
-FUZZTIME ?= 30s
+FUZZTIME ?= 5s
 SAMPLE := testdata/sample/sample.dmp
 
-.PHONY: all setup build run test test-go test-gui screenshots bench bench-compare fuzz clean install
+.PHONY: all setup build run test test-go test-gui screenshots bench bench-compare fuzz fuzz-campaign clean install
 
 all: build
 
@@ -25,7 +25,8 @@ run: build
 	@if [ -z "$$DISPLAY" ]; then echo "make run: no DISPLAY; for a virtual one: Xvfb :99 & DISPLAY=:99 make run" >&2; exit 1; fi
 	bin/crashbench $(SAMPLE)
 
-test: setup test-go test-gui
+# CI runs every fuzz target briefly too (make fuzz, FUZZTIME each).
+test: setup test-go test-gui fuzz
 
 test-go:
 	gofmt -l $$(git ls-files '*.go') | tee /dev/stderr | (! read)
@@ -53,13 +54,19 @@ bench: setup
 bench-compare: build
 	bash scripts/bench-compare.sh
 
-# Every fuzz target for FUZZTIME each (one target per go test run).
+# Every fuzz target for FUZZTIME each (one target per go test run); a
+# failure stops it, and go test writes the input to testdata/fuzz.
 fuzz: setup
 	@set -e; for pkg in $$(go list ./...); do \
 	  for t in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$t ($(FUZZTIME))"; \
 	    go test -run "^$$" -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 	  done; done
+
+# The long campaign: every target for 10 minutes on one worker, resumable,
+# logged to bin/fuzz-campaign.tsv (scripts/fuzz-campaign.sh).
+fuzz-campaign: setup
+	bash scripts/fuzz-campaign.sh
 
 clean:
 	rm -rf bin

@@ -76,6 +76,7 @@ type mainWindow struct {
 	closeMI     *fyne.MenuItem
 	recentMI    *fyne.MenuItem // File › Open Recent
 	exportMI    *fyne.MenuItem // File › Export Minimal Copy…
+	secretsMI   *fyne.MenuItem // Tools › Scan for Secrets…
 
 	// The workspace: the index, the sidebar's buckets and folders, the
 	// buckets and compare tabs, and the status bar's background tasks.
@@ -214,10 +215,12 @@ func (m *mainWindow) menu() *fyne.MainMenu {
 	setup := fyne.NewMenuItem("Set Up Crash Dumps…", func() {
 		wizard.Show(m.app, func() (crashcfg.Config, crashcfg.Machine, error) { return crashcfg.ReadThis("/") })
 	})
+	m.secretsMI = fyne.NewMenuItem("Scan for Secrets…", m.scanSelected)
+	m.secretsMI.Disabled = true
 	return fyne.NewMainMenu(
 		fyne.NewMenu("File", open, openDump, m.recentMI, fyne.NewMenuItemSeparator(), m.exportMI, m.closeMI,
 			fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
-		fyne.NewMenu("Tools", setup))
+		fyne.NewMenu("Tools", setup, m.secretsMI))
 }
 
 // placeholderHint tells a first-time user how to start.
@@ -276,6 +279,7 @@ func (m *mainWindow) selected(i int) {
 	m.showSummary(i)
 	m.closeMI.Disabled = false
 	m.exportMI.Disabled = false
+	m.secretsMI.Disabled = false
 	m.refreshMenu()
 }
 
@@ -366,6 +370,7 @@ func (m *mainWindow) closeSelected() {
 	m.showTabs(nil)
 	m.closeMI.Disabled = true
 	m.exportMI.Disabled = true
+	m.secretsMI.Disabled = true
 	m.refreshMenu()
 }
 

@@ -50,6 +50,7 @@ func commands() []command {
 		{"buckets", "buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE]]", "recurring-crash groups", runBuckets},
 		{"search", "search [--db P] [--json] QUERY", "find dumps in the index", runSearch},
 		{"diff", "diff [--json] [--sympath P] FILE_A FILE_B", "compare two crashes: system, crash, stacks, modules", runDiff},
+		{"secrets", "secrets [--json] [--show] FILE", "scan a dump's memory for what it would leak", runSecrets},
 		{"export", "export --minimal FILE OUT", "a reduced copy to share: stacks and streams, no heap", runExport},
 		{"config", "config show|plan|check|why|audit ...", "crash-dump settings, sizing, scripts, preflight, hygiene audit", runConfig},
 	}

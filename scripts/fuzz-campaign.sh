@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A long fuzzing campaign (issue 12): every fuzz target for FUZZTIME
+# (default 10m), one at a time with FUZZPARALLEL workers (default 1, so
+# the machine stays usable), resumable: each finished target is appended
+# to the log (default bin/fuzz-campaign.tsv) and skipped by the next run.
+# Columns: package, target, time, executions, new corpus entries, result.
+# A crasher is written by go test to the package's testdata/fuzz, where it
+# becomes a regression test; the campaign goes on with the next target.
+set -uo pipefail
+FUZZTIME=${FUZZTIME:-10m}
+FUZZPARALLEL=${FUZZPARALLEL:-1}
+LOG=${1:-bin/fuzz-campaign.tsv}
+mkdir -p "$(dirname "$LOG")"
+touch "$LOG"
+for pkg in $(go list ./...); do
+  for t in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+    if grep -q "^$pkg	$t	$FUZZTIME	" "$LOG"; then continue; fi
+    out=$(mktemp)
+    echo "== $pkg $t ($FUZZTIME, $FUZZPARALLEL worker(s))" >&2
+    go test -run '^$' -fuzz "^$t\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 30s -parallel "$FUZZPARALLEL" "$pkg" >"$out" 2>&1
+    rc=$?
+    # The last progress line: "fuzz: elapsed: 10m0s, execs: 123 (..), new interesting: 4 (total: 99)".
+    last=$(grep '^fuzz: elapsed' "$out" | tail -1)
+    execs=$(sed -n 's/.*execs: \([0-9]*\).*/\1/p' <<<"$last")
+    newc=$(sed -n 's/.*new interesting: \([0-9]*\).*/\1/p' <<<"$last")
+    result=pass
+    if [ $rc -ne 0 ]; then
+      result="FAIL: $(grep -m1 -E 'Failing input written to|panic:|--- FAIL' "$out" | tr '\t' ' ')"
+      cp "$out" "$LOG.$t.fail.log"
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pkg" "$t" "$FUZZTIME" "${execs:-?}" "${newc:-?}" "$result" >>"$LOG"
+    rm -f "$out"
+  done
+done
+echo "campaign log: $LOG" >&2
