@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-
-	"fyne.io/fyne/v2"
 )
 
 // inBackground runs work off the UI thread and then, on the UI thread
@@ -13,7 +11,7 @@ import (
 func inBackground(ctx context.Context, done chan struct{}, work func() (show func())) {
 	go func() {
 		show := work()
-		fyne.Do(func() {
+		onUI(func() {
 			defer close(done)
 			if ctx.Err() == nil && show != nil {
 				show()

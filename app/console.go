@@ -148,7 +148,7 @@ func (m *ConsoleModel) Submit(line string) {
 		}
 		out.flush()
 		prompt := m.sess.Prompt()
-		fyne.Do(func() {
+		onUI(func() {
 			m.mu.Lock()
 			if m.done == done {
 				m.cancel, m.done = nil, nil
@@ -370,7 +370,7 @@ func (o *streamOutput) flush() {
 	if len(segs) > 0 {
 		// Not DoAndWait: Close waits on the UI thread for the command
 		// to end. fyne.Do runs functions in the order they are queued.
-		fyne.Do(func() { o.view.Append(segs...) })
+		onUI(func() { o.view.Append(segs...) })
 	}
 }
 

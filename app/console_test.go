@@ -41,6 +41,7 @@ func newTestConsole(t *testing.T) *ConsoleTab {
 func run(tab *ConsoleTab, line string) {
 	tab.Submit(line)
 	tab.Wait()
+	flushUI()
 }
 
 func TestConsoleHistory(t *testing.T) {
@@ -171,6 +172,7 @@ func TestConsoleLinkRunsItsCommand(t *testing.T) {
 	}
 	test.TapAt(v.Output(), pos)
 	tab.Wait()
+	flushUI()
 	if !slices.Equal(ran, []string{"links", "~1s"}) {
 		t.Fatalf("ran %q, want the link's command after links", ran)
 	}
@@ -202,6 +204,7 @@ func TestConsoleCancel(t *testing.T) {
 	}
 	v.OnCancel() // Escape or Stop
 	tab.Wait()
+	flushUI()
 	if tab.Running() || v.Busy() {
 		t.Error("still running after cancel")
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"fyne.io/fyne/v2"
-
 	"github.com/crashbench/crashbench/core/dump"
 	"github.com/crashbench/crashbench/core/report"
 	"github.com/crashbench/crashbench/core/session"
@@ -133,7 +131,7 @@ func (d *Dumps) start(e *entry) {
 				extra = a.SummaryRows()
 			}
 		}
-		fyne.Do(func() { d.apply(e, s, rep, extra, err) })
+		onUI(func() { d.apply(e, s, rep, extra, err) })
 	}()
 }
 

@@ -44,7 +44,7 @@ func (m *mainWindow) export(sess *session.Session, out string) {
 	go func() {
 		defer task.Finish()
 		lines, err := sess.ExportMinimal(ctx, out)
-		fyne.Do(func() {
+		onUI(func() {
 			if err != nil {
 				dialog.ShowError(err, m.win)
 				return

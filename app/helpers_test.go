@@ -11,11 +11,18 @@ import (
 
 // waitFor polls cond until it holds or timeout passes. Loads finish on
 // their own goroutines; the poll only bounds how long a broken load may
-// hang the test, it asserts nothing about timing.
+// hang the test, it asserts nothing about timing. cond runs on the UI
+// thread (onUI), after the UI work queued so far, so it reads the views
+// without racing them; it must not wait for the UI itself.
 func waitFor(t *testing.T, what string, cond func() bool, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !cond() {
+	for {
+		var ok bool
+		onUIWait(func() { ok = cond() })
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}

@@ -111,7 +111,7 @@ type uiPost struct {
 	busy int
 }
 
-func newUIPost() *uiPost { return &uiPost{do: fyne.Do} }
+func newUIPost() *uiPost { return &uiPost{do: onUI} }
 
 func (u *uiPost) begin() { u.mu.Lock(); u.busy++; u.mu.Unlock() }
 func (u *uiPost) end()   { u.mu.Lock(); u.busy--; u.mu.Unlock() }

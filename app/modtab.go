@@ -43,7 +43,7 @@ func newModTab(ctx context.Context, sess *session.Session) *modTab {
 		defer close(t.analyzed)
 		mods := sess.Modules()
 		rows := moduleRows(mods, sess.Symbols(), nil, "")
-		fyne.Do(func() {
+		onUI(func() {
 			defer close(t.loaded)
 			if ctx.Err() != nil {
 				return
@@ -64,7 +64,7 @@ func newModTab(ctx context.Context, sess *session.Session) *modTab {
 		// The analysis loaded the stack modules' symbols: their status
 		// changes along with the marks.
 		rows = moduleRows(mods, sess.Symbols(), crashStack(a), a.Result.FaultingModule)
-		fyne.Do(func() {
+		onUI(func() {
 			if ctx.Err() == nil {
 				t.view.SetModules(rows)
 			}

@@ -87,7 +87,7 @@ func TestWindowResponsiveWhileParsing(t *testing.T) {
 	ui := func(what string, f func()) {
 		t.Helper()
 		done := make(chan struct{})
-		go func() { fyne.DoAndWait(f); close(done) }()
+		go func() { onUIWait(f); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
@@ -115,10 +115,9 @@ func TestWindowResponsiveWhileParsing(t *testing.T) {
 	})
 	ui("press Return", func() { m.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
 	tabs.console.Wait()
+	flushUI()
 	waitFor(t, "lm's output", func() bool {
-		var text string
-		fyne.DoAndWait(func() { text = tabs.console.View().Text() })
-		return strings.Contains(text, "kernel32")
+		return strings.Contains(tabs.console.View().Text(), "kernel32")
 	}, 10*time.Second)
 	ui("select the big dump", func() { m.list.Select(1) })
 	ui("read the list", func() {

@@ -30,7 +30,7 @@ func (m *mainWindow) scanSelected() {
 		rep, err := sess.ScanSecrets(ctx, true, func(done, total int64) {
 			task.Progress("Scanning "+name+" for secrets", done, total)
 		})
-		fyne.Do(func() {
+		onUI(func() {
 			if rep == nil {
 				dialog.ShowError(err, m.win)
 				return

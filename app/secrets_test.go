@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"github.com/crashbench/crashbench/core/minidump/minidumptest"
 	"github.com/crashbench/crashbench/core/secrets"
 	"github.com/crashbench/crashbench/core/secrets/secretstest"
@@ -26,11 +24,11 @@ func TestScanForSecrets(t *testing.T) {
 	}
 	m := newTestWindow(t, []string{writeFile(t, "planted.dmp", b)}, nil)
 	settle(t, m)
-	fyne.DoAndWait(func() { m.list.Select(0) })
+	onUIWait(func() { m.list.Select(0) })
 	if m.secretsMI.Disabled {
 		t.Fatal("Scan for Secrets… disabled with a dump selected")
 	}
-	fyne.DoAndWait(m.scanSelected)
+	onUIWait(m.scanSelected)
 	var v *widgets.SecretsView
 	waitFor(t, "the secrets window", func() bool {
 		for _, w := range m.app.Driver().AllWindows() {
@@ -42,7 +40,7 @@ func TestScanForSecrets(t *testing.T) {
 		return false
 	}, 10*time.Second)
 	row := -1
-	fyne.DoAndWait(func() {
+	onUIWait(func() {
 		for i := range v.Len() {
 			if v.Cell(i, 0) == string(c.Kind) {
 				row = i
@@ -52,15 +50,13 @@ func TestScanForSecrets(t *testing.T) {
 	if row < 0 {
 		t.Fatalf("the planted %s at %#x is not listed", c.Kind, p.Addr)
 	}
-	fyne.DoAndWait(func() {
+	onUIWait(func() {
 		if got := v.Cell(row, 4); got == p.Value {
 			t.Errorf("the value is shown unasked: %q", got)
 		}
 		v.Select(row)
 	})
 	waitFor(t, "the hex view", func() bool {
-		var ok bool
-		fyne.DoAndWait(func() { ok = m.tabs.Selected() != nil && m.tabs.Selected().Text == "Hex" })
-		return ok
+		return m.tabs.Selected() != nil && m.tabs.Selected().Text == "Hex"
 	}, 5*time.Second)
 }

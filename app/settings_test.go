@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 )
@@ -18,7 +17,7 @@ func TestRecentFiles(t *testing.T) {
 	a, b := writeScenario(t, "amd64-av-write"), writeScenario(t, "linux-sigsegv")
 	m := newTestWindow(t, []string{a}, nil)
 	settle(t, m)
-	fyne.DoAndWait(func() { m.open(b) })
+	onUIWait(func() { m.open(b) })
 	settle(t, m)
 	var labels []string
 	for _, it := range m.recentMI.ChildMenu.Items {
@@ -27,8 +26,8 @@ func TestRecentFiles(t *testing.T) {
 	if !slices.Equal(labels, []string{b, a}) {
 		t.Fatalf("recent %q, want %q", labels, []string{b, a})
 	}
-	fyne.DoAndWait(func() { m.list.Select(0); m.closeSelected() })
-	fyne.DoAndWait(func() { m.recentMI.ChildMenu.Items[1].Action() })
+	onUIWait(func() { m.list.Select(0); m.closeSelected() })
+	onUIWait(func() { m.recentMI.ChildMenu.Items[1].Action() })
 	settle(t, m)
 	if m.dumps.Len() != 2 || m.dumps.Path(m.list.Selected()) != a {
 		t.Errorf("reopening from the recent menu: %d dumps, selected %q", m.dumps.Len(), m.dumps.Path(m.list.Selected()))
@@ -48,7 +47,7 @@ func TestSettingsApply(t *testing.T) {
 	p.SetString(prefSymPath, "srv*/tmp/syms*https://example.invalid/symbols")
 	p.SetBool(prefOffline, true)
 	p.SetString(prefTheme, "light")
-	fyne.DoAndWait(m.loadSettings)
+	onUIWait(m.loadSettings)
 	if o := m.dumps.Options; o.SymPath != "srv*/tmp/syms*https://example.invalid/symbols" || !o.Offline {
 		t.Errorf("dump options %+v", o)
 	}
@@ -56,7 +55,7 @@ func TestSettingsApply(t *testing.T) {
 	if want := theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantLight); bg != want {
 		t.Errorf("light theme: background %v, want %v", bg, want)
 	}
-	fyne.DoAndWait(m.showSettings)
+	onUIWait(m.showSettings)
 	if len(m.win.Canvas().Overlays().List()) == 0 {
 		t.Error("no settings dialog")
 	}
@@ -67,14 +66,16 @@ func TestSettingsApply(t *testing.T) {
 func TestReopenLastWorkspace(t *testing.T) {
 	a, b := writeScenario(t, "amd64-av-write"), writeScenario(t, "linux-sigsegv")
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
-	m := newMainWindow(test.NewTempApp(t), []string{a, b}, nil)
+	var m *mainWindow
+	onUIWait(func() { m = newMainWindow(test.NewTempApp(t), []string{a, b}, nil) })
 	settle(t, m)
-	fyne.DoAndWait(m.win.Close) // closed once, by hand: the test driver panics on a second Close
+	onUIWait(m.win.Close) // closed once, by hand: the test driver panics on a second Close
 	if err := os.Remove(b); err != nil {
 		t.Fatal(err)
 	}
-	m2 := newMainWindow(m.app, nil, nil)
-	t.Cleanup(m2.win.Close)
+	var m2 *mainWindow
+	onUIWait(func() { m2 = newMainWindow(m.app, nil, nil) })
+	t.Cleanup(func() { onUIWait(m2.win.Close) })
 	settle(t, m2)
 	if m2.dumps.Len() != 1 || m2.dumps.Path(0) != a {
 		t.Errorf("reopened %d dumps: %q", m2.dumps.Len(), m2.dumps.Path(0))
@@ -86,12 +87,12 @@ func TestReopenLastWorkspace(t *testing.T) {
 func TestExportFromWindow(t *testing.T) {
 	m := newTestWindow(t, []string{writeScenario(t, "sample")}, nil)
 	settle(t, m)
-	fyne.DoAndWait(func() { m.list.Select(0) })
+	onUIWait(func() { m.list.Select(0) })
 	if m.exportMI.Disabled {
 		t.Fatal("export disabled with a dump selected")
 	}
 	out := filepath.Join(t.TempDir(), "min.dmp")
-	fyne.DoAndWait(func() { m.export(m.dumps.Session(0), out) })
+	onUIWait(func() { m.export(m.dumps.Session(0), out) })
 	waitFor(t, "the copy", func() bool {
 		fi, err := os.Stat(out)
 		return err == nil && fi.Size() > 0 && len(m.win.Canvas().Overlays().List()) > 0

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 
 	"github.com/crashbench/crashbench/core/model"
@@ -117,7 +116,7 @@ func (t *dumpTabs) navigate(kind, arg string) {
 				return
 			}
 			code := kind == viewExpr || t.inModule(addr)
-			fyne.Do(func() {
+			onUI(func() {
 				if code {
 					t.showCode(addr)
 				} else {

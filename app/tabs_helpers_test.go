@@ -35,8 +35,10 @@ func sampleSession(t *testing.T) *session.Session {
 // goroutine, which must not race the window's first layout.
 func showTab(t *testing.T, o fyne.CanvasObject, size fyne.Size) {
 	t.Helper()
-	w := test.NewTempWindow(t, o)
-	w.Resize(size)
+	onUIWait(func() {
+		w := test.NewTempWindow(t, o)
+		w.Resize(size)
+	})
 }
 
 // waitClosed waits for a view-model's done channel: loads finish on their
@@ -48,4 +50,9 @@ func waitClosed(t *testing.T, what string, done <-chan struct{}, timeout time.Du
 	case <-time.After(timeout):
 		t.Fatalf("timed out after %v waiting for %s", timeout, what)
 	}
+	flushUI()
 }
+
+// flushUI returns once the UI work queued so far (onUI) has run: what a
+// background job queued before it signalled its end is then on screen.
+func flushUI() { onUIWait(func() {}) }

@@ -19,7 +19,8 @@ func TestDumpTabsNavigate(t *testing.T) {
 	test.NewTempApp(t)
 	sess := sampleSession(t)
 	var shown *container.TabItem
-	tabs := newDumpTabs(sess, func(it *container.TabItem) { shown = it }, nil)
+	var tabs *dumpTabs
+	onUIWait(func() { tabs = newDumpTabs(sess, func(it *container.TabItem) { shown = it }, nil) })
 	t.Cleanup(tabs.close)
 	showTab(t, container.NewAppTabs(tabs.items...), fyne.NewSize(1200, 700))
 
@@ -29,35 +30,34 @@ func TestDumpTabsNavigate(t *testing.T) {
 	}
 	tabs.navigate(viewExpr, "app!CrashFunction")
 	waitFor(t, "the disassembly", func() bool {
-		fyne.DoAndWait(func() {})
 		sel, ok := tabs.disasm.View().Selected()
 		return shown == tabs.disasmItem && ok && sel == want
 	}, 10*time.Second)
 
 	tabs.navigate(viewAddr, "00000000`00140000")
 	waitFor(t, "the hex view", func() bool {
-		fyne.DoAndWait(func() {})
 		return shown == tabs.hexItem && tabs.hex.View().Top() <= 0x140000 && 0x140000 < tabs.hex.View().Top()+0x1000
 	}, 10*time.Second)
 
-	fyne.DoAndWait(func() { tabs.navigate(viewModule, "kernel32") })
+	onUIWait(func() { tabs.navigate(viewModule, "kernel32") })
 	if shown != tabs.modulesItem {
 		t.Errorf("module link showed %v", shown)
 	}
 	waitClosed(t, "the module list", tabs.modules.loaded, 10*time.Second)
-	fyne.DoAndWait(func() {
+	onUIWait(func() {
 		if rows := tabs.modules.view.Shown(); len(rows) != 1 || rows[0].Name != "kernel32.dll" {
 			t.Errorf("filtered modules %+v", rows)
 		}
 	})
 
 	waitClosed(t, "the threads", tabs.threads.done, 30*time.Second)
-	fyne.DoAndWait(func() { tabs.navigate(viewThread, "1") })
+	onUIWait(func() { tabs.navigate(viewThread, "1") })
 	if shown != tabs.threadsItem {
 		t.Errorf("thread link showed %v", shown)
 	}
 	tabs.console.Wait()
-	fyne.DoAndWait(func() {
+	flushUI()
+	onUIWait(func() {
 		if tabs.threads.view.Selected() < 0 || tabs.threads.view.Threads()[tabs.threads.view.Selected()].ID != "0x1238" {
 			t.Errorf("thread link selected %d", tabs.threads.view.Selected())
 		}
@@ -65,7 +65,7 @@ func TestDumpTabsNavigate(t *testing.T) {
 
 	// A frame of the crashing thread opens the disassembly at its pc.
 	var frame widgets.FrameRow
-	fyne.DoAndWait(func() {
+	onUIWait(func() {
 		tabs.threads.view.Select(0)
 		frame = tabs.threads.view.Frames()[1]
 		tabs.threads.view.OnFrameSelected(frame)

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"github.com/crashbench/crashbench/widgets"
 )
 
@@ -132,6 +130,6 @@ func (ts *Tasks) changed() {
 		ts.pending = false
 		ts.mu.Unlock()
 		rows := ts.Rows()
-		fyne.Do(func() { ts.OnChange(rows) })
+		onUI(func() { ts.OnChange(rows) })
 	})
 }

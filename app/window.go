@@ -49,7 +49,7 @@ func Run(a fyne.App, files []string, incoming <-chan []string) fyne.Window {
 // forward, so a double-click lands in the workbench the user already has.
 func (m *mainWindow) receive(incoming <-chan []string) {
 	for files := range incoming {
-		fyne.Do(func() {
+		onUIWait(func() {
 			m.open(files...)
 			m.win.RequestFocus()
 		})
@@ -412,7 +412,7 @@ func (m *mainWindow) showOpen() {
 	picker := m.picker
 	go func() {
 		paths, err := picker.OpenFiles("Open Crash Dump")
-		fyne.Do(func() { m.picked(paths, err) })
+		onUI(func() { m.picked(paths, err) })
 	}()
 }
 

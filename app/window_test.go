@@ -46,8 +46,9 @@ func newTestWindow(t *testing.T, files []string, picker platform.FilePicker) *ma
 	// user's.
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	a := test.NewTempApp(t)
-	m := newMainWindow(a, files, picker)
-	t.Cleanup(m.win.Close)
+	var m *mainWindow
+	onUIWait(func() { m = newMainWindow(a, files, picker) })
+	t.Cleanup(func() { onUIWait(m.win.Close) })
 	return m
 }
 
@@ -85,7 +86,7 @@ func TestWindowOpensArgumentsAndSelectsFirst(t *testing.T) {
 	}
 
 	// Selecting the text file shows its one-line error.
-	m.list.Select(1)
+	onUIWait(func() { m.list.Select(1) })
 	if m.summary.State() != widgets.SummaryError || !strings.Contains(m.summary.ErrorLine(), "looks like") {
 		t.Fatalf("text file summary: %v %q", m.summary.State(), m.summary.ErrorLine())
 	}
@@ -208,7 +209,8 @@ func TestWindowDrop(t *testing.T) {
 func TestWindowCloseStopsEverything(t *testing.T) {
 	dmp := writeScenario(t, "amd64-av-write")
 	// Not newTestWindow: the test driver panics when a window closes twice.
-	m := newMainWindow(test.NewTempApp(t), []string{dmp}, nil)
+	var m *mainWindow
+	onUIWait(func() { m = newMainWindow(test.NewTempApp(t), []string{dmp}, nil) })
 	settle(t, m)
 	m.win.Close()
 	if m.dumps.Len() != 0 || !errors.Is(m.dumps.ctx.Err(), context.Canceled) {
@@ -216,8 +218,9 @@ func TestWindowCloseStopsEverything(t *testing.T) {
 	}
 }
 
+// typeShortcut types a shortcut on the UI thread, as the keyboard would.
 func typeShortcut(m *mainWindow, s fyne.Shortcut) {
-	m.win.Canvas().(fyne.Shortcutable).TypedShortcut(s)
+	onUIWait(func() { m.win.Canvas().(fyne.Shortcutable).TypedShortcut(s) })
 }
 
 // TestWindowReceivesHandedOffFiles: files another launch hands over (a
@@ -261,23 +264,23 @@ func TestWindowTabs(t *testing.T) {
 	dmp, txt := writeScenario(t, "amd64-av-write"), textFile(t)
 	m := newTestWindow(t, []string{dmp, txt}, nil)
 	settle(t, m)
-	fyne.DoAndWait(func() { m.list.Select(0) })
+	onUIWait(func() { m.list.Select(0) })
 	if got := tabNames(m); !slices.Equal(got, []string{"Summary", "Console", "Processes", "Threads", "Modules", "Memory map", "Hex", "Disassembly", "Buckets", "Compare"}) {
 		t.Fatalf("tabs %q", got)
 	}
-	fyne.DoAndWait(func() { m.tabs.SelectIndex(4) }) // Modules
-	fyne.DoAndWait(func() { m.list.Select(1) })      // the text file: an error entry
+	onUIWait(func() { m.tabs.SelectIndex(4) }) // Modules
+	onUIWait(func() { m.list.Select(1) })      // the text file: an error entry
 	if got := tabNames(m); !slices.Equal(got, []string{"Summary", "Buckets", "Compare"}) {
 		t.Errorf("tabs of a failed file %q", got)
 	}
-	fyne.DoAndWait(func() { m.list.Select(0) })
+	onUIWait(func() { m.list.Select(0) })
 	if s := m.tabs.Selected(); s == nil || s.Text != "Modules" {
 		t.Errorf("selected tab %v after coming back", s)
 	}
 	if len(m.perDump) != 1 {
 		t.Errorf("%d dumps with tabs", len(m.perDump))
 	}
-	fyne.DoAndWait(func() { m.list.Select(0); m.closeSelected() })
+	onUIWait(func() { m.list.Select(0); m.closeSelected() })
 	if len(m.perDump) != 0 {
 		t.Errorf("tabs kept after close: %d", len(m.perDump))
 	}

@@ -50,7 +50,7 @@ func (m *mainWindow) showSeen(path string) {
 			return
 		}
 		text := SeenText(b)
-		fyne.Do(func() {
+		onUI(func() {
 			m.uiMu.Lock()
 			defer m.uiMu.Unlock()
 			if m.seenPath != path {
@@ -82,7 +82,7 @@ func (m *mainWindow) addFolder() {
 		picker := m.picker
 		go func() {
 			dir, err := picker.OpenFolder("Watch a Crash Folder")
-			fyne.Do(func() {
+			onUI(func() {
 				if err != nil {
 					dialog.ShowError(err, m.win)
 					return

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"github.com/crashbench/crashbench/core/minidump/minidumptest"
 	"github.com/crashbench/crashbench/widgets"
 )
@@ -33,6 +31,7 @@ func scenarioAt(t *testing.T, dir, name string, timestamp uint32) string {
 func needIndex(t *testing.T, m *mainWindow) {
 	t.Helper()
 	m.ws.Wait()
+	flushUI()
 	if err := m.ws.Err(); err != nil && strings.Contains(err.Error(), "cgo") {
 		t.Skipf("the workspace index needs a cgo build: %v", err)
 	}
@@ -53,7 +52,7 @@ func TestWindowSeenBefore(t *testing.T) {
 		bs := m.ws.Buckets()
 		return len(bs) == 1 && bs[0].Count == 2
 	}, 20*time.Second)
-	fyne.DoAndWait(func() { m.list.Select(1) })
+	onUIWait(func() { m.list.Select(1) })
 	waitFor(t, "the recurrence line", func() bool {
 		m.uiMu.Lock()
 		defer m.uiMu.Unlock()
@@ -71,7 +70,7 @@ func TestWindowSeenBefore(t *testing.T) {
 	if len(side) != 1 || side[0].Count != 2 || side[0].Key != key {
 		t.Errorf("sidebar buckets %+v, want %s with 2", side, key)
 	}
-	fyne.DoAndWait(func() { m.showBucket(key) })
+	onUIWait(func() { m.showBucket(key) })
 	if s := m.tabs.Selected(); s == nil || s.Text != "Buckets" {
 		t.Fatalf("selected tab %v, want Buckets", s)
 	}
@@ -96,7 +95,7 @@ func TestWindowWatchFolder(t *testing.T) {
 	scenarioAt(t, dir, "amd64-av-write", 1_700_000_000)
 	m := newTestWindow(t, nil, &fakePicker{paths: []string{dir}})
 	needIndex(t, m)
-	fyne.DoAndWait(m.addFolder)
+	onUIWait(m.addFolder)
 	waitFor(t, "the folder indexed", func() bool {
 		fs := m.ws.Folders()
 		bs := m.ws.Buckets()
@@ -126,7 +125,7 @@ func TestWindowCompare(t *testing.T) {
 		t.Fatalf("%d dumps offered to compare, want 2", n)
 	}
 	// Bringing the tab forward compares the two dumps opened last.
-	fyne.DoAndWait(func() { m.tabs.Select(m.wsItems[1]) })
+	onUIWait(func() { m.tabs.Select(m.wsItems[1]) })
 	waitClosed(t, "the comparison", m.compare.done, 20*time.Second)
 	v := m.compare.view
 	if v.State() != widgets.PaneReady || !strings.HasPrefix(v.Verdict(), "Different crashes") {

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"github.com/crashbench/crashbench/workspace"
 	"github.com/crashbench/crashbench/workspace/watch"
 )
@@ -213,7 +211,7 @@ func folderState(p string) string {
 
 func (w *Workspace) changed() {
 	if f := w.onChange; f != nil {
-		fyne.Do(f)
+		onUI(f)
 	}
 }
 

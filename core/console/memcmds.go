@@ -71,12 +71,25 @@ func runDump(ctx context.Context, env Env, inv *Invocation, out Output) error {
 	}
 	var b strings.Builder
 	a := r.Start
+	gaps := gapFinder{m: m}
 	for done := uint64(0); done < count; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n := min(perLine, count-done)
 		buf, ok := readSparse(m, a, int(n)*unit)
+		if n == perLine && none(ok) {
+			// A page or more the dump does not hold: one line for the
+			// whole gap rather than a line of ?? per 16 bytes of it
+			// (WinDbg's way, which makes a big range unreadable).
+			lineBytes := perLine * uint64(unit)
+			if skip := gaps.unlisted(a, (count-done)*uint64(unit)) / lineBytes * lineBytes; skip >= gapLine {
+				out.Text(fmt.Sprintf("%s  ?? (%#x bytes not in the dump, to %s)\n", FormatAddr(a, ptr), skip, FormatAddr(a+skip, ptr)))
+				done += skip / uint64(unit)
+				a += skip
+				continue
+			}
+		}
 		b.WriteString(FormatAddr(a, ptr) + "  ")
 		switch name {
 		case "db":
@@ -146,6 +159,47 @@ func runDump(ctx context.Context, env Env, inv *Invocation, out Output) error {
 	}
 	sc.NextData, sc.NextDataValid, sc.LastData = a, true, name
 	return nil
+}
+
+// gapLine is the smallest gap in memory that display commands print as
+// one line.
+const gapLine = 0x1000
+
+// gapFinder finds how far memory the dump does not list runs, from the
+// space's regions, remembering the listed region it last saw so that a
+// listed but unreadable region (a truncated file) costs one walk.
+type gapFinder struct {
+	m      mem.Space
+	listed mem.Region // the last listed region found around an address
+}
+
+// unlisted returns how many of the n bytes from a lie before the next
+// region the space lists (0 when a is inside one), at most n.
+func (g *gapFinder) unlisted(a, n uint64) uint64 {
+	if g.listed.Size > 0 && g.listed.Contains(a) {
+		return 0
+	}
+	for r := range g.m.Regions() {
+		if r.End() <= a && r.Size > 0 {
+			continue
+		}
+		if r.Start <= a {
+			g.listed = r
+			return 0
+		}
+		return min(r.Start-a, n)
+	}
+	return n
+}
+
+// none reports whether no element of ok is set.
+func none(ok []bool) bool {
+	for _, v := range ok {
+		if v {
+			return false
+		}
+	}
+	return true
 }
 
 func absentWord(unit int) string {

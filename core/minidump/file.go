@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/crashbench/crashbench/core/internal/bin"
@@ -135,11 +136,8 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	for i := range f.dir {
 		d := &f.dir[i]
 		d.StreamType, d.DataSize, d.Rva = StreamType(dc.U32()), dc.U32(), dc.U32()
-		if d.StreamType != UnusedStream && uint64(d.Rva)+uint64(d.DataSize) > uint64(size) {
-			f.diag(model.Warning, dirOff+int64(i)*directorySize,
-				fmt.Sprintf("%v at %#x (%d bytes) runs past the end of the file", d.StreamType, d.Rva, d.DataSize))
-		}
 	}
+	f.checkTruncation()
 	f.info = sync.OnceValue(f.buildInfo)
 	f.modelThreads = sync.OnceValues(f.buildThreads)
 	f.modelModules = sync.OnceValues(f.buildModules)
@@ -187,6 +185,64 @@ func (f *File) diag(sev model.Severity, off int64, msg string) {
 	f.mu.Lock()
 	f.diags = append(f.diags, model.Diagnostic{Severity: sev, Off: off, Msg: msg})
 	f.mu.Unlock()
+}
+
+// checkTruncation says at open, as WinDbg does, when the file ends before
+// what its directory and memory lists describe: one diagnostic with what
+// is missing, rather than one per range when the memory is first read.
+// The memory past the end then reads as absent; the rest still works.
+func (f *File) checkTruncation() {
+	size := uint64(f.size)
+	var streamsCut []string
+	for _, d := range f.dir {
+		if d.StreamType != UnusedStream && uint64(d.Rva)+uint64(d.DataSize) > size {
+			streamsCut = append(streamsCut, d.StreamType.String())
+		}
+	}
+	var ranges, cut int
+	var missing, firstCut uint64
+	seen := map[int64]bool{} // a range listed in both lists is counted once
+	for _, get := range []func() ([]MemoryRange, error){f.Memory64List, f.MemoryList} {
+		rs, err := get()
+		if err != nil {
+			continue
+		}
+		for _, r := range rs {
+			if seen[r.FileOff] {
+				continue
+			}
+			seen[r.FileOff] = true
+			ranges++
+			end, ok := addOK(uint64(r.FileOff), r.Size)
+			if !ok {
+				end = ^uint64(0)
+			}
+			if end > size {
+				if cut == 0 || uint64(r.FileOff) < firstCut {
+					firstCut = uint64(r.FileOff)
+				}
+				cut++
+				missing += r.Size - (min(max(uint64(r.FileOff), size), end) - uint64(r.FileOff))
+			}
+		}
+	}
+	if len(streamsCut) == 0 && cut == 0 {
+		return
+	}
+	msg := fmt.Sprintf("the dump file is truncated: it ends at %#x, before", f.size)
+	var parts []string
+	if len(streamsCut) > 0 {
+		parts = append(parts, fmt.Sprintf("the end of %d stream(s) (%s)", len(streamsCut), strings.Join(streamsCut, ", ")))
+	}
+	if cut > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d memory range(s) (%d bytes missing, from file offset %#x), which read as absent", cut, ranges, missing, firstCut))
+	}
+	f.diag(model.Warning, f.size, msg+" "+strings.Join(parts, " and "))
+}
+
+// addOK is a+b and whether it did not overflow.
+func addOK(a, b uint64) (uint64, bool) {
+	return a + b, a+b >= a
 }
 
 // maxStreamRead caps how much of one stream the header-level accessors read;

@@ -3,6 +3,8 @@ package minidump
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,4 +158,72 @@ func TestDamage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTruncationSaidAtOpen cuts a dump inside its last memory range: the
+// open itself says the file is truncated and how much memory is missing,
+// in one diagnostic, before any memory is read; the rest still works and
+// the memory before the cut still reads.
+func TestTruncationSaidAtOpen(t *testing.T) {
+	t.Parallel()
+	const start, size = 0x3000_0000, 64 << 10
+	data := bytes.Repeat([]byte{0x5a}, size)
+	for _, full := range []bool{false, true} {
+		b := minidumptest.Scenarios()["amd64-av-write"]().Memory(minidumptest.Memory{Start: start, Bytes: data})
+		if full {
+			b = b.FullMemory()
+		}
+		whole, err := b.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := bytes.LastIndex(whole, data) // the range's bytes in the file
+		if at < 0 || at+size != len(whole) {
+			t.Fatalf("full %v: the builder does not put the last range at the end of the file (%d of %d)", full, at, len(whole))
+		}
+		for _, keep := range []int{0, 1, size / 2, size - 1} {
+			cut := whole[:at+keep]
+			f, err := NewFile(bytes.NewReader(cut), int64(len(cut)))
+			if err != nil {
+				t.Fatalf("full %v, cut %d bytes into the range: %v", full, keep, err)
+			}
+			ds := f.Diagnostics()
+			want := fmt.Sprintf("1 of %d memory range(s) (%d bytes missing, from file offset %#x)", rangeCount(t, whole), size-keep, at)
+			if len(ds) != 1 || !strings.Contains(ds[0].Msg, "truncated") || !strings.Contains(ds[0].Msg, want) {
+				t.Fatalf("full %v, cut %d bytes into the range: diagnostics %v, want one with %q", full, keep, ds, want)
+			}
+			if f.Info().Crash == nil {
+				t.Errorf("full %v: the exception is lost", full)
+			}
+			space, err := f.Memory()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if keep > 0 {
+				p := make([]byte, 1)
+				if n, err := space.ReadMemory(p, start+uint64(keep)-1); n != 1 || p[0] != 0x5a {
+					t.Errorf("full %v: the byte before the cut reads %d, %v", full, n, err)
+				}
+			}
+			if n, _ := space.ReadMemory(make([]byte, 1), start+uint64(keep)); n != 0 {
+				t.Errorf("full %v: a byte past the cut reads", full)
+			}
+			if got := len(f.Diagnostics()); got != 1 {
+				t.Errorf("full %v: reading memory added diagnostics: %v", full, f.Diagnostics())
+			}
+		}
+	}
+}
+
+// rangeCount is the number of memory ranges of an undamaged dump.
+func rangeCount(t *testing.T, b []byte) int {
+	f, err := NewFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.Ranges()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rs)
 }

@@ -386,9 +386,6 @@ func (f *File) memory32(i int) ([]MemoryRange, error) {
 	out := make([]MemoryRange, 0, n)
 	for range n {
 		addr, size, rva := c.U64(), c.U32(), c.U32()
-		if uint64(rva)+uint64(size) > uint64(f.size) {
-			f.diag(model.Warning, int64(rva), fmt.Sprintf("memory range %#x (%d bytes) at file offset %#x runs past the end of the file", addr, size, rva))
-		}
 		out = append(out, MemoryRange{Start: addr, Size: uint64(size), FileOff: int64(rva)})
 	}
 	return out, nil
@@ -417,9 +414,6 @@ func (f *File) memory64(i int) ([]MemoryRange, error) {
 		addr, size := c.U64(), c.U64()
 		out = append(out, MemoryRange{Start: addr, Size: size, FileOff: int64(off)})
 		off += size
-	}
-	if off > uint64(f.size) {
-		f.diag(model.Warning, int64(f.dir[i].Rva), fmt.Sprintf("Memory64ListStream describes %d bytes of memory at %#x but the file ends at %#x", off-base, base, f.size))
 	}
 	return out, nil
 }
