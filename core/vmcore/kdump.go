@@ -550,7 +550,137 @@ scan:
 		}
 	}
 	flush(min(pfn, nbits))
+	if f.variant == VariantFlattened {
+		// A compressed file was checked at open (kdumpCheckTruncation);
+		// a flattened one's page data is only located now.
+		if first, cut := f.kdumpFirstCut(lr, lsize, dataOff, pages); cut {
+			f.kdumpTruncated(lsize, first, pages, rs)
+		}
+	}
 	return rs, nil
+}
+
+// kdumpCheckTruncation says at open, as WinDbg does, when the file ends
+// before the data of its last pages. It needs the number of dumpable pages,
+// which the bitmap gives only by counting; but makedumpfile writes the page
+// data right after the descriptors (num_dumpable of them), so the first
+// descriptor's data offset tells it in one read.
+func (f *File) kdumpCheckTruncation() {
+	k := f.kd
+	_, _, _, _, dataOff, ok := k.bitmapGeometry()
+	if !ok || !f.lsizeKnown || dataOff >= f.lsize {
+		return
+	}
+	var d [sizeofPageDesc]byte
+	if n, _ := f.lr.ReadAt(d[:], dataOff); n < len(d) {
+		return
+	}
+	off0 := k.order.Uint64(d[:])
+	if off0 <= uint64(dataOff) || off0 > uint64(f.lsize) || (off0-uint64(dataOff))%sizeofPageDesc != 0 {
+		return // not makedumpfile's layout: Ranges checks what it can
+	}
+	pages := (off0 - uint64(dataOff)) / sizeofPageDesc
+	if first, cut := f.kdumpFirstCut(f.lr, f.lsize, dataOff, pages); cut {
+		rs, _ := f.ranges()
+		f.kdumpTruncated(f.lsize, first, pages, rs)
+	}
+}
+
+// kdumpTruncated reports that the data of the pages from the first-th
+// dumpable one on is (partly) missing.
+func (f *File) kdumpTruncated(lsize int64, first, pages uint64, rs []model.Range) {
+	// The first-th dumpable page's pfn, from the ranges (runs of pages).
+	bs := uint64(f.kd.blockSize)
+	pfn, k := uint64(0), first
+	for _, r := range rs {
+		if n := r.Size / bs; k < n {
+			pfn = r.Start/bs + k
+			break
+		} else {
+			k -= n
+		}
+	}
+	missing := pages - first
+	f.addDiag(model.Warning, lsize, fmt.Sprintf("the dump file is truncated: it ends at %#x, before the data of up to %d of its %d dumpable pages (%d MiB, from pfn %#x, physical address %#x, on), which read as absent",
+		lsize, missing, pages, missing*bs>>20, pfn, pfn*bs))
+}
+
+// kdumpFirstCut finds whether the file ends before the data of its last
+// pages, as a dump cut off by a full disk or an interrupted copy does (the
+// descriptors, written first, are all there; the pages they point to are
+// not), and the index of the first page whose data is cut off. makedumpfile writes the pages in pfn order, so the data offsets
+// grow with the descriptor index, except that every zero page points at
+// one shared copy written first, right after the descriptors. A binary
+// search over the descriptors, stepping over zero pages, finds where the
+// data stops.
+func (f *File) kdumpFirstCut(lr io.ReaderAt, lsize, dataOff int64, pages uint64) (first uint64, cut bool) {
+	if pages == 0 || !f.lsizeKnown || pages > math.MaxInt64/sizeofPageDesc {
+		return 0, false
+	}
+	const (
+		chunk     = 64      // descriptors a probe reads at a time
+		backChunk = 4096    // descriptors read at a time looking back from the end
+		maxProbe  = 1 << 14 // descriptors one probe reads past zero pages
+	)
+	var buf [chunk * sizeofPageDesc]byte
+	order := f.kd.order
+	zeroOff := uint64(dataOff) + pages*sizeofPageDesc
+	// past reports whether the first page from idx on that is not a zero
+	// page has data running past the end of the file; ok is false when no
+	// such page is found (in [idx, end) or within maxProbe descriptors).
+	past := func(idx, end uint64) (past, ok bool) {
+		for seen := uint64(0); idx < end && seen < maxProbe; {
+			n, _ := lr.ReadAt(buf[:min(end-idx, chunk)*sizeofPageDesc], dataOff+int64(idx)*sizeofPageDesc)
+			if n < sizeofPageDesc {
+				return false, false
+			}
+			for i := 0; i+sizeofPageDesc <= n; i += sizeofPageDesc {
+				off, size := order.Uint64(buf[i:]), uint64(order.Uint32(buf[i+8:]))
+				if off == zeroOff {
+					continue
+				}
+				return off > uint64(lsize) || size > uint64(lsize)-off, true
+			}
+			idx += uint64(n / sizeofPageDesc)
+			seen += uint64(n / sizeofPageDesc)
+		}
+		return false, false
+	}
+	// Is the last page that is not a zero page cut off? Its descriptor is
+	// found in steps back from the end.
+	last, found := uint64(0), false
+	back := make([]byte, backChunk*sizeofPageDesc)
+	for from := pages; from > 0 && pages-from < 4*maxProbe && !found; {
+		start := from - min(from, backChunk)
+		n, _ := lr.ReadAt(back[:(from-start)*sizeofPageDesc], dataOff+int64(start)*sizeofPageDesc)
+		for i := n/sizeofPageDesc - 1; i >= 0; i-- {
+			if order.Uint64(back[i*sizeofPageDesc:]) != zeroOff {
+				last, found = start+uint64(i), true
+				break
+			}
+		}
+		from = start
+	}
+	if !found {
+		return 0, false // nothing but zero pages at the end: nothing to go by
+	}
+	if p, _ := past(last, last+1); !p {
+		return 0, false
+	}
+	lo, hi := uint64(0), last // the first page cut off is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		p, ok := past(mid, hi+1)
+		switch {
+		case !ok, p:
+			// Cut off, or a long run of zero pages before the cut,
+			// counted with it: the count says "up to".
+			hi = mid
+		default:
+			lo = mid + 1
+		}
+	}
+	return lo, true
 }
 
 // fillInfo adds what the kdump headers say to info.

@@ -124,7 +124,8 @@ func Open(path string) (*File, error) {
 
 // NewFile reads the headers of an ELF, kdump-compressed or flattened vmcore:
 // the ELF header, program headers and notes; or the disk_dump_header, the
-// kdump_sub_header, the notes and VMCOREINFO. Page bitmaps are read by Ranges.
+// kdump_sub_header, the notes and VMCOREINFO, and checks that the page data
+// is all there. Page bitmaps are read by Ranges.
 // Every error is a *FormatError.
 func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	if size < 0 {
@@ -154,6 +155,9 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f.ranges = sync.OnceValues(f.computeRanges)
 	f.phys = sync.OnceValues(f.buildPhys)
 	f.info = f.buildInfo()
+	if f.variant == VariantCompressed {
+		f.kdumpCheckTruncation()
+	}
 	return f, nil
 }
 

@@ -958,3 +958,40 @@ func TestManyNoteSegments(t *testing.T) {
 		t.Errorf("allocated %d bytes for a %d-byte file", alloc, size)
 	}
 }
+
+// TestKdumpTruncatedPageData cuts a kdump-compressed dump inside its page
+// data (descriptors whole, the last pages' data gone): the ranges say the
+// file is truncated and from which page on, the pages before the cut
+// still read, and the whole file says nothing.
+func TestKdumpTruncatedPageData(t *testing.T) {
+	for _, name := range []string{"kdump-zlib", "kdump-none"} {
+		k := vmcoretest.Scenarios()[name]().(*vmcoretest.Kdump)
+		b := build(t, k)
+		pfns := k.DumpablePFNs()
+		last := pfns[len(pfns)-1]
+		cut := b[:len(b)-1] // the last page's data loses its last byte
+		f, err := vmcore.NewFile(bytes.NewReader(cut), int64(len(cut)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Ranges(); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("up to 1 of its %d dumpable pages (0 MiB, from pfn %#x, physical address %#x, on)", len(pfns), last, last*4096)
+		ds := f.Diagnostics()
+		if len(ds) != 1 || !strings.Contains(ds[0].Msg, "truncated") || !strings.Contains(ds[0].Msg, want) {
+			t.Errorf("%s: diagnostics %v, want one with %q", name, ds, want)
+		}
+		phys, err := f.PhysicalMemory()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, 4096)
+		if _, err := phys.ReadMemory(p, pfns[0]*4096); err != nil {
+			t.Errorf("%s: the first page no longer reads: %v", name, err)
+		}
+		if _, err := phys.ReadMemory(p, last*4096); err == nil {
+			t.Errorf("%s: the cut page reads", name)
+		}
+	}
+}
