@@ -55,6 +55,7 @@ type KernelMemory struct {
 // engine.
 func kernelCommands() []Command {
 	return []Command{
+		enumtagCommand(),
 		{Names: []string{".trap"}, Kind: Meta, Group: GroupThreads, Usage: ".trap [address]",
 			Summary: "use the KTRAP_FRAME at an address as the register state (no address: back to the thread)",
 			Help: "Decodes an x64 KTRAP_FRAME (ntddk.h: rax-r11, rbp, rip, cs, eflags, rsp, ss) from the dump's memory and makes it " +

@@ -108,6 +108,7 @@ type File struct {
 	info      func() model.Info
 	rangesFn  func() ([]model.Range, error)
 	rangeDiag []model.Diagnostic // found by Ranges, guarded by mu
+	blobs     []SecondaryBlob    // a triage dump's secondary data, guarded by mu
 
 	kv kernelViews // memory, KDDEBUGGER_DATA64 and list views (phys.go)
 	tv triageViews // triage dump decoding (triage.go)
@@ -360,6 +361,7 @@ func (f *File) check() {
 		f.checkRDMP()
 	case DumpTypeTriage:
 		f.checkTriage()
+		f.checkSecondaryData()
 	}
 }
 

@@ -70,8 +70,9 @@ var (
 	_ console.ModuleProvider = consoleEnv{}
 	_ console.PageWalker     = consoleEnv{}
 
-	_ console.KernelInspector = consoleEnv{}
-	_ console.TrapReader      = (*kdmp.File)(nil)
+	_ console.KernelInspector     = consoleEnv{}
+	_ console.SecondaryDataReader = consoleEnv{}
+	_ console.TrapReader          = (*kdmp.File)(nil)
 
 	_ console.MemoryProvider = consoleEnv{}
 	_ console.SymbolControl  = consoleEnv{}
@@ -172,6 +173,33 @@ func (e consoleEnv) kernelDump() (*kdmp.File, error) {
 		return f, nil
 	}
 	return nil, fmt.Errorf("a %s is not a Windows kernel dump", e.s.d.Target.Info().Format)
+}
+
+// SecondaryTags lists a triage dump's secondary dump data
+// (console.SecondaryDataReader, .enumtag); none for other dumps.
+func (e consoleEnv) SecondaryTags() []console.SecondaryTag {
+	f, err := e.kernelDump()
+	if err != nil {
+		return nil
+	}
+	var tags []console.SecondaryTag
+	for _, b := range f.SecondaryData() {
+		tags = append(tags, console.SecondaryTag{Tag: b.Tag, Size: b.Size, Present: b.Present})
+	}
+	return tags
+}
+
+// SecondaryBytes returns up to max bytes of the i-th blob's data.
+func (e consoleEnv) SecondaryBytes(i, max int) ([]byte, error) {
+	f, err := e.kernelDump()
+	if err != nil {
+		return nil, err
+	}
+	bs := f.SecondaryData()
+	if i < 0 || i >= len(bs) {
+		return nil, fmt.Errorf("no secondary data blob %d", i)
+	}
+	return f.ReadSecondary(bs[i], max)
 }
 
 // KernelThread describes the thread that bugchecked (console.KernelInspector).

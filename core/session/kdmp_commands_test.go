@@ -110,3 +110,17 @@ func TestTriageProcess(t *testing.T) {
 		t.Errorf("processes %+v", r.Processes)
 	}
 }
+
+// TestEnumtag lists the secondary dump data of rizin's x64 triage dump:
+// 20 blobs, the first AmdPPM's (its data names the driver), and says
+// plainly that a minidump has none.
+func TestEnumtag(t *testing.T) {
+	out := execKernel(t, "rizin/dmp/triage_x64.dmp", ".enumtag")
+	wantAll(t, ".enumtag", out[0], "{54C84888-01D1-4C1E-BED6-282C98241303} - 0x1000 bytes", "AmdPPM", "(0xf00 more bytes)",
+		"{67FC721A-2852-4F62-A3B1-2AFC53953777} - 0x44 bytes")
+	if n := strings.Count(out[0], "} - 0x"); n != 20 {
+		t.Errorf(".enumtag lists %d tags, want 20", n)
+	}
+	out = execKernel(t, "lldb/windows-sigsegv/sigsegv.dmp", ".enumtag")
+	wantAll(t, ".enumtag on a minidump", out[0], "error: ", "no secondary dump data")
+}

@@ -263,6 +263,11 @@ func KernelTriage() *Env {
 		Thread: &console.KernelThread{Address: 0xffffc08bde9e1640, Via: "KPRCB.CurrentThread", Process: 0xffffc08bdce94180, ProcessName: "System",
 			InitialStack: 0xffff850429892c90, KernelStack: 0xffff850429891fe0, StackLimit: 0xffff85042988d000, StackBase: 0xffff850429893000, State: 2},
 		IRQL: 0, PRCB: 0xfffff804782d4180, IRQLSource: "KPRCB.ProcessorState.SpecialRegisters.Cr8",
+		Tags: []console.SecondaryTag{
+			{Tag: "{54C84888-01D1-4C1E-BED6-282C98241303}", Size: 0x120, Present: 0x120},
+			{Tag: "{67FC721A-2852-4F62-A3B1-2AFC53953777}", Size: 0x44, Present: 0x20},
+		},
+		Data:   [][]byte{append([]byte("AmdPPM\x00"), make([]byte, 0x120-7)...), []byte("DriverLog\x00 cut off by the end of the file")[:0x20]},
 		Memory: &console.KernelMemory{NoRunsWhy: "a triage dump does not fill PHYSICAL_MEMORY_DESCRIPTOR", PfnDatabase: 0xfffff8047c6fc500, PageSize: 0x1000},
 		Traps: map[uint64]model.Context{0xffff850429891f90: AMD64(map[string]uint64{
 			"rax": 0xffffc08be4da6240, "rcx": 0x20, "rdx": 1, "r8": 0xffff9b0003360008, "r9": 0x44, "r10": 0x20, "r11": 0x20,
@@ -280,6 +285,20 @@ type KernelFacts struct {
 	IRQLSource string
 	Memory     *console.KernelMemory
 	Traps      map[uint64]model.Context // KTRAP_FRAMEs by address
+	// Secondary dump data: each tag with its data (Present bytes held).
+	Tags []console.SecondaryTag
+	Data [][]byte
+}
+
+// SecondaryTags returns Tags.
+func (k *KernelFacts) SecondaryTags() []console.SecondaryTag { return k.Tags }
+
+// SecondaryBytes returns up to max bytes of Data[i].
+func (k *KernelFacts) SecondaryBytes(i, max int) ([]byte, error) {
+	if i < 0 || i >= len(k.Data) {
+		return nil, errors.New("no such blob in this fake dump")
+	}
+	return k.Data[i][:min(max, len(k.Data[i]))], nil
 }
 
 // KernelThread returns Thread.
