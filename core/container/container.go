@@ -136,6 +136,12 @@ type Unpacked struct {
 	// .zip holding a .gz gives [zip gz]. It always starts with Kind, so
 	// len(Nested) is the nesting depth (0 for a plain file).
 	Nested []Kind
+	// Truncated, when not empty, says why the output stops early: the
+	// compressed data ended or broke off (a half-copied or damaged
+	// archive), and Path holds what was decoded before that, which is
+	// the beginning of the dump. Budget, space, cancellation and I/O
+	// errors still fail Unpack.
+	Truncated string
 }
 
 // Sentinel errors, matched with errors.Is against errors returned by Unpack.

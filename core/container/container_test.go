@@ -496,18 +496,19 @@ func TestCorrupt(t *testing.T) {
 		name    string
 		file    []byte
 		mayPass bool // damage that no check can see (stored data without a checksum)
+		cut     bool // truncated: what is salvaged must be a prefix of the data (all of it when only the trailer is cut)
 	}
 	var cases []corruption
 	add := func(kind string, f []byte, flips ...int) {
 		for _, n := range []int{len(f) / 2, len(f) - 1, 40} {
 			if n < len(f) {
-				cases = append(cases, corruption{kind + " truncated to " + itoa(n), f[:n], false})
+				cases = append(cases, corruption{kind + " truncated to " + itoa(n), f[:n], false, true})
 			}
 		}
 		for _, at := range flips {
 			g := bytes.Clone(f)
 			g[at] ^= 0x55
-			cases = append(cases, corruption{kind + " byte flipped at " + itoa(at), g, strings.Contains(kind, "no checksum")})
+			cases = append(cases, corruption{kind + " byte flipped at " + itoa(at), g, strings.Contains(kind, "no checksum"), false})
 		}
 	}
 	gz := gzBytes(t, data)
@@ -534,8 +535,16 @@ func TestCorrupt(t *testing.T) {
 			cache := t.TempDir()
 			u, err := Unpack(context.Background(), writeFile(t, tt.file), Options{CacheDir: cache})
 			if err == nil {
-				if !tt.mayPass || bytes.Equal(readAll(t, u.Path), data) {
+				// Salvaged: what was decoded before the break is kept,
+				// and the result says it stops early.
+				got := readAll(t, u.Path)
+				switch {
+				case u.Truncated == "" && (!tt.mayPass || bytes.Equal(got, data)):
 					t.Fatalf("damage went unnoticed: %+v", u)
+				case u.Truncated != "" && !strings.Contains(u.Truncated, string(u.Kind)):
+					t.Errorf("Truncated does not name the layer: %q", u.Truncated)
+				case tt.cut && (len(got) == 0 || len(got) > len(data) || !bytes.Equal(got, data[:len(got)])):
+					t.Errorf("salvaged %d bytes of %d, not a prefix of the data", len(got), len(data))
 				}
 				return
 			}
@@ -685,5 +694,41 @@ func TestZstdContentSize(t *testing.T) {
 	}
 	if got := zstdContentSize([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58}); got != -1 {
 		t.Errorf("no FCS: got %d", got)
+	}
+}
+
+// TestSalvageTruncated: a big compressed dump cut off in the middle, as a
+// half-finished copy leaves it, unpacks to the part before the cut (a
+// prefix of the dump, most of what the kept bytes encode) with Truncated
+// saying so; the cache gives the same answer the second time.
+func TestSalvageTruncated(t *testing.T) {
+	data := payload(8 << 20)
+	for _, c := range []struct {
+		kind Kind
+		file []byte
+	}{
+		{Gzip, gzBytes(t, data)},
+		{Zstd, zstBytes(t, data)},
+		{XZ, xzBytes(t, data)},
+	} {
+		t.Run(string(c.kind), func(t *testing.T) {
+			cut := writeFile(t, c.file[:len(c.file)/2])
+			cache := t.TempDir()
+			for pass := range 2 {
+				u, err := Unpack(context.Background(), cut, Options{CacheDir: cache})
+				if err != nil {
+					t.Fatalf("pass %d: %v", pass, err)
+				}
+				got := readAll(t, u.Path)
+				if u.Truncated == "" || !strings.Contains(u.Truncated, "corrupt or truncated") {
+					t.Errorf("pass %d: Truncated %q", pass, u.Truncated)
+				}
+				// Half the compressed bytes hold about half the data; a
+				// decoder holds back at most a window or a block.
+				if len(got) < len(data)/4 || len(got) >= len(data) || !bytes.Equal(got, data[:len(got)]) || u.Size != int64(len(got)) {
+					t.Errorf("pass %d: salvaged %d bytes of %d (Size %d), want a prefix of about half", pass, len(got), len(data), u.Size)
+				}
+			}
+		})
 	}
 }

@@ -193,11 +193,11 @@ func (u *unpacker) run(f *os.File, fi os.FileInfo, kind Kind) (*Unpacked, error)
 		members = append(members, inner.name)
 	}
 
-	n, err := u.write(s, final)
+	n, truncated, err := u.write(s, final)
 	if err != nil {
 		return nil, err
 	}
-	res := &Unpacked{Path: final, Kind: kind, Member: strings.Join(members, "!"), Size: n, Nested: nested}
+	res := &Unpacked{Path: final, Kind: kind, Member: strings.Join(members, "!"), Size: n, Nested: nested, Truncated: truncated}
 	if err := u.saveMeta(key, res); err != nil {
 		os.Remove(final)
 		return nil, err
@@ -380,31 +380,40 @@ func (u *unpacker) spool(s stream) (*os.File, int64, error) {
 }
 
 // write copies the final stream to a temporary file and renames it to
-// final once complete.
-func (u *unpacker) write(s stream, final string) (int64, error) {
+// final once complete. When the compressed data breaks off after some
+// output (ErrCorrupt: a truncated or damaged stream, not a budget, space,
+// cancellation or I/O error), that output is kept as the beginning of the
+// dump, and truncated says why it stops.
+func (u *unpacker) write(s stream, final string) (n int64, truncated string, err error) {
 	tf, err := u.createTemp()
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer tf.Close()
-	n, err := u.copyOut(tf, s, true)
+	n, err = u.copyOut(tf, s, true)
 	if err != nil {
-		return 0, err
+		if n == 0 || !errors.Is(err, ErrCorrupt) {
+			return 0, "", err
+		}
+		truncated = err.Error()
+		if err := tf.Truncate(n); err != nil {
+			return 0, "", u.writeErr(s.kind, err)
+		}
 	}
 	// Sync before the rename: after a power cut the cache must hold the
 	// whole file or none, not a renamed empty one.
 	if syncOutput {
 		if err := tf.Sync(); err != nil {
-			return 0, u.writeErr(s.kind, err)
+			return 0, "", u.writeErr(s.kind, err)
 		}
 	}
 	if err := tf.Close(); err != nil {
-		return 0, u.writeErr(s.kind, err)
+		return 0, "", u.writeErr(s.kind, err)
 	}
 	if err := u.rename(tf.Name(), final); err != nil {
-		return 0, u.writeErr(s.kind, err)
+		return 0, "", u.writeErr(s.kind, err)
 	}
-	return n, nil
+	return n, truncated, nil
 }
 
 // copyOut copies s to f sparsely: s is read a MiB at a time and each
@@ -597,11 +606,12 @@ func cacheKey(abs string, size int64, mtime time.Time, member string) string {
 // file is renamed into place, so its presence (with a matching size) marks
 // the entry complete.
 type cacheMeta struct {
-	Source string
-	Kind   Kind
-	Member string
-	Size   int64
-	Nested []Kind
+	Source    string
+	Kind      Kind
+	Member    string
+	Size      int64
+	Nested    []Kind
+	Truncated string `json:",omitempty"`
 }
 
 func (u *unpacker) lookup(key, final string) (*Unpacked, error) {
@@ -624,11 +634,11 @@ func (u *unpacker) lookup(key, final string) (*Unpacked, error) {
 	if u.o.Progress != nil {
 		u.o.Progress(m.Size, m.Size)
 	}
-	return &Unpacked{Path: final, Kind: m.Kind, Member: m.Member, Size: m.Size, Nested: m.Nested}, nil
+	return &Unpacked{Path: final, Kind: m.Kind, Member: m.Member, Size: m.Size, Nested: m.Nested, Truncated: m.Truncated}, nil
 }
 
 func (u *unpacker) saveMeta(key string, res *Unpacked) error {
-	b, _ := json.Marshal(cacheMeta{Source: u.abs, Kind: res.Kind, Member: res.Member, Size: res.Size, Nested: res.Nested})
+	b, _ := json.Marshal(cacheMeta{Source: u.abs, Kind: res.Kind, Member: res.Member, Size: res.Size, Nested: res.Nested, Truncated: res.Truncated})
 	tf, err := u.createTemp()
 	if err != nil {
 		return err

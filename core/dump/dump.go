@@ -142,7 +142,10 @@ type Dump struct {
 	Size       int64            // size of the file as given
 	Unpacked   string           // the unpacked file in the cache, "" when not compressed
 	Containers []container.Kind // outer to inner
-	file       *mem.MappedFile
+	// Truncated says why the unpacked data stops early when the archive
+	// was cut off or damaged: the dump is its beginning (see Diagnostics).
+	Truncated string
+	file      *mem.MappedFile
 }
 
 // Open opens a dump file, unpacking it first when it is compressed or
@@ -160,10 +163,12 @@ func Open(ctx context.Context, path string, o Options) (*Dump, error) {
 	if kind, ok := detectContainer(path); ok {
 		u, err := container.Unpack(ctx, path, o.Container)
 		if err != nil {
-			return nil, &Error{Path: path, LooksLike: "a " + string(kind) + " archive", Off: containerOffset(err), What: "cannot unpack", Err: err}
+			off, what := containerFailure(err)
+			return nil, &Error{Path: path, LooksLike: "a " + string(kind) + " archive", Off: off, What: what, Err: err}
 		}
 		d.Unpacked = u.Path
 		d.Containers = u.Nested
+		d.Truncated = u.Truncated
 		real = u.Path
 	}
 	mf, err := mem.OpenFile(real)
@@ -184,6 +189,25 @@ func Open(ctx context.Context, path string, o Options) (*Dump, error) {
 	}
 	d.Target, d.Format, d.file = t, f, mf
 	return d, nil
+}
+
+// Diagnostics are the target's, after what the container said: a cut-off
+// archive gives a truncated dump, which the parser may or may not notice.
+func (d *Dump) Diagnostics() []model.Diagnostic {
+	ds := d.Target.Diagnostics()
+	if d.Truncated == "" {
+		return ds
+	}
+	c := model.Diagnostic{Severity: model.Warning, Off: -1,
+		Msg: fmt.Sprintf("the archive is cut off or damaged: only its first %d bytes of dump could be unpacked, so the dump is truncated there (%s)", d.unpackedSize(), d.Truncated)}
+	return append([]model.Diagnostic{c}, ds...)
+}
+
+func (d *Dump) unpackedSize() int64 {
+	if d.file != nil {
+		return d.file.Size()
+	}
+	return 0
 }
 
 // Close releases the target and the mapped file.
@@ -208,10 +232,20 @@ func detectContainer(path string) (container.Kind, bool) {
 	return container.Detect(f, st.Size())
 }
 
-func containerOffset(err error) int64 {
+// containerFailure says where and why unpacking failed: "cannot unpack:
+// bz2 data: bzip2 data invalid: ..." rather than the bare verdict, so that a
+// truncated archive and a budget that was hit read differently.
+func containerFailure(err error) (int64, string) {
 	var ce *container.Error
-	if errors.As(err, &ce) {
-		return ce.Off
+	if !errors.As(err, &ce) {
+		return 0, "cannot unpack: " + err.Error()
 	}
-	return 0
+	what := "cannot unpack"
+	if ce.What != "" {
+		what += ": " + ce.What
+	}
+	if ce.Err != nil {
+		what += ": " + ce.Err.Error()
+	}
+	return max(ce.Off, 0), what
 }

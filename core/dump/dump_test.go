@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/crashbench/crashbench/core/container"
@@ -118,5 +119,41 @@ func TestTargetsAreModelTargets(t *testing.T) {
 	}
 	if tg.Info().Format != model.Minidump {
 		t.Fatalf("format %q", tg.Info().Format)
+	}
+}
+
+// TestCutOffArchive opens a gzipped minidump cut off halfway through its
+// memory, as a half-finished download leaves it: the dump opens from what
+// could be unpacked, the first diagnostic says the archive was cut off,
+// and the streams before the cut still decode.
+func TestCutOffArchive(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	heap := make([]byte, 4<<20)
+	for i := range heap {
+		heap[i] = byte(i*7 + i>>12) // compressible, but not to nothing
+	}
+	b, err := minidumptest.Scenarios()["amd64-av-write"]().Memory(minidumptest.Memory{Start: 0x2000_0000, Bytes: heap}).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(b)
+	w.Close()
+	path := filepath.Join(t.TempDir(), "cut.dmp.gz")
+	if err := os.WriteFile(path, gz.Bytes()[:gz.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ds := d.Diagnostics()
+	if d.Truncated == "" || len(ds) == 0 || !strings.Contains(ds[0].Msg, "cut off") {
+		t.Fatalf("Truncated %q, diagnostics %v", d.Truncated, ds)
+	}
+	if c := d.Info().Crash; c == nil || c.Code != 0xc0000005 {
+		t.Errorf("the exception stream is lost: %+v", c)
 	}
 }

@@ -146,7 +146,7 @@ func (s *Session) Report(o ReportOptions) (*report.Report, error) {
 		r.Log = lines
 	}
 	// Diagnostics last: reading ranges or the log may find more damage.
-	fresh := report.FromInfo(model.Info{Threads: -1, Modules: -1}, t.Diagnostics())
+	fresh := report.FromInfo(model.Info{Threads: -1, Modules: -1}, s.d.Diagnostics())
 	r.Diagnostics = fresh.Diagnostics
 	return r, nil
 }
