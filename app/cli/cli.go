@@ -43,8 +43,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"info", "info [--json] [--memory] [--log] FILE", "identify a dump and print its summary", runInfo},
-		{"analyze", "analyze [--json] [--sympath P] [--image P] [--sysroot DIR] FILE", "the !analyze -v report", runAnalyze},
-		{"run", "run [--sympath P] [--image P] [--sysroot DIR] FILE -c \"CMD; CMD\"", "run console commands, like cdb -z FILE -c", runConsole},
+		{"analyze", "analyze [--json] [--sympath P] [--image P] [--sysroot DIR] [--timeout D] FILE", "the !analyze -v report", runAnalyze},
+		{"run", "run [--sympath P] [--image P] [--sysroot DIR] [--timeout D] FILE -c \"CMD; CMD\"", "run console commands, like cdb -z FILE -c", runConsole},
 		{"index", "index [--db P] [--workers N] PATH...", "add dumps (files, folders) to the workspace index", runIndex},
 		{"watch", "watch [--db P] [--stable D] [DIR...]", "index dumps as they appear, once completely written", runWatch},
 		{"buckets", "buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE]]", "recurring-crash groups", runBuckets},
@@ -238,19 +238,25 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the JSON report")
 	opts := symbolFlags(fs)
+	timeoutFlag(fs, opts)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] [--offline] [--image P] [--sysroot DIR] FILE")
+		fmt.Fprintln(stderr, "usage: crashbench analyze [--json] [--sympath P] [--offline] [--image P] [--sysroot DIR] [--timeout D] FILE")
 	}
 	path, ok := oneFile(fs, args)
 	if !ok {
 		return ExitUsage
 	}
+	ctx, cancel := withTimeout(ctx, opts)
+	defer cancel()
 	s, err := session.Open(ctx, path, *opts)
 	if err != nil {
 		return fail(stderr, path, err)
 	}
 	defer s.Close()
 	r, a, err := s.AnalysisReport(ctx)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		err = &session.TimeoutError{Command: "analyze", Limit: opts.CommandTimeout}
+	}
 	if err != nil {
 		return fail(stderr, path, err)
 	}
@@ -275,15 +281,31 @@ func symbolFlags(fs *flag.FlagSet) *session.Options {
 	return o
 }
 
+// timeoutFlag declares --timeout, the limit of one command or analysis.
+func timeoutFlag(fs *flag.FlagSet, o *session.Options) {
+	fs.DurationVar(&o.CommandTimeout, "timeout", session.DefaultCommandTimeout, "stop a command or an analysis that runs longer (e.g. 30s, 10m; 0: no limit)")
+}
+
+// withTimeout bounds an analysis as Session.Exec bounds a command, with
+// the same --timeout; 0 on the command line means no limit.
+func withTimeout(ctx context.Context, o *session.Options) (context.Context, context.CancelFunc) {
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = -1 // the session's "no limit"
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, o.CommandTimeout)
+}
+
 // runConsole is `crashbench run FILE -c "CMD; CMD"`: each command is
 // printed after the prompt, as cdb echoes it, followed by its output.
 func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	opts := symbolFlags(fs)
+	timeoutFlag(fs, opts)
 	cmds := fs.String("c", "", "console commands, separated by ;")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] [--offline] [--image P] [--sysroot DIR] FILE -c "CMD; CMD"`)
+		fmt.Fprintln(stderr, `usage: crashbench run [--sympath P] [--offline] [--image P] [--sysroot DIR] [--timeout D] FILE -c "CMD; CMD"`)
 	}
 	path, ok := oneFile(fs, args)
 	if !ok {
@@ -298,6 +320,9 @@ func runConsole(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		fmt.Fprintf(stderr, "crashbench run: %v\n", err)
 		return ExitUsage
+	}
+	if opts.CommandTimeout == 0 {
+		opts.CommandTimeout = -1 // --timeout 0: no limit
 	}
 	s, err := session.Open(ctx, path, *opts)
 	if err != nil {

@@ -120,3 +120,23 @@ func TestAnalyzeMinidump2Golden(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeoutFlag: run --timeout stops a command that outlives it with a
+// message naming the limit and goes on to the next; analyze --timeout 0
+// means no limit.
+func TestTimeoutFlag(t *testing.T) {
+	dir := fixture.Testdata(t, "sample")
+	out, errs, code := runCLI(t, dir, "run", "--timeout", "1ns", "sample.dmp", "-c", "s -a 0 L?ffffffffffffffff nothing-like-this; lm")
+	if code != ExitOK || errs != "" || strings.Count(out, "stopped after 1ns, the time limit for one command (--timeout changes it)") != 2 {
+		t.Errorf("run --timeout 1ns: exit %d, stderr %q, out\n%s", code, errs, out)
+	}
+	if out, _, _ := runCLI(t, dir, "run", "--timeout", "0", "sample.dmp", "-c", "lm"); !strings.Contains(out, "app") {
+		t.Errorf("run --timeout 0: %s", out)
+	}
+	if out, errs, code := runCLI(t, dir, "analyze", "--timeout", "0", "sample.dmp"); code != ExitOK || errs != "" || !strings.Contains(out, "FAILURE_BUCKET_ID") {
+		t.Errorf("analyze --timeout 0: exit %d, stderr %q, out\n%s", code, errs, out)
+	}
+	if _, errs, code := runCLI(t, dir, "analyze", "--timeout", "1ns", "sample.dmp"); code != ExitBadInput || !strings.Contains(errs, "analyze: stopped after 1ns") {
+		t.Errorf("analyze --timeout 1ns: exit %d, stderr %q", code, errs)
+	}
+}

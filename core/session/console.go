@@ -2,8 +2,10 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/crashbench/crashbench/core/console"
@@ -121,6 +123,20 @@ func (s *Session) initConsole() {
 // Exec runs one console command line (commands separated by ;) and
 // writes its output to out.
 func (s *Session) Exec(ctx context.Context, line string, out console.Output) error {
+	limit := s.opts.commandTimeout()
+	if limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	err := s.exec(ctx, line, out)
+	if limit > 0 && errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &TimeoutError{Command: strings.TrimSpace(line), Limit: limit}
+	}
+	return err
+}
+
+func (s *Session) exec(ctx context.Context, line string, out console.Output) error {
 	s.initConsole()
 	s.con.mu.Lock()
 	defer s.con.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/crashbench/crashbench/core/dump"
 	"github.com/crashbench/crashbench/core/linux"
@@ -45,6 +46,39 @@ type Options struct {
 	// under the context of the command or analysis that needs them;
 	// cancelling it stops them.
 	SymbolProgress func(what string, done, total int64)
+	// CommandTimeout bounds one console command line (Exec), so that a
+	// pathological dump stops with a clear message rather than hanging:
+	// 0 means DefaultCommandTimeout, a negative value no limit.
+	CommandTimeout time.Duration
+}
+
+// DefaultCommandTimeout is how long a console command line may run. It is
+// long: a search of a big kernel dump or a forced reload of every
+// module's symbols legitimately takes minutes.
+const DefaultCommandTimeout = 5 * time.Minute
+
+// TimeoutError is a command stopped by Options.CommandTimeout.
+type TimeoutError struct {
+	Command string
+	Limit   time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("%s: stopped after %v, the time limit for one command (--timeout changes it)", e.Command, e.Limit)
+}
+
+// Unwrap makes errors.Is(err, context.DeadlineExceeded) hold.
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// commandTimeout is the limit Exec applies, 0 for none.
+func (o Options) commandTimeout() time.Duration {
+	switch {
+	case o.CommandTimeout < 0:
+		return 0
+	case o.CommandTimeout == 0:
+		return DefaultCommandTimeout
+	}
+	return o.CommandTimeout
 }
 
 // Session is one open dump.
