@@ -83,7 +83,7 @@ func pathLabel(path string) fyne.CanvasObject {
 // exist, or a disabled placeholder.
 func (m *mainWindow) recentMenu() *fyne.Menu {
 	var items []*fyne.MenuItem
-	for _, path := range recentFiles(m.app.Preferences()) {
+	for _, path := range m.state.recentFiles() {
 		items = append(items, fyne.NewMenuItem(path, func() { m.open(path) }))
 	}
 	if len(items) == 0 {

@@ -9,6 +9,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+
+	"github.com/crashbench/crashbench/workspace"
 )
 
 // TestRecentFiles: File › Open Recent lists what was opened, newest first,
@@ -33,8 +35,8 @@ func TestRecentFiles(t *testing.T) {
 		t.Errorf("reopening from the recent menu: %d dumps, selected %q", m.dumps.Len(), m.dumps.Path(m.list.Selected()))
 	}
 	gone := filepath.Join(t.TempDir(), "gone.dmp")
-	addRecent(m.app.Preferences(), gone)
-	if got := recentFiles(m.app.Preferences()); slices.Contains(got, gone) || len(got) != 2 {
+	m.state.addRecent(gone)
+	if got := m.state.recentFiles(); slices.Contains(got, gone) || len(got) != 2 {
 		t.Errorf("recent files %q list a missing file or lost one", got)
 	}
 }
@@ -79,6 +81,30 @@ func TestReopenLastWorkspace(t *testing.T) {
 	settle(t, m2)
 	if m2.dumps.Len() != 1 || m2.dumps.Path(0) != a {
 		t.Errorf("reopened %d dumps: %q", m2.dumps.Len(), m2.dumps.Path(0))
+	}
+	// Kept in the state file, not in Fyne's preferences (which Fyne does
+	// not write atomically).
+	path, _ := workspace.StatePath()
+	if st, err := workspace.LoadState(path); err != nil || !slices.Contains(st.Open, a) || len(m.app.Preferences().StringList(prefOpen)) != 0 {
+		t.Errorf("state file %s: %+v, %v", path, st, err)
+	}
+}
+
+// TestStateTakenOverFromPreferences: on the first start with a state file,
+// the open dumps and recent files earlier versions kept in the preferences
+// come back.
+func TestStateTakenOverFromPreferences(t *testing.T) {
+	a := writeScenario(t, "amd64-av-write")
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	p := test.NewTempApp(t).Preferences()
+	p.SetStringList(prefOpen, []string{a})
+	p.SetStringList(prefRecent, []string{a})
+	st := loadState(p)
+	if got := st.lastOpen(); !slices.Equal(got, []string{a}) {
+		t.Errorf("lastOpen = %q", got)
+	}
+	if got := st.recentFiles(); !slices.Equal(got, []string{a}) {
+		t.Errorf("recentFiles = %q", got)
 	}
 }
 

@@ -74,9 +74,10 @@ type mainWindow struct {
 	settingTabs bool
 	picker      platform.FilePicker // nil: use Fyne's file dialog
 	closeMI     *fyne.MenuItem
-	recentMI    *fyne.MenuItem // File › Open Recent
-	exportMI    *fyne.MenuItem // File › Export Minimal Copy…
-	secretsMI   *fyne.MenuItem // Tools › Scan for Secrets…
+	recentMI    *fyne.MenuItem  // File › Open Recent
+	exportMI    *fyne.MenuItem  // File › Export Minimal Copy…
+	state       *workbenchState // open dumps and recent files, kept between runs
+	secretsMI   *fyne.MenuItem  // Tools › Scan for Secrets…
 
 	// The workspace: the index, the sidebar's buckets and folders, the
 	// buckets and compare tabs, and the status bar's background tasks.
@@ -103,7 +104,7 @@ type mainWindow struct {
 
 func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *mainWindow {
 	a.SetIcon(assets.Icon)
-	m := &mainWindow{app: a, win: a.NewWindow(Title), picker: picker}
+	m := &mainWindow{app: a, win: a.NewWindow(Title), picker: picker, state: loadState(a.Preferences())}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.tasks = &Tasks{}
 	m.taskBar = widgets.NewTaskBar()
@@ -155,7 +156,7 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 	m.win.Resize(fyne.NewSize(1440, 900))
 	m.win.SetOnDropped(m.dropped)
 	m.win.SetOnClosed(func() {
-		saveOpen(a.Preferences(), m.dumps)
+		m.state.saveOpen(m.dumps)
 		for _, t := range m.perDump {
 			t.close()
 		}
@@ -167,7 +168,7 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 	if len(files) == 0 {
 		// `crashbench` alone reopens the last workspace: the dumps that
 		// were open when the workbench last closed, where they still are.
-		files = lastOpen(a.Preferences())
+		files = m.state.lastOpen()
 	}
 	m.open(files...)
 	return m
@@ -247,7 +248,7 @@ func (m *mainWindow) open(paths ...string) {
 			abs = append(abs, a)
 		}
 	}
-	addRecent(m.app.Preferences(), abs...)
+	m.state.addRecent(abs...)
 	if m.recentMI != nil {
 		m.recentMI.ChildMenu = m.recentMenu()
 		m.refreshMenu()
