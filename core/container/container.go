@@ -37,7 +37,15 @@ const (
 	DefaultMaxBytes  int64 = 64 << 30  // 64 GiB: larger than any real dump, small enough to stop a bomb
 	DefaultMinFree   int64 = 1 << 30   // 1 GiB left for the rest of the system
 	DefaultMaxWindow int64 = 512 << 20 // 512 MiB: zstd --long=29, every xz preset (≤ 64 MiB)
+	// DefaultMaxRatio: a real dump, even a sparse one, does not come out
+	// 20,000 times the size of its archive (64 GiB from 3.3 MB); a bomb of
+	// zeros in bzip2, xz or zstd does.
+	DefaultMaxRatio int64 = 20_000
 )
+
+// ratioFloor is the output below which MaxRatio is not applied: small
+// files of zeros compress well without being bombs.
+var ratioFloor int64 = 1 << 30 // a variable for the tests
 
 // Options configures Unpack. The zero value is ready to use.
 type Options struct {
@@ -69,6 +77,12 @@ type Options struct {
 	// 30-byte hostile file could demand gigabytes. Streams asking for more
 	// fail with ErrBudget. Default DefaultMaxWindow.
 	MaxWindow int64
+
+	// MaxRatio bounds the unpacked size as a multiple of the size of the
+	// file given to Unpack, once past 1 GiB, so that a few kilobytes
+	// cannot make the decoder run for minutes; exceeding it is an error
+	// wrapping ErrBudget. Default DefaultMaxRatio.
+	MaxRatio int64
 
 	// Pick chooses the member of a zip or cab archive that is the dump.
 	// It is called for the members in archive order with the member's name
@@ -114,6 +128,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxWindow <= 0 {
 		o.MaxWindow = DefaultMaxWindow
+	}
+	if o.MaxRatio <= 0 {
+		o.MaxRatio = DefaultMaxRatio
 	}
 	return o, nil
 }

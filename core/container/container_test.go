@@ -732,3 +732,32 @@ func TestSalvageTruncated(t *testing.T) {
 		})
 	}
 }
+
+// TestRatioBudget: output far beyond MaxRatio times the archive's size
+// stops with ErrBudget (a bomb of zeros), and leaves nothing in the cache;
+// the same data within the ratio unpacks.
+func TestRatioBudget(t *testing.T) {
+	defer func(f int64) { ratioFloor = f }(ratioFloor)
+	ratioFloor = 1 << 20
+	zeros := make([]byte, 64<<20)
+	for _, c := range []struct {
+		kind Kind
+		file []byte
+	}{{Zstd, zstBytes(t, zeros)}, {XZ, xzBytes(t, zeros)}, {Gzip, gzBytes(t, zeros)}} {
+		t.Run(string(c.kind), func(t *testing.T) {
+			path := writeFile(t, c.file)
+			ratio := int64(len(zeros)) / int64(len(c.file))
+			cache := t.TempDir()
+			_, err := Unpack(context.Background(), path, Options{CacheDir: cache, MaxRatio: ratio / 4})
+			if !errors.Is(err, ErrBudget) || !strings.Contains(err.Error(), "MaxRatio") {
+				t.Fatalf("ratio %d:1 with MaxRatio %d: err = %v", ratio, ratio/4, err)
+			}
+			if n := cacheFiles(t, cache); len(n) != 0 {
+				t.Errorf("cache holds %v", n)
+			}
+			if u, err := Unpack(context.Background(), path, Options{CacheDir: t.TempDir(), MaxRatio: ratio * 2}); err != nil || u.Size != int64(len(zeros)) {
+				t.Errorf("within the ratio: %+v, %v", u, err)
+			}
+		})
+	}
+}

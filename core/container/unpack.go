@@ -83,6 +83,7 @@ type unpacker struct {
 	ctx     context.Context
 	o       Options
 	abs     string
+	inSize  int64          // bytes of the file given to Unpack, for MaxRatio
 	temps   []string       // temporary files to remove at the end
 	closers []func() error // decoders to close at the end
 }
@@ -123,6 +124,7 @@ func (u *unpacker) run(f *os.File, fi os.FileInfo, kind Kind) (*Unpacked, error)
 		return nil, err
 	}
 	size := fi.Size()
+	u.inSize = size
 	head := readHead(io.NewSectionReader(f, 0, size))
 	nested := []Kind{kind}
 	var members []string
@@ -441,6 +443,9 @@ func (u *unpacker) copyOut(f *os.File, s stream, progress bool) (int64, error) {
 		n, rerr := fill(s.r, buf)
 		if int64(n) > u.o.MaxBytes-off {
 			return off, errorf(s.kind, -1, ErrBudget, "unpacked data exceeds the budget of %d bytes (Options.MaxBytes)", u.o.MaxBytes)
+		}
+		if out := off + int64(n); out > ratioFloor && u.inSize > 0 && out/u.inSize > u.o.MaxRatio {
+			return off, errorf(s.kind, -1, ErrBudget, "unpacked data is over %d times the size of the %d-byte file (Options.MaxRatio): a decompression bomb?", u.o.MaxRatio, u.inSize)
 		}
 		data := buf[:n]
 		for len(data) > 0 {
