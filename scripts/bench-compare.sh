@@ -134,9 +134,9 @@ rows+=("| ingest: \`index --db DB DIR\` | $n small minidumps (scripts/benchdata)
 rows+=("| re-index of the unchanged folder | same | $reindex_ms ms | — | — | < 1 s | $(awk -v t="$reindex_ms" 'BEGIN {print (t < 1000 ? "yes" : "no")}') |")
 
 # 6. The workbench: from `crashbench FILE` to the summary on screen.
-display=":$((120 + RANDOM % 100))"
-Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+source scripts/xvfb.sh # the working directory is the repository
+start_xvfb 1600x1000x24
+display=$xvfb_display
 trap 'kill $xvfb 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do DISPLAY=$display xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 : >"$work/gui.t"

@@ -4,6 +4,9 @@
 # the machine stays usable), resumable: each finished target is appended
 # to the log (default bin/fuzz-campaign.tsv) and skipped by the next run.
 # Columns: package, target, time, executions, new corpus entries, result.
+# FUZZORDER=reverse walks the targets from the last, so that a second
+# campaign on another core meets the first in the middle (each skips what
+# the other's log records when both write the same log).
 # A crasher is written by go test to the package's testdata/fuzz, where it
 # becomes a regression test; the campaign goes on with the next target.
 set -uo pipefail
@@ -12,12 +15,19 @@ FUZZPARALLEL=${FUZZPARALLEL:-1}
 LOG=${1:-bin/fuzz-campaign.tsv}
 mkdir -p "$(dirname "$LOG")"
 touch "$LOG"
-for pkg in $(go list ./...); do
-  for t in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
-    if grep -q "^$pkg	$t	$FUZZTIME	" "$LOG"; then continue; fi
+targets=$(for pkg in $(go list ./...); do
+  for t in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do echo "$pkg $t"; done
+done)
+if [ "${FUZZORDER:-}" = reverse ]; then targets=$(tac <<<"$targets"); fi
+while read -r pkg t; do
+  [ -n "$t" ] || continue
+  {
+    key="${pkg//\//_}.$t"
+    if grep -q "^$pkg	$t	$FUZZTIME	" "$LOG" || [ -e "$LOG.$key.running" ]; then continue; fi
+    touch "$LOG.$key.running"
     out=$(mktemp)
     echo "== $pkg $t ($FUZZTIME, $FUZZPARALLEL worker(s))" >&2
-    go test -run '^$' -fuzz "^$t\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 30s -parallel "$FUZZPARALLEL" "$pkg" >"$out" 2>&1
+    go test -run '^$' -fuzz "^$t\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 30s -parallel "$FUZZPARALLEL" "$pkg" </dev/null >"$out" 2>&1
     rc=$?
     # The last progress line: "fuzz: elapsed: 10m0s, execs: 123 (..), new interesting: 4 (total: 99)".
     last=$(grep '^fuzz: elapsed' "$out" | tail -1)
@@ -26,10 +36,10 @@ for pkg in $(go list ./...); do
     result=pass
     if [ $rc -ne 0 ]; then
       result="FAIL: $(grep -m1 -E 'Failing input written to|panic:|--- FAIL' "$out" | tr '\t' ' ')"
-      cp "$out" "$LOG.$t.fail.log"
+      cp "$out" "$LOG.$key.fail.log"
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pkg" "$t" "$FUZZTIME" "${execs:-?}" "${newc:-?}" "$result" >>"$LOG"
-    rm -f "$out"
-  done
-done
+    rm -f "$out" "$LOG.$key.running"
+  }
+done <<<"$targets"
 echo "campaign log: $LOG" >&2

@@ -4,9 +4,9 @@
 # titled Crashbench appears within 60 s.
 set -euo pipefail
 bin=$1 dump=$2 shot=$3
-display=":$((90 + RANDOM % 100))"
-Xvfb "$display" -screen 0 1920x1200x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+source "$(dirname "$0")/xvfb.sh"
+start_xvfb 1920x1200x24
+display=$xvfb_display
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; wait 2>/dev/null || true; }
 private=$(mktemp -d) # every directory the app writes to, removed at exit

@@ -10,9 +10,9 @@ bin=${1:-bin/crashbench}
 out=docs/screenshots
 corpus=../shared/corpus
 mkdir -p "$out"
-display=":$((90 + RANDOM % 100))"
-Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+source scripts/xvfb.sh # the working directory is the repository
+start_xvfb 1600x1000x24
+display=$xvfb_display
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; wait 2>/dev/null || true; }
 private=$(mktemp -d) # every directory the app writes to, removed at exit
@@ -85,6 +85,17 @@ tab 758 # Memory map
 shot minidump-memory-map
 tab 839 # Hex
 shot minidump-hex
+
+# Tools › Scan for Secrets… on a dump with fake secrets planted in its heap.
+go run ./scripts/planted "$private/planted.dmp"
+start "$private/planted.dmp"
+main=$(xdotool search --onlyvisible --name '^Crashbench' | tail -1)
+xdotool mousemove --window "$main" 75 13 click 1
+sleep 1
+xdotool mousemove --window "$main" 115 83 click 1
+sleep 3
+import -window "$(xdotool search --onlyvisible --name '^Secrets in' | tail -1)" "$out/secrets-scan.png"
+echo "screenshots: $out/secrets-scan.png"
 
 start "$corpus/breakpad/minidump2.dmp" "$corpus/breakpad/minidump_32bit_crash_addr.dmp" testdata/sample/sample.dmp
 shot breakpad-summary-seen
