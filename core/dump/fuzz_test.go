@@ -8,6 +8,7 @@ import (
 	"github.com/crashbench/crashbench/core/elfcore/elfcoretest"
 	"github.com/crashbench/crashbench/core/minidump/minidumptest"
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 // FuzzDetect feeds arbitrary bytes through detection and the header parse
@@ -31,6 +32,10 @@ func FuzzDetect(f *testing.F) {
 	f.Add([]byte("EMiL\x01\x00\x00\x00"))
 	f.Add([]byte("minidump FreeBSD/amd64\x00\x00"))
 	f.Add([]byte("makedumpfile\x00\x00\x00\x00"))
+	// Real dumps from the corpus (their first 16 KiB), when it is there.
+	for _, b := range fixture.CorpusSeeds(f, 16<<10, "MDMP", "PAGEDU64", "PAGEDUMP", "KDUMP   ", "makedumpfile", "\x7fELF", "EMiL", "minidump FreeBSD") {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tg, _, err := NewTarget(bytes.NewReader(b), int64(len(b)), "fuzz")
 		if err != nil {

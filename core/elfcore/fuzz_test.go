@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/elfcore/elfcoretest"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
@@ -16,6 +17,10 @@ func FuzzNewFile(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		f.Add(b)
+	}
+	// Real dumps from the corpus (their first 64 KiB), when it is there.
+	for _, b := range fixture.CorpusSeeds(f, 64<<10, "\x7fELF") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

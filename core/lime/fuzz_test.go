@@ -7,6 +7,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/lime"
 	"github.com/crashbench/crashbench/core/lime/limetest"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 // FuzzNewFile feeds mutated LiME images to NewFile: it must never panic, fail
@@ -17,6 +18,10 @@ func FuzzNewFile(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		f.Add(b)
+	}
+	// Real dumps from the corpus (their first 64 KiB), when it is there.
+	for _, b := range fixture.CorpusSeeds(f, 64<<10, "EMiL") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

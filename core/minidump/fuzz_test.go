@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/minidump/minidumptest"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 func FuzzNewFile(f *testing.F) {
@@ -14,6 +15,10 @@ func FuzzNewFile(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		f.Add(b)
+	}
+	// Real dumps from the corpus (their first 64 KiB), when it is there.
+	for _, b := range fixture.CorpusSeeds(f, 64<<10, "MDMP") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

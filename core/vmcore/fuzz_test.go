@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 	"github.com/crashbench/crashbench/core/vmcore"
 	"github.com/crashbench/crashbench/core/vmcore/vmcoretest"
 )
@@ -36,6 +37,10 @@ func FuzzNewFile(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		f.Add(b)
+	}
+	// Real dumps from the corpus (their first 64 KiB), when it is there.
+	for _, b := range fixture.CorpusSeeds(f, 64<<10, "KDUMP   ", "makedumpfile", "\x7fELF") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/crashbench/crashbench/core/symbols/internal/symtab"
+
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
 
 // FuzzBreakpadText parses arbitrary text and exercises every lookup and
@@ -16,6 +18,10 @@ func FuzzBreakpadText(f *testing.F) {
 		"FUNC 15b30 6cf 0 main\nINLINE 0 42 0 0 15b45 6b1 15c00 10\nINLINE 1 39 0 0 15b72 684\n15b30 15 41 0\n")
 	f.Add("MODULE a b c d\nSTACK CFI INIT 10 20 .cfa: $rsp 8 + .ra: .cfa -8 + ^\nSTACK CFI 18 $rbx: .cfa 16 - ^ .cfa: $rsp 16 +\n")
 	f.Add("MODULE a b c d\nSTACK WIN 4 10 20 1 0 4 8 0 0 1 $T0 $ebp = $eip $T0 4 + ^ = $esp $T0 8 @ =\nSTACK WIN 0 10 8 0 0 0 0 0 0 0 1\n")
+	// The corpus's .sym files (their first 16 KiB), when it is there.
+	for _, b := range fixture.CorpusSeeds(f, 16<<10, "MODULE ") {
+		f.Add(string(b))
+	}
 	f.Fuzz(func(t *testing.T, text string) {
 		file, err := Parse(strings.NewReader(text))
 		if err != nil {
