@@ -14,10 +14,14 @@ all: build
 setup:
 	@bash scripts/setup.sh
 
-# The native file dialog is a helper of its own beside crashbench: it links
-# GTK, which would cost every headless command ~10 ms at start-up.
+# Three binaries side by side. bin/crashbench is the headless build: every
+# command starts without loading GL/X11 (Fyne) or GTK; asked for the window
+# it execs bin/crashbench-workbench, the GUI build (which runs the commands
+# too). The native file dialog, bin/crashbench-dialog, links GTK and is run
+# by the workbench.
 build: setup
-	go build -tags '$(GOTAGS)' -o bin/crashbench .
+	go build -tags '$(GOTAGS) headless' -o bin/crashbench .
+	go build -tags '$(GOTAGS)' -o bin/crashbench-workbench .
 	go build -o bin/crashbench-dialog ./platform/dialogcmd
 
 # Opens the workbench on the bundled sample dump (made by minidumptest).
@@ -75,6 +79,5 @@ clean:
 # handler of dump files (a double-click on a dump opens it).
 install: build
 	mkdir -p $(HOME)/.local/bin
-	cp bin/crashbench $(HOME)/.local/bin/crashbench
-	cp bin/crashbench-dialog $(HOME)/.local/bin/crashbench-dialog
+	cp bin/crashbench bin/crashbench-workbench bin/crashbench-dialog $(HOME)/.local/bin/
 	$(HOME)/.local/bin/crashbench --register

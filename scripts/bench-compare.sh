@@ -20,9 +20,8 @@ for t in gdb makedumpfile grep Xvfb xdotool; do
 	command -v "$t" >/dev/null || { echo "bench-compare: $t is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
 done
 make build >/dev/null
-go build -tags 'sqlite_fts5 headless' -o bin/crashbench-headless .
-cb=bin/crashbench
-cbh=bin/crashbench-headless
+cb=bin/crashbench            # the command-line build (-tags headless)
+cbw=bin/crashbench-workbench # the GUI build, which runs the commands too
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -80,20 +79,14 @@ exe=$corpus/generated/linux-core/crashc
 a() { $cb run "$core" -c '~*k'; }
 b() { gdb -nx -batch -ex "file $exe" -ex "core-file $core" -ex 'thread apply all bt'; }
 pair core
-a() { $cbh run "$core" -c '~*k'; }
-pair core-headless
 row 'ELF core: `run CORE -c "~*k"` vs `gdb -batch -ex "thread apply all bt"`' "corpus generated/linux-core/core.crashc.sigsegv (26 MB)" core 0.2
-row '… headless build (`-tags headless`) vs gdb' "same" core-headless 0.2
 
 # 2. Linux vmcore: the kernel log.
 vmcore=$corpus/generated/linux-vmcore/panic-96M.makedumpfile-zlib.kdump
 a() { $cb run "$vmcore" -c log; }
 b() { rm -f "$work/dmesg"; makedumpfile --dump-dmesg "$vmcore" "$work/dmesg"; }
 pair vmcore
-a() { $cbh run "$vmcore" -c log; }
-pair vmcore-headless
 row 'vmcore: `run VMCORE -c log` vs `makedumpfile --dump-dmesg`' "corpus generated/linux-vmcore/panic-96M (kdump, zlib, 15 MB)" vmcore 1.0
-row '… headless build vs makedumpfile' "same" vmcore-headless 1.0
 
 # 3. Minidump: the analysis with Breakpad symbols.
 md=$corpus/breakpad/minidump2.dmp
@@ -101,15 +94,12 @@ syms=$corpus/breakpad/symbols
 a() { $cb analyze --offline --sympath "$syms" "$md"; }
 b() { "$stackwalk" "$md" "$syms"; }
 pair minidump
-a() { $cbh analyze --offline --sympath "$syms" "$md"; }
-pair minidump-headless
 row 'minidump: `analyze --sympath SYMS` vs `minidump_stackwalk DUMP SYMS`' "corpus breakpad/minidump2.dmp + symbols" minidump 1.0
-row '… headless build vs minidump_stackwalk' "same" minidump-headless 1.0
 
 # 4. Memory search over a page-cached 1 GiB full-memory dump.
 full=$work/data/fullmem.dmp
 needle=CRASHBENCH-NEEDLE-7f3a
-a() { $cbh run "$full" -c "s -a 0 L?0xffffffffffffffff \"$needle\""; }
+a() { $cb run "$full" -c "s -a 0 L?0xffffffffffffffff \"$needle\""; }
 b() { grep -c "$needle" "$full"; }
 pair search
 size_mb=$(($(stat -c %s "$full") / 1000000))
@@ -124,8 +114,8 @@ n=$(find "$small" -type f | wc -l)
 : >"$work/reindex.t"
 for ((i = 0; i < 3; i++)); do
 	rm -f "$work/ws.db"*
-	s=$(now_ns); $cbh index --db "$work/ws.db" "$small" >/dev/null 2>&1; echo $(( ($(now_ns) - s) / 1000 )) >>"$work/ingest.t"
-	s=$(now_ns); $cbh index --db "$work/ws.db" "$small" >/dev/null 2>&1; echo $(( ($(now_ns) - s) / 1000 )) >>"$work/reindex.t"
+	s=$(now_ns); $cb index --db "$work/ws.db" "$small" >/dev/null 2>&1; echo $(( ($(now_ns) - s) / 1000 )) >>"$work/ingest.t"
+	s=$(now_ns); $cb index --db "$work/ws.db" "$small" >/dev/null 2>&1; echo $(( ($(now_ns) - s) / 1000 )) >>"$work/reindex.t"
 done
 ingest_ms=$(awk '{printf "%.0f", $1/1000}' <<<"$(median "$work/ingest.t")")
 reindex_ms=$(awk '{printf "%.0f", $1/1000}' <<<"$(median "$work/reindex.t")")
@@ -157,13 +147,13 @@ rows+=("| workbench: \`crashbench FILE\` to the summary shown | testdata/sample/
 
 # Start-up alone: `version` does nothing else.
 a() { $cb version; }
-b() { $cbh version; }
+b() { $cbw version; }
 pair startup
 
 # 7. Open cost of big sparse kernel dumps (scripts/open-cost.sh).
 opencost=""
 if [ -f scripts/open-cost.sh ]; then
-	opencost=$(bash scripts/open-cost.sh "$cbh" 2>/dev/null || true)
+	opencost=$(bash scripts/open-cost.sh "$cb" 2>/dev/null || true)
 fi
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -174,20 +164,20 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 	echo "Measured by \`scripts/bench-compare.sh -n $runs\` (\`make bench-compare\`) on $(date -u +%Y-%m-%d):"
 	echo "$(nproc) cores ($cpu), $mem, $(uname -sr), $(go version | awk '{print $3}')."
 	echo "Each pair runs alternately, $runs times after a warm-up run each (inputs page-cached); times are median wall-clock milliseconds."
-	echo "\`bin/crashbench\` is the workbench binary (Fyne, GL; the native file dialog, which links GTK, is the separate \`bin/crashbench-dialog\` so that commands do not load GTK's ~70 libraries at start). The headless build (\`go build -tags headless\`) is the same engine without the GUI: its rows show what the engine itself costs."
+	echo "\`bin/crashbench\` is the command-line build (\`-tags headless\`: no Fyne, GL or GTK to load at start); asked for the window it execs \`bin/crashbench-workbench\`, the GUI build, in place, which is what the workbench row measures."
 	echo
 	echo "| comparison | input | crashbench (ms) | peer (ms) | ratio | goal | met |"
 	echo "| --- | --- | --- | --- | --- | --- | --- |"
 	printf '%s\n' "${rows[@]}"
 	echo
-	echo "Where a goal is not met, start-up is why: \`crashbench version\`, which does nothing else, takes $(ms startup a) ms with the workbench binary (it loads libGL and X11, which Fyne's GLFW driver links, and initialises Fyne) and $(ms startup b) ms with the headless build; the engine's own work is what the headless rows show, within the goals. Peak RSS of the search is the dump's pages mapped from the page cache (the dump is read through mmap), not heap."
+	echo "Start-up: \`crashbench version\`, which does nothing else, takes $(ms startup a) ms with \`bin/crashbench\` and $(ms startup b) ms with \`bin/crashbench-workbench\` (which loads libGL and X11, linked by Fyne's GLFW driver, and initialises Fyne): why commands run from the command-line build. Peak RSS of the search is the dump's pages mapped from the page cache (the dump is read through mmap), not heap."
 	echo
-	echo "Peak RSS (MiB) of one run of each crashbench command above: ELF core $(rss $cb run "$core" -c '~*k'), vmcore log $(rss $cb run "$vmcore" -c log), minidump analyze $(rss $cb analyze --offline --sympath "$syms" "$md"), memory search $(rss $cbh run "$full" -c "s -a 0 L?0xffffffffffffffff \"$needle\"")."
+	echo "Peak RSS (MiB) of one run of each crashbench command above: ELF core $(rss $cb run "$core" -c '~*k'), vmcore log $(rss $cb run "$vmcore" -c log), minidump analyze $(rss $cb analyze --offline --sympath "$syms" "$md"), memory search $(rss $cb run "$full" -c "s -a 0 L?0xffffffffffffffff \"$needle\"")."
 	echo
 	if [ -n "$opencost" ]; then
 		echo "## Opening big sparse kernel dumps"
 		echo
-		echo "\`scripts/open-cost.sh bin/crashbench-headless\`: \`crashbench info FILE\` on sparse files written by \`scripts/sparsedumps\`; goal < 100 ms and < 100 MiB, flat as the size grows."
+		echo "\`scripts/open-cost.sh bin/crashbench\`: \`crashbench info FILE\` on sparse files written by \`scripts/sparsedumps\`; goal < 100 ms and < 100 MiB, flat as the size grows."
 		echo
 		echo "$opencost"
 		echo

@@ -1,19 +1,28 @@
 # xvfb.sh, sourced by the scripts that run the workbench headless.
-# start_xvfb GEOMETRY starts a private Xvfb on a display number it picks
-# itself (-displayfd), so that two scripts running at once (CI's smoke test
-# beside make screenshots) never share or kill each other's display; it
-# sets xvfb (the pid) and xvfb_display (":N") and waits until it answers.
+# start_xvfb GEOMETRY starts a private Xvfb and sets xvfb (the pid) and
+# xvfb_display (":N") once the server answers. N is random in 100-999 and
+# not held by another server (its lock file), so that two scripts running
+# at once (CI's smoke test beside make screenshots) neither share nor kill
+# each other's display, and a number just released by a dying server is
+# not taken again at once (Xvfb -displayfd does that, and the client then
+# sometimes reached no server). A server that does not answer, or exits
+# (another took N meanwhile), is replaced by one on another number.
 start_xvfb() {
-	local f
-	f=$(mktemp)
-	Xvfb -displayfd 3 -screen 0 "$1" -nolisten tcp 3>"$f" >/dev/null 2>&1 &
-	xvfb=$!
-	for _ in $(seq 200); do [ -s "$f" ] && break; sleep 0.05; done
-	xvfb_display=":$(tr -d '[:space:]' <"$f")"
-	rm -f "$f"
-	if [ "$xvfb_display" = ":" ]; then
-		echo "Xvfb did not start" >&2
-		return 1
-	fi
-	for _ in $(seq 50); do DISPLAY=$xvfb_display xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+	local n
+	for _ in 1 2 3 4 5; do
+		n=$((100 + RANDOM % 900))
+		[ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+		Xvfb ":$n" -screen 0 "$1" -nolisten tcp >/dev/null 2>&1 &
+		xvfb=$!
+		xvfb_display=":$n"
+		for _ in $(seq 100); do
+			kill -0 "$xvfb" 2>/dev/null || break
+			DISPLAY=$xvfb_display xdpyinfo >/dev/null 2>&1 && return 0
+			sleep 0.1
+		done
+		kill "$xvfb" 2>/dev/null
+		wait "$xvfb" 2>/dev/null
+	done
+	echo "Xvfb did not start (5 tries)" >&2
+	return 1
 }
