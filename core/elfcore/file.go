@@ -112,6 +112,15 @@ func NewFile(r io.ReaderAt, size int64) (*File, error) {
 				fmt.Sprintf("PT_LOAD %#x (%d bytes at file offset %#x) runs past the end of the file: the core is truncated", p.Vaddr, p.Filesz, p.Off))
 		}
 	}
+	// gdb's gcore and some kernels write section headers after the
+	// segments: a file cut there has every segment whole, but is cut all
+	// the same.
+	if h.Shoff != 0 && h.Shnum > 0 {
+		if end := h.Shoff + uint64(h.Shnum)*uint64(h.Shentsize); end > uint64(size) {
+			f.diag(model.Warning, int64(min(h.Shoff, uint64(size))),
+				fmt.Sprintf("the section header table (%d entries at %#x) runs past the end of the file: the core is truncated after its segments, which are whole", h.Shnum, h.Shoff))
+		}
+	}
 	f.info = sync.OnceValue(f.buildInfo)
 	f.memory = sync.OnceValues(f.buildMemory)
 	return f, nil

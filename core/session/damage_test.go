@@ -138,7 +138,7 @@ func openDamaged(path, sysroot string) damageResult {
 	for _, c := range damageCommands {
 		check(c, s.Exec(ctx, c, console.NewTextOutput(io.Discard)))
 	}
-	r.Diags = len(s.Target().Diagnostics())
+	r.Diags = len(s.Diagnostics())
 	return r
 }
 

@@ -126,6 +126,10 @@ func (s *Session) Path() string { return s.d.Path }
 // Target returns the opened dump's model.
 func (s *Session) Target() model.Target { return s.d.Target }
 
+// Diagnostics are the dump's diagnostics so far: the container's (a
+// cut-off archive), then the target's.
+func (s *Session) Diagnostics() []model.Diagnostic { return s.d.Diagnostics() }
+
 // ReportOptions choose the optional parts of a report.
 type ReportOptions struct {
 	Memory bool // captured memory ranges

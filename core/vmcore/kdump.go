@@ -563,8 +563,9 @@ scan:
 // kdumpCheckTruncation says at open, as WinDbg does, when the file ends
 // before the data of its last pages. It needs the number of dumpable pages,
 // which the bitmap gives only by counting; but makedumpfile writes the page
-// data right after the descriptors (num_dumpable of them), so the first
-// descriptor's data offset tells it in one read.
+// data right after the descriptors (num_dumpable of them), the shared zero
+// page first when there is one, so the first descriptor's data offset
+// tells it in one read.
 func (f *File) kdumpCheckTruncation() {
 	k := f.kd
 	_, _, _, _, dataOff, ok := k.bitmapGeometry()
@@ -575,11 +576,20 @@ func (f *File) kdumpCheckTruncation() {
 	if n, _ := f.lr.ReadAt(d[:], dataOff); n < len(d) {
 		return
 	}
+	// The data starts with the first page's, or with the shared zero page
+	// (one uncompressed block) when the dump has one; block sizes are
+	// powers of two, so only one of the two offsets is a whole number of
+	// descriptors away from dataOff.
 	off0 := k.order.Uint64(d[:])
-	if off0 <= uint64(dataOff) || off0 > uint64(f.lsize) || (off0-uint64(dataOff))%sizeofPageDesc != 0 {
+	pages := uint64(0)
+	for _, start := range []uint64{off0, off0 - uint64(k.blockSize)} {
+		if start > uint64(dataOff) && start <= uint64(f.lsize) && (start-uint64(dataOff))%sizeofPageDesc == 0 {
+			pages = (start - uint64(dataOff)) / sizeofPageDesc
+		}
+	}
+	if pages == 0 {
 		return // not makedumpfile's layout: Ranges checks what it can
 	}
-	pages := (off0 - uint64(dataOff)) / sizeofPageDesc
 	if first, cut := f.kdumpFirstCut(f.lr, f.lsize, dataOff, pages); cut {
 		rs, _ := f.ranges()
 		f.kdumpTruncated(f.lsize, first, pages, rs)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/crashbench/crashbench/core/model"
+	"github.com/crashbench/crashbench/core/testutil/fixture"
 	"github.com/crashbench/crashbench/core/vmcore"
 	"github.com/crashbench/crashbench/core/vmcore/vmcoretest"
 )
@@ -993,5 +994,33 @@ func TestKdumpTruncatedPageData(t *testing.T) {
 		if _, err := phys.ReadMemory(p, last*4096); err == nil {
 			t.Errorf("%s: the cut page reads", name)
 		}
+	}
+}
+
+// TestKdumpTruncatedCorpus cuts the corpus's makedumpfile vmcore (which
+// writes its shared zero page first) in half. Walked by hand from the
+// format (descriptors from 0x5000, the zero page's copy at 382640, the
+// dumpable bitmap's set bits), descriptor 4213 is the first whose data
+// runs past the cut, and its page is pfn 0x2153: the open says so.
+func TestKdumpTruncatedCorpus(t *testing.T) {
+	b, err := os.ReadFile(fixture.Corpus(t, "generated/linux-vmcore/panic-96M.makedumpfile-zlib.kdump"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := b[:len(b)/2]
+	f, err := vmcore.NewFile(bytes.NewReader(cut), int64(len(cut)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "before the data of up to 10877 of its 15090 dumpable pages (42 MiB, from pfn 0x2153, physical address 0x2153000, on)"
+	if ds := f.Diagnostics(); len(ds) != 1 || !strings.Contains(ds[0].Msg, want) {
+		t.Errorf("diagnostics %v, want one with %q", ds, want)
+	}
+	whole, err := vmcore.NewFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds := whole.Diagnostics(); len(ds) != 0 {
+		t.Errorf("the whole file: %v", ds)
 	}
 }

@@ -72,6 +72,7 @@ type Header struct {
 	Phentsize uint16
 	Phnum     uint32 // PN_XNUM resolved through section 0
 	Shoff     uint64
+	Shentsize uint16
 	Shnum     uint16
 }
 
@@ -146,7 +147,7 @@ func ReadHeader(r io.ReaderAt, size int64) (*Header, error) {
 	c.U16() // e_ehsize
 	h.Phentsize = c.U16()
 	h.Phnum = uint32(c.U16())
-	c.U16() // e_shentsize
+	h.Shentsize = c.U16()
 	h.Shnum = c.U16()
 	if h.Phnum == 0xffff && h.Shoff != 0 { // PN_XNUM: the real count is sh_info of section 0
 		if v, ok := readSection0Info(r, h); ok {
