@@ -58,14 +58,10 @@ bench: setup
 bench-compare: build
 	bash scripts/bench-compare.sh
 
-# Every fuzz target for FUZZTIME each (one target per go test run); a
-# failure stops it, and go test writes the input to testdata/fuzz.
+# Every fuzz target for FUZZTIME each (scripts/fuzz.sh: a failure stops it
+# and go test writes the input to testdata/fuzz).
 fuzz: setup
-	@set -e; for pkg in $$(go list ./...); do \
-	  for t in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$t ($(FUZZTIME))"; \
-	    go test -run "^$$" -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
-	  done; done
+	bash scripts/fuzz.sh $(FUZZTIME)
 
 # The long campaign: every target for 10 minutes on one worker, resumable,
 # logged to bin/fuzz-campaign.tsv (scripts/fuzz-campaign.sh).
