@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // PanicReport is what a kernel log says about the crash that ended it:
@@ -35,13 +36,13 @@ type PanicReport struct {
 }
 
 var (
-	logPrefix   = regexp.MustCompile(`^\[\s*\d+\.\d+\]\s?`)
-	cpuLine     = regexp.MustCompile(`^CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+) (Not tainted|Tainted: [^0-9]*?) ?(\S+) #`)
-	ripLine     = regexp.MustCompile(`^RIP: [0-9a-f]{4}:(.+)$`)
-	pcLine      = regexp.MustCompile(`^pc ?: (.+)$`) // arm64: "pc : function+0x1c/0x30"
-	frameLine   = regexp.MustCompile(`^ (\? )?([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+/0x[0-9a-f]+)(?: \[(\S+)\])?`)
-	hexOffsets  = regexp.MustCompile(`\+0x[0-9a-f]+/0x[0-9a-f]+`)
-	hexNumbers  = regexp.MustCompile(`\b(?:0x)?[0-9a-f]{8,}\b`)
+	logPrefix   = lazyRegexp(`^\[\s*\d+\.\d+\]\s?`)
+	cpuLine     = lazyRegexp(`^CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (\S+) (Not tainted|Tainted: [^0-9]*?) ?(\S+) #`)
+	ripLine     = lazyRegexp(`^RIP: [0-9a-f]{4}:(.+)$`)
+	pcLine      = lazyRegexp(`^pc ?: (.+)$`) // arm64: "pc : function+0x1c/0x30"
+	frameLine   = lazyRegexp(`^ (\? )?([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+/0x[0-9a-f]+)(?: \[(\S+)\])?`)
+	hexOffsets  = lazyRegexp(`\+0x[0-9a-f]+/0x[0-9a-f]+`)
+	hexNumbers  = lazyRegexp(`\b(?:0x)?[0-9a-f]{8,}\b`)
 	panicMarker = []struct{ prefix, kind string }{
 		{"Kernel panic - not syncing: ", "panic"},
 		{"BUG: ", "bug"},
@@ -53,10 +54,10 @@ var (
 		{"panic: ", "panic"},    // FreeBSD
 		{"Fatal trap ", "oops"}, // FreeBSD: "Fatal trap 12: page fault while in kernel mode"
 	}
-	bsdCPU   = regexp.MustCompile(`^cpuid = (\d+)`)
-	bsdPID   = regexp.MustCompile(`^current process\s+= (\d+) \((.*)\)$`)
-	bsdFrame = regexp.MustCompile(`^#\d+ 0x[0-9a-f]+ at ([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+)`)
-	bsdRIP   = regexp.MustCompile(`^instruction pointer\s+= 0x[0-9a-f]+:0x[0-9a-f]+$`)
+	bsdCPU   = lazyRegexp(`^cpuid = (\d+)`)
+	bsdPID   = lazyRegexp(`^current process\s+= (\d+) \((.*)\)$`)
+	bsdFrame = lazyRegexp(`^#\d+ 0x[0-9a-f]+ at ([A-Za-z_.$][\w.$]*\+0x[0-9a-f]+)`)
+	bsdRIP   = lazyRegexp(`^instruction pointer\s+= 0x[0-9a-f]+:0x[0-9a-f]+$`)
 )
 
 // machinery are the functions that print the report rather than cause it:
@@ -78,7 +79,7 @@ var machinery = map[string]bool{
 func ParsePanic(log []string) *PanicReport {
 	lines := make([]string, len(log))
 	for i, l := range log {
-		lines[i] = logPrefix.ReplaceAllString(l, "")
+		lines[i] = logPrefix().ReplaceAllString(l, "")
 	}
 	start, kind := -1, ""
 	for i, l := range lines {
@@ -115,8 +116,8 @@ func ParsePanic(log []string) *PanicReport {
 	inTrace := false
 	for _, l := range lines[start:] {
 		switch {
-		case r.CPU < 0 && cpuLine.MatchString(l):
-			m := cpuLine.FindStringSubmatch(l)
+		case r.CPU < 0 && cpuLine().MatchString(l):
+			m := cpuLine().FindStringSubmatch(l)
 			r.CPU, _ = strconv.Atoi(m[1])
 			r.PID, _ = strconv.Atoi(m[2])
 			r.Comm = m[3]
@@ -132,28 +133,28 @@ func ParsePanic(log []string) *PanicReport {
 			if r.Modules == nil {
 				r.Modules = []string{}
 			}
-		case r.RIP == "" && ripLine.MatchString(l):
-			if v := ripLine.FindStringSubmatch(l)[1]; !strings.HasPrefix(v, "0x") {
+		case r.RIP == "" && ripLine().MatchString(l):
+			if v := ripLine().FindStringSubmatch(l)[1]; !strings.HasPrefix(v, "0x") {
 				r.RIP = v // "0x47b7a0" is a user-mode address: no function
 			}
-		case r.RIP == "" && pcLine.MatchString(l):
-			r.RIP = pcLine.FindStringSubmatch(l)[1]
-		case r.CPU < 0 && bsdCPU.MatchString(l):
-			r.CPU, _ = strconv.Atoi(bsdCPU.FindStringSubmatch(l)[1])
-		case r.PID < 0 && bsdPID.MatchString(l):
-			m := bsdPID.FindStringSubmatch(l)
+		case r.RIP == "" && pcLine().MatchString(l):
+			r.RIP = pcLine().FindStringSubmatch(l)[1]
+		case r.CPU < 0 && bsdCPU().MatchString(l):
+			r.CPU, _ = strconv.Atoi(bsdCPU().FindStringSubmatch(l)[1])
+		case r.PID < 0 && bsdPID().MatchString(l):
+			m := bsdPID().FindStringSubmatch(l)
 			r.PID, _ = strconv.Atoi(m[1])
 			r.Comm = m[2]
 		case strings.HasPrefix(l, "KDB: stack backtrace:"):
 			inTrace = len(r.Trace) == 0
-		case inTrace && bsdFrame.MatchString(l):
-			r.Trace = append(r.Trace, bsdFrame.FindStringSubmatch(l)[1])
+		case inTrace && bsdFrame().MatchString(l):
+			r.Trace = append(r.Trace, bsdFrame().FindStringSubmatch(l)[1])
 		case strings.HasPrefix(l, "Call Trace:") || strings.HasPrefix(l, "Call trace:"):
 			inTrace = len(r.Trace) == 0
 		case inTrace && (strings.HasPrefix(l, " </TASK>") || strings.HasPrefix(l, "---[ end")):
 			inTrace = false
 		case inTrace:
-			if m := frameLine.FindStringSubmatch(l); m != nil {
+			if m := frameLine().FindStringSubmatch(l); m != nil {
 				fn := m[2]
 				if m[3] != "" {
 					fn += " [" + m[3] + "]"
@@ -188,7 +189,7 @@ func funcName(frame string) string {
 // panicSignature is the message and the top three frames, with offsets,
 // addresses and numbers that change from boot to boot removed.
 func panicSignature(r *PanicReport) string {
-	msg := hexNumbers.ReplaceAllString(hexOffsets.ReplaceAllString(r.Message, ""), "X")
+	msg := hexNumbers().ReplaceAllString(hexOffsets().ReplaceAllString(r.Message, ""), "X")
 	parts := []string{msg}
 	for i, f := range r.Frames {
 		if i == 3 {
@@ -217,4 +218,10 @@ func panicBucket(r *PanicReport) string {
 		b += "_" + where
 	}
 	return b
+}
+
+// lazyRegexp compiles pattern on first use rather than when the program
+// starts: every crashbench command links this package, few read a panic.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
