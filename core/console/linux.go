@@ -47,7 +47,25 @@ type LinuxStack struct {
 	Start   string
 	StartPC uint64
 	Entries []LinuxStackEntry
+	// Frames, when the kernel's ORC unwind data could be read, is the
+	// stack unwound as the kernel's own unwinder walks it (crash's bt);
+	// Entries is still the scan (bt -t). FramesNote says where the unwind
+	// started, FramesStop why it ended early ("" at the stack's end).
+	Frames     []LinuxFrame
+	FramesNote string
+	FramesStop string
+	User       *LinuxUserRegs // user-mode registers saved at the top of the stack
 }
+
+// LinuxFrame is one frame of an unwound kernel stack.
+type LinuxFrame struct {
+	Slot, PC uint64 // where the frame's pc was read, and the pc
+	Name     string // function+0xoff, or module+0xoff
+	Regs     bool   // entered through saved registers (an interrupt or exception)
+}
+
+// LinuxUserRegs is the user-mode state a system call or interrupt saved.
+type LinuxUserRegs struct{ IP, SP, Flags, AX, OrigAX uint64 }
 
 // LinuxStackEntry is one text address on the stack.
 type LinuxStackEntry struct {
@@ -152,14 +170,21 @@ func runSys(ctx context.Context, env Env, _ *Invocation, out Output) error {
 	return nil
 }
 
-// runKernelBt is bt on a Linux kernel dump: crash's bt -t, the kernel text
-// addresses on the task's stack, "?" before those that follow no call.
+// runKernelBt is bt on a Linux kernel dump: crash's bt, the stack unwound
+// with the kernel's ORC data, or with -t (or where ORC cannot be read)
+// crash's bt -t, the kernel text addresses on the task's stack, "?" before
+// those that follow no call.
 func runKernelBt(ctx context.Context, li LinuxInspector, env Env, inv *Invocation, out Output) error {
 	pid := int64(-1)
-	if len(inv.Tokens) > 0 {
-		v, err := strconv.ParseInt(inv.Tokens[0], 10, 64)
+	scan := false
+	for _, tok := range inv.Tokens {
+		if tok == "-t" {
+			scan = true
+			continue
+		}
+		v, err := strconv.ParseInt(tok, 10, 64)
 		if err != nil || v < 0 {
-			return &SyntaxError{Line: inv.Raw, Col: 1, Msg: fmt.Sprintf("bt: %q is not a process id (bt [PID] on a kernel dump)", inv.Tokens[0])}
+			return &SyntaxError{Line: inv.Raw, Col: 1, Msg: fmt.Sprintf("bt: %q is not a process id (bt [-t] [PID] on a kernel dump)", tok)}
 		}
 		pid = v
 	}
@@ -175,6 +200,22 @@ func runKernelBt(ctx context.Context, li LinuxInspector, env Env, inv *Invocatio
 		cpu = strconv.Itoa(st.CPU)
 	}
 	fmt.Fprintf(&b, "PID: %d  TASK: %s  CPU: %s  COMMAND: %q\n", st.Task.PID, a(st.Task.Task), cpu, st.Task.Comm)
+	if !scan && len(st.Frames) > 0 {
+		if st.FramesNote != "" {
+			fmt.Fprintf(&b, "  (%s)\n", st.FramesNote)
+		}
+		for i, f := range st.Frames {
+			fmt.Fprintf(&b, "%4s [%s] %s at %s\n", "#"+strconv.Itoa(i), a(f.Slot), f.Name, a(f.PC))
+		}
+		if u := st.User; u != nil {
+			fmt.Fprintf(&b, "    RIP: %016x  RSP: %016x  RFLAGS: %08x\n    RAX: %016x  ORIG_RAX: %016x\n", u.IP, u.SP, u.Flags, u.AX, u.OrigAX)
+		}
+		if st.FramesStop != "" {
+			fmt.Fprintf(&b, "  (the unwind stops here: %s; bt -t lists every text address on the stack)\n", st.FramesStop)
+		}
+		out.Text(b.String())
+		return nil
+	}
 	if st.Note != "" {
 		fmt.Fprintf(&b, "  (%s)\n", st.Note)
 	}

@@ -55,6 +55,8 @@ type Kernel struct {
 	taskOnce sync.Once
 	taskOffs *TaskOffsets
 	taskErr  error
+
+	orcs orcTables // ORC unwind tables (orc.go), read on first use
 }
 
 var (

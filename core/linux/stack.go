@@ -149,3 +149,23 @@ func (k *Kernel) textBounds(syms *Symbols) (uint64, uint64) {
 	}
 	return lo, hi
 }
+
+// ThreadSP returns a task's saved kernel stack pointer (thread.sp, written
+// when it was last switched out; stale for a task running at the crash).
+func (k *Kernel) ThreadSP(task uint64) (uint64, error) {
+	b, err := k.BTF()
+	if err != nil {
+		return 0, err
+	}
+	ts, ok1 := b.Struct("task_struct")
+	tsid, ok2 := b.Struct("thread_struct")
+	if !ok1 || !ok2 {
+		return 0, errors.New("linux: BTF has no task_struct or thread_struct")
+	}
+	thr, err1 := b.MemberOffset(ts, "thread")
+	spOff, err2 := b.MemberOffset(tsid, "sp")
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return k.u64(task + thr + spOff)
+}

@@ -326,11 +326,11 @@ func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStac
 	cpu, isRunning := running[task.Address]
 	// A running task's stack pointer is in the registers the crash saved
 	// for its CPU (the NT_PRSTATUS note naming its pid).
-	var sp, pc uint64
+	var sp, pc, bp uint64
 	if vf, ok := e.s.d.Target.(*vmcore.File); ok && isRunning {
 		for _, c := range vf.CPUStates() {
 			if c.PID == task.PID && c.Regs != nil {
-				sp, pc = c.Regs["rsp"], c.Regs["rip"]
+				sp, pc, bp = c.Regs["rsp"], c.Regs["rip"], c.Regs["rbp"]
 			}
 		}
 	}
@@ -365,7 +365,47 @@ func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStac
 	for _, en := range ks.Entries {
 		st.Entries = append(st.Entries, console.LinuxStackEntry{Slot: en.Slot, Value: en.Value, Name: fmt.Sprintf("%s+%#x", en.Function, en.Offset), Call: en.Call})
 	}
+	e.unwindLinuxStack(k, st, task, isRunning, pc, sp, bp)
 	return st, nil
+}
+
+// unwindLinuxStack adds the ORC unwind of a task's stack to st (crash's
+// bt): from the registers the crash saved when it was running, from the
+// frame its last switch saved when it was not. Where neither is known, or
+// the kernel has no ORC data, st keeps the scan alone.
+func (e consoleEnv) unwindLinuxStack(k *linux.Kernel, st *console.LinuxStack, task *linux.Task, running bool, pc, sp, bp uint64) {
+	var ous *linux.ORCStack
+	var err error
+	switch {
+	case pc != 0:
+		ous, err = k.UnwindORC(pc, sp, bp, true)
+		st.FramesNote = fmt.Sprintf("running on CPU %d: unwound with the kernel's ORC data from the registers the crash saved for it (NT_PRSTATUS)", st.CPU)
+	case !running:
+		var tsp uint64
+		if tsp, err = k.ThreadSP(task.Address); err == nil {
+			if pc, sp, bp, err = k.SleepingStart(tsp); err == nil {
+				ous, err = k.UnwindORC(pc, sp, bp, false)
+			}
+		}
+		st.FramesNote = "unwound with the kernel's ORC data from the frame saved when it was switched out"
+	default:
+		return // running, but its registers were not saved: the scan
+	}
+	if err != nil || ous == nil {
+		st.FramesNote = ""
+		return
+	}
+	for _, f := range ous.Frames {
+		name, ok := k.TextSymbol(f.PC)
+		if !ok {
+			name = e.s.Symbols().Describe(f.PC) // a module
+		}
+		st.Frames = append(st.Frames, console.LinuxFrame{Slot: f.Slot, PC: f.PC, Name: name, Regs: f.Regs})
+	}
+	st.FramesStop = ous.Stop
+	if u := ous.User; u != nil {
+		st.User = &console.LinuxUserRegs{IP: u.IP, SP: u.SP, Flags: u.Flags, AX: u.AX, OrigAX: u.OrigAX}
+	}
 }
 
 // LinuxModules lists the kernel's loaded modules (mod).

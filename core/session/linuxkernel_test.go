@@ -118,6 +118,21 @@ func TestLinuxVMCoreAgreesWithOracles(t *testing.T) {
 	if want := oracleLines(t, "generated/linux-vmcore/panic-96M.dmesg.txt"); strings.Join(r.Log, "\n") != strings.Join(want, "\n") {
 		t.Errorf("report log: %d lines, oracle %d", len(r.Log), len(want))
 	}
+	// bt unwinds with the kernel's ORC data from CPU 0's saved registers:
+	// exactly the kernel's own trace below panic (the dmesg oracle, its
+	// frames without "?"), then the user registers it printed.
+	wantAll(t, "bt (ORC)", run(t, s, "bt"), "unwound with the kernel's ORC data",
+		"  #2 [ffffcf42c0013ca8] panic+0x177 at ffffffff9a1cd0a8\n"+
+			"  #3 [ffffcf42c0013d28] sysrq_handle_crash+0x16 at ffffffff99ea8a06\n"+
+			"  #4 [ffffcf42c0013d30] __handle_sysrq.cold+0x44 at ffffffff9a1f4ac9\n"+
+			"  #5 [ffffcf42c0013d60] write_sysrq_trigger+0x24 at ffffffff99ea9354\n"+
+			"  #6 [ffffcf42c0013d70] proc_reg_write+0x56 at ffffffff99beacb6\n"+
+			"  #7 [ffffcf42c0013d88] vfs_write+0xc7 at ffffffff99b4d497\n"+
+			"  #8 [ffffcf42c0013e20] ksys_write+0x6b at ffffffff99b4d95b\n"+
+			"  #9 [ffffcf42c0013e58] do_syscall_64+0x5d at ffffffff9a203f4d\n"+
+			" #10 [ffffcf42c0013f50] entry_SYSCALL_64_after_hwframe+0x6e at ffffffff9a400126\n"+
+			"    RIP: 000000000047b7a0  RSP: 00007ffd0df14a08  RFLAGS: 00000202\n"+
+			"    RAX: ffffffffffffffda  ORIG_RAX: 0000000000000001\n")
 }
 
 // TestLinuxVMCoreVariants rewrites panic-96M with makedumpfile (refiltered

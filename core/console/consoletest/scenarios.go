@@ -441,6 +441,36 @@ func LinuxVMCore() *Env {
 				{Slot: 0xffffa5e8c0013d28, Value: 0xffffffff99ea8a06, Name: "sysrq_handle_crash+0x16", Call: true},
 				{Slot: 0xffffa5e8c0013d30, Value: 0xffffffff9a1cd0a0, Name: "_printk+0x68"},
 			},
+		}, 2: {
+			// A sleeping kernel thread unwound with ORC (crash's bt), its
+			// scan beside it (bt -t).
+			Task:       console.LinuxTask{PID: 2, TGID: 2, Comm: "kthreadd", Task: 0xffff89ff03df20c0, KernelThread: true},
+			CPU:        -1,
+			Note:       "from the stack pointer saved when it was switched out",
+			FramesNote: "unwound with the kernel's ORC data from the frame saved when it was switched out",
+			Frames: []console.LinuxFrame{
+				{Slot: 0xffffcf42c001be50, PC: 0xffffffff9a210e3d, Name: "__schedule+0x34d"},
+				{Slot: 0xffffcf42c001bea8, PC: 0xffffffff9a21154a, Name: "schedule+0x5a"},
+				{Slot: 0xffffcf42c001bf50, PC: 0xffffffff998032f2, Name: "ret_from_fork+0x22"},
+			},
+			Entries: []console.LinuxStackEntry{
+				{Slot: 0xffffcf42c001be50, Value: 0xffffffff9a210e3d, Name: "__schedule+0x34d", Call: true},
+				{Slot: 0xffffcf42c001bf20, Value: 0xffffffff998bfd40, Name: "kthreadd+0x0"},
+			},
+		}, 1: {
+			// A running task unwound to its system call's user registers,
+			// and one whose unwind stopped early.
+			Task: console.LinuxTask{PID: 1, TGID: 1, Comm: "init", Task: 0xffff89ff03df4180}, CPU: 0,
+			FramesNote: "running on CPU 0: unwound with the kernel's ORC data from the registers the crash saved for it (NT_PRSTATUS)",
+			Frames: []console.LinuxFrame{
+				{Slot: 0xffffcf42c0013c68, PC: 0xffffffffc028f230, Name: "pvpanic.ko+0x230"},
+				{Slot: 0xffffcf42c0013f50, PC: 0xffffffff9a400126, Name: "entry_SYSCALL_64_after_hwframe+0x6e"},
+			},
+			User: &console.LinuxUserRegs{IP: 0x47b7a0, SP: 0x7ffd0df14a08, Flags: 0x202, AX: 0xffffffffffffffda, OrigAX: 1},
+		}, 3: {
+			Task: console.LinuxTask{PID: 3, TGID: 3, Comm: "rcu_gp", Task: 0xffff89ff03df6000, KernelThread: true}, CPU: -1,
+			Frames:     []console.LinuxFrame{{Slot: 0xffffcf42c0023e50, PC: 0xffffffff9a210e3d, Name: "__schedule+0x34d"}},
+			FramesStop: "no ORC data for 0xffffffffc0300000",
 		}},
 	}}
 }
