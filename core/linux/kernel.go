@@ -56,7 +56,8 @@ type Kernel struct {
 	taskOffs *TaskOffsets
 	taskErr  error
 
-	orcs orcTables // ORC unwind tables (orc.go), read on first use
+	orcs    orcTables     // ORC unwind tables (orc.go), read on first use
+	modSyms moduleSymbols // the modules' own symbol tables (modsyms.go)
 }
 
 var (

@@ -47,10 +47,12 @@ func TestCorpusORC(t *testing.T) {
 	if i < 0 || !slices.Equal(names[i+1:], want) {
 		t.Errorf("frames %q, want panic then %q", names, want)
 	}
-	// The first frame is pvpanic's notifier, a module: found through the
-	// module's own table.
-	if _, inVmlinux := k.TextSymbol(st.Frames[0].PC); inVmlinux || names[1] != "atomic_notifier_call_chain+0x52" {
-		t.Errorf("first frames %q: want a module frame, then atomic_notifier_call_chain", names[:2])
+	// The first frame is pvpanic's panic notifier (pvpanic_panic_notify in
+	// drivers/misc/pvpanic/pvpanic.c), a module: unwound through the
+	// module's own ORC table, named from its own symbol table.
+	mod, ok := k.ModuleSymbol(st.Frames[0].PC)
+	if _, inVmlinux := k.TextSymbol(st.Frames[0].PC); inVmlinux || !ok || !strings.HasPrefix(mod, "pvpanic_panic_notify+") || !strings.HasSuffix(mod, " [pvpanic]") || names[1] != "atomic_notifier_call_chain+0x52" {
+		t.Errorf("first frames %q (module symbol %q): want pvpanic_panic_notify in pvpanic, then atomic_notifier_call_chain", names[:2], mod)
 	}
 	u := st.User
 	if st.Stop != "" || u == nil || u.IP != 0x47b7a0 || u.SP != 0x7ffd0df14a08 || u.Flags != 0x202 || u.OrigAX != 1 || u.AX != 0xffffffffffffffda {

@@ -398,7 +398,10 @@ func (e consoleEnv) unwindLinuxStack(k *linux.Kernel, st *console.LinuxStack, ta
 	for _, f := range ous.Frames {
 		name, ok := k.TextSymbol(f.PC)
 		if !ok {
-			name = e.s.Symbols().Describe(f.PC) // a module
+			name, ok = k.ModuleSymbol(f.PC)
+		}
+		if !ok {
+			name = e.s.Symbols().Describe(f.PC)
 		}
 		st.Frames = append(st.Frames, console.LinuxFrame{Slot: f.Slot, PC: f.PC, Name: name, Regs: f.Regs})
 	}
