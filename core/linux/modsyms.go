@@ -125,3 +125,21 @@ func (k *Kernel) cString(va uint64, max int) (string, error) {
 	}
 	return "", fmt.Errorf("linux: string at %#x is longer than %d bytes", va, max)
 }
+
+// ModuleSyms returns a loaded module's function symbols, by address, from
+// its own symbol table; false when the module or its table is unknown.
+func (k *Kernel) ModuleSyms(module string) ([]Sym, bool) {
+	ms := &k.modSyms
+	ms.once.Do(func() { ms.tables, ms.err = k.readModuleSymbols() })
+	for _, t := range ms.tables {
+		if t.module != module {
+			continue
+		}
+		out := make([]Sym, len(t.syms))
+		for i, s := range t.syms {
+			out[i] = Sym{Addr: s.addr, Name: s.name, Type: 't'}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}

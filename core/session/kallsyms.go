@@ -45,12 +45,21 @@ func linuxModules(k *linux.Kernel) []model.Module {
 }
 
 // kallsymsProvider names vmlinux's addresses from the kernel's kallsyms
-// table, decoded from memory: no vmlinux file is needed.
+// table, decoded from memory, and a loaded module's from the symbol table
+// its struct module keeps: no vmlinux or .ko file is needed.
 type kallsymsProvider struct{ k *linux.Kernel }
 
 func (p kallsymsProvider) String() string { return "kallsyms" }
 
 func (p kallsymsProvider) Load(_ context.Context, m model.Module) (symbols.Table, error) {
+	if name, ok := strings.CutSuffix(m.Path, ".ko"); ok {
+		// A loaded module: its own symbol table, in its struct module.
+		syms, ok := p.k.ModuleSyms(name)
+		if !ok {
+			return nil, fmt.Errorf("kallsyms: module %s's symbol table cannot be read: %w", name, symbols.ErrNoSymbols)
+		}
+		return &kallsymsTable{all: syms, base: m.Base, end: m.Base + m.Size}, nil
+	}
 	if m.Path != vmlinuxName {
 		return nil, fmt.Errorf("kallsyms: %s is not vmlinux: %w", m.Name(), symbols.ErrNoSymbols)
 	}

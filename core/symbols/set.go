@@ -314,7 +314,7 @@ func absolute(sym Symbol, m model.Module) Symbol {
 func ShortName(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
 		switch strings.ToLower(name[i:]) {
-		case ".dll", ".exe", ".sys", ".drv", ".ocx", ".cpl", ".efi", ".scr", ".com":
+		case ".dll", ".exe", ".sys", ".drv", ".ocx", ".cpl", ".efi", ".scr", ".com", ".ko":
 			return name[:i]
 		}
 	}
