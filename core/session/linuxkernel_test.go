@@ -122,6 +122,7 @@ func TestLinuxVMCoreAgreesWithOracles(t *testing.T) {
 	// exactly the kernel's own trace below panic (the dmesg oracle, its
 	// frames without "?"), then the user registers it printed.
 	wantAll(t, "bt (ORC)", run(t, s, "bt"), "unwound with the kernel's ORC data",
+		"  #0 [ffffcf42c0013c68] pvpanic_panic_notify+0x60 [pvpanic] at ffffffffc028f230\n",
 		"  #2 [ffffcf42c0013ca8] panic+0x177 at ffffffff9a1cd0a8\n"+
 			"  #3 [ffffcf42c0013d28] sysrq_handle_crash+0x16 at ffffffff99ea8a06\n"+
 			"  #4 [ffffcf42c0013d30] __handle_sysrq.cold+0x44 at ffffffff9a1f4ac9\n"+
@@ -133,6 +134,9 @@ func TestLinuxVMCoreAgreesWithOracles(t *testing.T) {
 			" #10 [ffffcf42c0013f50] entry_SYSCALL_64_after_hwframe+0x6e at ffffffff9a400126\n"+
 			"    RIP: 000000000047b7a0  RSP: 00007ffd0df14a08  RFLAGS: 00000202\n"+
 			"    RAX: ffffffffffffffda  ORIG_RAX: 0000000000000001\n")
+	// The module's own symbols, in the console.
+	wantAll(t, "module symbols", run(t, s, "x pvpanic!pvpanic_panic_notify; ln ffffffffc028f230"),
+		"ffffffff`c028f1d0  pvpanic!pvpanic_panic_notify", "pvpanic!pvpanic_panic_notify+0x60")
 }
 
 // TestLinuxVMCoreVariants rewrites panic-96M with makedumpfile (refiltered
