@@ -379,7 +379,7 @@ func (e consoleEnv) unwindLinuxStack(k *linux.Kernel, st *console.LinuxStack, ta
 	switch {
 	case pc != 0:
 		ous, err = k.UnwindORC(pc, sp, bp, true)
-		st.FramesNote = fmt.Sprintf("running on CPU %d: unwound with the kernel's ORC data from the registers the crash saved for it (NT_PRSTATUS)", st.CPU)
+		st.FramesNote = fmt.Sprintf("running on CPU %d: unwound with ORC from the registers the crash saved (NT_PRSTATUS)", st.CPU)
 	case !running:
 		var tsp uint64
 		if tsp, err = k.ThreadSP(task.Address); err == nil {
@@ -387,7 +387,7 @@ func (e consoleEnv) unwindLinuxStack(k *linux.Kernel, st *console.LinuxStack, ta
 				ous, err = k.UnwindORC(pc, sp, bp, false)
 			}
 		}
-		st.FramesNote = "unwound with the kernel's ORC data from the frame saved when it was switched out"
+		st.FramesNote = "unwound with ORC from the frame saved when it was switched out"
 	default:
 		return // running, but its registers were not saved: the scan
 	}

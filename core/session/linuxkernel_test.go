@@ -121,7 +121,7 @@ func TestLinuxVMCoreAgreesWithOracles(t *testing.T) {
 	// bt unwinds with the kernel's ORC data from CPU 0's saved registers:
 	// exactly the kernel's own trace below panic (the dmesg oracle, its
 	// frames without "?"), then the user registers it printed.
-	wantAll(t, "bt (ORC)", run(t, s, "bt"), "unwound with the kernel's ORC data",
+	wantAll(t, "bt (ORC)", run(t, s, "bt"), "unwound with ORC from the registers",
 		"  #0 [ffffcf42c0013c68] pvpanic_panic_notify+0x60 [pvpanic] at ffffffffc028f230\n",
 		"  #2 [ffffcf42c0013ca8] panic+0x177 at ffffffff9a1cd0a8\n"+
 			"  #3 [ffffcf42c0013d28] sysrq_handle_crash+0x16 at ffffffff99ea8a06\n"+

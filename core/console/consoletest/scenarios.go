@@ -447,7 +447,7 @@ func LinuxVMCore() *Env {
 			Task:       console.LinuxTask{PID: 2, TGID: 2, Comm: "kthreadd", Task: 0xffff89ff03df20c0, KernelThread: true},
 			CPU:        -1,
 			Note:       "from the stack pointer saved when it was switched out",
-			FramesNote: "unwound with the kernel's ORC data from the frame saved when it was switched out",
+			FramesNote: "unwound with ORC from the frame saved when it was switched out",
 			Frames: []console.LinuxFrame{
 				{Slot: 0xffffcf42c001be50, PC: 0xffffffff9a210e3d, Name: "__schedule+0x34d"},
 				{Slot: 0xffffcf42c001bea8, PC: 0xffffffff9a21154a, Name: "schedule+0x5a"},
@@ -461,7 +461,7 @@ func LinuxVMCore() *Env {
 			// A running task unwound to its system call's user registers,
 			// and one whose unwind stopped early.
 			Task: console.LinuxTask{PID: 1, TGID: 1, Comm: "init", Task: 0xffff89ff03df4180}, CPU: 0,
-			FramesNote: "running on CPU 0: unwound with the kernel's ORC data from the registers the crash saved for it (NT_PRSTATUS)",
+			FramesNote: "running on CPU 0: unwound with ORC from the registers the crash saved (NT_PRSTATUS)",
 			Frames: []console.LinuxFrame{
 				{Slot: 0xffffcf42c0013c68, PC: 0xffffffffc028f230, Name: "pvpanic.ko+0x230"},
 				{Slot: 0xffffcf42c0013f50, PC: 0xffffffff9a400126, Name: "entry_SYSCALL_64_after_hwframe+0x6e"},
