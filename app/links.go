@@ -2,6 +2,7 @@ package app
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/crashbench/crashbench/widgets"
@@ -67,8 +68,8 @@ func linkifyLine(line string) []widgets.Segment {
 	}
 	for _, m := range addrRE.FindAllStringIndex(line, -1) {
 		a := line[m[0]:m[1]]
-		if strings.Trim(a, "0`x") == "" {
-			continue // a null pointer leads nowhere
+		if v, err := strconv.ParseUint(strings.TrimPrefix(strings.ReplaceAll(a, "`", ""), "0x"), 16, 64); err == nil && v < 0x10000 {
+			continue // a null pointer or a small number (ORIG_RAX: 0000000000000001) leads nowhere
 		}
 		spans = append(spans, span{m[0], m[1], viewPrefix + viewAddr + ":" + a})
 	}

@@ -31,6 +31,7 @@ func TestLinkify(t *testing.T) {
 		{"  [ffffcf42c0013ca8] panic+0x177 at ffffffff9a1cd0a8",
 			[]string{"ffffcf42c0013ca8=view:addr:ffffcf42c0013ca8", "ffffffff9a1cd0a8=view:addr:ffffffff9a1cd0a8"}},
 		{"RIP: 0x0000000000401000 count 0x10 null 00000000`00000000", []string{"0x0000000000401000=view:addr:0x0000000000401000"}},
+		{"    RAX: ffffffffffffffda  ORIG_RAX: 0000000000000001", []string{"ffffffffffffffda=view:addr:ffffffffffffffda"}},
 		{"std::vector<int>!foo is not a symbol, ntdll!RtlUserThreadStart+0x21 is",
 			[]string{"ntdll!RtlUserThreadStart+0x21=view:expr:ntdll!RtlUserThreadStart+0x21"}},
 		{"no links here\n", nil},
