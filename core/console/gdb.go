@@ -20,7 +20,7 @@ import (
 // gdbCommands returns the gdb aliases, appended to Builtins.
 func gdbCommands() []Command {
 	return []Command{
-		{Names: []string{"bt", "backtrace", "where"}, Group: GroupGDB, Usage: "bt [N|-N] | bt [-t] [PID]", Summary: "gdb's backtrace of the current thread (the stack k shows); on a Linux kernel dump, crash's bt of a task",
+		{Names: []string{"bt", "backtrace", "where"}, Group: GroupGDB, Usage: "bt [N|-N] | bt [-t] [-a|PID]", Summary: "gdb's backtrace of the current thread (the stack k shows); on a Linux kernel dump, crash's bt of a task",
 			Help: "Prints `#0  0x00005642e0279234 in level3 () at crash.c:8` per frame, `in ?? () from /usr/lib/libc.so.6` when only the module is known. " +
 				"Parameter values are not shown: the dump's debug information is not evaluated. gdb omits frame 0's address when the PC is at the first " +
 				"instruction of a source line; crashbench always prints it. Calls inlined at a frame's PC are frames of their own, innermost first, " +
@@ -28,7 +28,7 @@ func gdbCommands() []Command {
 				"`full` is accepted and ignored. " +
 				"On a Linux kernel dump `bt [PID]` is crash's bt of a task (the crashing CPU's task without PID): its kernel stack unwound with the kernel's own ORC data, " +
 				"read from memory (vmlinux's tables through kallsyms, each module's through BTF), from the registers the dump saved for a running task or the frame " +
-				"a sleeping task's last switch saved, down to the user-mode registers of its system call; `bt -t` lists every kernel text address on the stack instead, " +
+				"a sleeping task's last switch saved, down to the user-mode registers of its system call; `bt -a` does it for the task of every CPU (an IRQ stack is followed back to the task's); `bt -t` lists every kernel text address on the stack instead, " +
 				"`?` before those that follow no call.",
 			Run: runBacktrace},
 		{Names: []string{"thread", "t"}, Group: GroupGDB, Usage: "thread [N | apply all|N... CMD]", Summary: "show or switch the current thread by gdb number, or run a command on several threads",

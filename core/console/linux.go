@@ -170,67 +170,99 @@ func runSys(ctx context.Context, env Env, _ *Invocation, out Output) error {
 	return nil
 }
 
+// LinuxActiveLister is an optional capability of a LinuxInspector: the
+// stacks of the task each CPU was running, in CPU order (bt -a).
+type LinuxActiveLister interface {
+	LinuxActiveStacks(ctx context.Context) ([]*LinuxStack, error)
+}
+
 // runKernelBt is bt on a Linux kernel dump: crash's bt, the stack unwound
 // with the kernel's ORC data, or with -t (or where ORC cannot be read)
 // crash's bt -t, the kernel text addresses on the task's stack, "?" before
-// those that follow no call.
+// those that follow no call; -a does it for the task of every CPU.
 func runKernelBt(ctx context.Context, li LinuxInspector, env Env, inv *Invocation, out Output) error {
 	pid := int64(-1)
-	scan := false
+	scan, all := false, false
 	for _, tok := range inv.Tokens {
-		if tok == "-t" {
+		switch tok {
+		case "-t":
 			scan = true
+			continue
+		case "-a":
+			all = true
 			continue
 		}
 		v, err := strconv.ParseInt(tok, 10, 64)
 		if err != nil || v < 0 {
-			return &SyntaxError{Line: inv.Raw, Col: 1, Msg: fmt.Sprintf("bt: %q is not a process id (bt [-t] [PID] on a kernel dump)", tok)}
+			return &SyntaxError{Line: inv.Raw, Col: 1, Msg: fmt.Sprintf("bt: %q is not a process id (bt [-t] [-a | PID] on a kernel dump)", tok)}
 		}
 		pid = v
 	}
-	st, err := li.LinuxStack(ctx, pid)
-	if err != nil {
-		return &NotSupportedError{What: "the kernel stack cannot be read", Err: err}
+	var stacks []*LinuxStack
+	if all {
+		al, ok := li.(LinuxActiveLister)
+		if !ok {
+			return &NotSupportedError{What: "bt -a: this dump does not say which task each CPU ran"}
+		}
+		ss, err := al.LinuxActiveStacks(ctx)
+		if len(ss) == 0 && err != nil {
+			return &NotSupportedError{What: "the CPUs' stacks cannot be read", Err: err}
+		}
+		stacks = ss
+	} else {
+		st, err := li.LinuxStack(ctx, pid)
+		if err != nil {
+			return &NotSupportedError{What: "the kernel stack cannot be read", Err: err}
+		}
+		stacks = []*LinuxStack{st}
 	}
-	ptr := ptrOf(env)
-	a := func(v uint64) string { return strings.ReplaceAll(FormatAddr(v, ptr), "`", "") }
 	var b strings.Builder
+	for i, st := range stacks {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		writeLinuxStack(&b, st, scan, ptrOf(env))
+	}
+	out.Text(b.String())
+	return nil
+}
+
+// writeLinuxStack prints one task's stack as crash's bt (or bt -t) does.
+func writeLinuxStack(b *strings.Builder, st *LinuxStack, scan bool, ptr int) {
+	a := func(v uint64) string { return strings.ReplaceAll(FormatAddr(v, ptr), "`", "") }
 	cpu := "-"
 	if st.CPU >= 0 {
 		cpu = strconv.Itoa(st.CPU)
 	}
-	fmt.Fprintf(&b, "PID: %d  TASK: %s  CPU: %s  COMMAND: %q\n", st.Task.PID, a(st.Task.Task), cpu, st.Task.Comm)
+	fmt.Fprintf(b, "PID: %d  TASK: %s  CPU: %s  COMMAND: %q\n", st.Task.PID, a(st.Task.Task), cpu, st.Task.Comm)
 	if !scan && len(st.Frames) > 0 {
 		if st.FramesNote != "" {
-			fmt.Fprintf(&b, "  (%s)\n", st.FramesNote)
+			fmt.Fprintf(b, "  (%s)\n", st.FramesNote)
 		}
 		for i, f := range st.Frames {
-			fmt.Fprintf(&b, "%4s [%s] %s at %s\n", "#"+strconv.Itoa(i), a(f.Slot), f.Name, a(f.PC))
+			fmt.Fprintf(b, "%4s [%s] %s at %s\n", "#"+strconv.Itoa(i), a(f.Slot), f.Name, a(f.PC))
 		}
 		if u := st.User; u != nil {
-			fmt.Fprintf(&b, "    RIP: %016x  RSP: %016x  RFLAGS: %08x\n    RAX: %016x  ORIG_RAX: %016x\n", u.IP, u.SP, u.Flags, u.AX, u.OrigAX)
+			fmt.Fprintf(b, "    RIP: %016x  RSP: %016x  RFLAGS: %08x\n    RAX: %016x  ORIG_RAX: %016x\n", u.IP, u.SP, u.Flags, u.AX, u.OrigAX)
 		}
 		if st.FramesStop != "" {
-			fmt.Fprintf(&b, "  (the unwind stops here: %s; bt -t lists every text address on the stack)\n", st.FramesStop)
+			fmt.Fprintf(b, "  (the unwind stops here: %s; bt -t lists every text address on the stack)\n", st.FramesStop)
 		}
-		out.Text(b.String())
-		return nil
+		return
 	}
 	if st.Note != "" {
-		fmt.Fprintf(&b, "  (%s)\n", st.Note)
+		fmt.Fprintf(b, "  (%s)\n", st.Note)
 	}
 	if st.Start != "" {
-		fmt.Fprintf(&b, "              START: %s at %s\n", st.Start, a(st.StartPC))
+		fmt.Fprintf(b, "              START: %s at %s\n", st.Start, a(st.StartPC))
 	}
 	for _, e := range st.Entries {
 		mark := "  "
 		if !e.Call {
 			mark = "? "
 		}
-		fmt.Fprintf(&b, "%s[%s] %s at %s\n", mark, a(e.Slot), e.Name, a(e.Value))
+		fmt.Fprintf(b, "%s[%s] %s at %s\n", mark, a(e.Slot), e.Name, a(e.Value))
 	}
-	out.Text(b.String())
-	return nil
 }
 
 // isLinuxKernelDump reports whether the target is a Linux kernel image.

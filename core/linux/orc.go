@@ -402,7 +402,12 @@ func (k *Kernel) UnwindORC(pc, sp, bp uint64, exact bool) (*ORCStack, error) {
 				newBP = v
 			}
 		}
-		if e.kind == orcCall && newSP <= prevSP {
+		// On one stack the stack pointer must grow, or the data is bad
+		// (the kernel's check too); a move to another stack (from an IRQ
+		// or exception stack back to the task's) may go anywhere. Kernel
+		// stacks are 16 KiB blocks, aligned.
+		sameStack := newSP&^(threadSize-1) == prevSP&^(threadSize-1)
+		if sameStack && newSP <= prevSP {
 			st.Stop = fmt.Sprintf("the stack pointer does not grow at %#x (damaged ORC data or stack)", pc)
 			return st, nil
 		}

@@ -323,14 +323,68 @@ func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStac
 			return nil, fmt.Errorf("no task with pid %d among the %d listed", pid, len(tasks))
 		}
 	}
+	return e.linuxStackOf(k, task, running)
+}
+
+// LinuxActiveStacks returns the stack of the task each CPU was running,
+// in CPU order (crash's bt -a).
+func (e consoleEnv) LinuxActiveStacks(context.Context) ([]*console.LinuxStack, error) {
+	k, err := e.s.linuxKernel()
+	if err != nil {
+		return nil, err
+	}
+	cpus, err := k.CPUs()
+	if err != nil {
+		return nil, err
+	}
+	running := map[uint64]int{}
+	for _, c := range cpus {
+		if c.Current != 0 {
+			running[c.Current] = c.ID
+		}
+	}
+	var out []*console.LinuxStack
+	for _, c := range cpus {
+		if c.Current == 0 {
+			continue
+		}
+		t, err := k.TaskAt(c.Current)
+		if err != nil {
+			return out, fmt.Errorf("CPU %d's current task: %w", c.ID, err)
+		}
+		st, err := e.linuxStackOf(k, &t, running)
+		if err != nil {
+			return out, fmt.Errorf("CPU %d: %w", c.ID, err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// linuxStackOf scans and unwinds one task's kernel stack; running maps the
+// tasks current on a CPU to that CPU.
+func (e consoleEnv) linuxStackOf(k *linux.Kernel, task *linux.Task, running map[uint64]int) (*console.LinuxStack, error) {
+	var err error
 	cpu, isRunning := running[task.Address]
-	// A running task's stack pointer is in the registers the crash saved
-	// for its CPU (the NT_PRSTATUS note naming its pid).
+	// A running task's registers are in the NT_PRSTATUS note the crash
+	// saved for its CPU. The notes are in CPU order; the kernel's name the
+	// task's pid (every CPU's idle task has pid 0, so the order decides),
+	// QEMU's dump-guest-memory numbers them CPU+1 instead.
 	var sp, pc, bp uint64
 	if vf, ok := e.s.d.Target.(*vmcore.File); ok && isRunning {
-		for _, c := range vf.CPUStates() {
-			if c.PID == task.PID && c.Regs != nil {
-				sp, pc, bp = c.Regs["rsp"], c.Regs["rip"], c.Regs["rbp"]
+		states := vf.CPUStates()
+		qemu := len(states) > 0
+		for i, c := range states {
+			qemu = qemu && c.PID == uint32(i+1)
+		}
+		pick := func(c vmcore.CPUState) { sp, pc, bp = c.Regs["rsp"], c.Regs["rip"], c.Regs["rbp"] }
+		if cpu < len(states) && (states[cpu].PID == task.PID || qemu) && states[cpu].Regs != nil {
+			pick(states[cpu])
+		} else {
+			for _, c := range states {
+				if c.PID == task.PID && c.Regs != nil {
+					pick(c)
+				}
 			}
 		}
 	}

@@ -134,6 +134,15 @@ func TestLinuxVMCoreAgreesWithOracles(t *testing.T) {
 			" #10 [ffffcf42c0013f50] entry_SYSCALL_64_after_hwframe+0x6e at ffffffff9a400126\n"+
 			"    RIP: 000000000047b7a0  RSP: 00007ffd0df14a08  RFLAGS: 00000202\n"+
 			"    RAX: ffffffffffffffda  ORIG_RAX: 0000000000000001\n")
+	// bt -a: CPU 1's idle task, stopped by panic's reboot IPI, unwound
+	// from the IRQ stack back to its own and down to its startup.
+	wantAll(t, "bt -a", run(t, s, "bt -a"), "PID: 1  TASK: ffff89ff03df4180  CPU: 0",
+		"PID: 0  TASK: ffff89ff03e74180  CPU: 1  COMMAND: \"swapper/1\"",
+		"  #0 [ffffcf42c00d0fc0] stop_this_cpu+0x63 at ffffffff9983d023\n"+
+			"  #1 [ffffcf42c00d0fe8] __sysvec_reboot+0x27 at ffffffff998608e7\n"+
+			"  #2 [ffffcf42c00d0ff0] sysvec_reboot+0x58 at ffffffff9a2062a8\n"+
+			"  #3 [ffffcf42c009be20] asm_sysvec_reboot+0x16 at ffffffff9a400f46\n",
+		"do_idle+0x206", " #10 [ffffcf42c009bf50] secondary_startup_64_no_verify+0xe4 at ffffffff99800159\n")
 	// The module's own symbols, in the console.
 	wantAll(t, "module symbols", run(t, s, "x pvpanic!pvpanic_panic_notify; ln ffffffffc028f230"),
 		"ffffffff`c028f1d0  pvpanic!pvpanic_panic_notify", "pvpanic!pvpanic_panic_notify+0x60")

@@ -335,6 +335,21 @@ func (e *Env) LinuxStack(_ context.Context, pid int64) (*console.LinuxStack, err
 	return st, nil
 }
 
+// LinuxActiveStacks implements console.LinuxActiveLister: the stacks of
+// pids 1 and 0 (CPU 0 and 1).
+func (e *Env) LinuxActiveStacks(context.Context) ([]*console.LinuxStack, error) {
+	if e.Linux == nil {
+		return nil, errNotLinux
+	}
+	var out []*console.LinuxStack
+	for _, pid := range []int64{1, 0} {
+		if st, ok := e.Linux.Stacks[pid]; ok {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
 // SymbolPath implements console.SymbolControl.
 func (e *Env) SymbolPath() string { return e.SymPath }
 
