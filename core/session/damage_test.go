@@ -54,7 +54,7 @@ const (
 
 // damageCommands are the console commands run on each damaged dump that
 // opens, after Report and Analyze.
-var damageCommands = []string{"lm", "k", "!address"}
+var damageCommands = []string{"lm", "k", "!address", "bt -a"}
 
 // damageResult is what the helper reports for one damaged file.
 type damageResult struct {
