@@ -7,12 +7,15 @@
 # not taken again at once (Xvfb -displayfd does that, and the client then
 # sometimes reached no server). A server that does not answer, or exits
 # (another took N meanwhile), is replaced by one on another number.
+# -noreset: an X server resets when its last client leaves, and during the
+# reset it refuses connections; the probe here is such a client, and the
+# workbench started just after it then failed to open the display.
 start_xvfb() {
 	local n
 	for _ in 1 2 3 4 5; do
 		n=$((100 + RANDOM % 900))
 		[ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
-		Xvfb ":$n" -screen 0 "$1" -nolisten tcp >/dev/null 2>&1 &
+		Xvfb ":$n" -screen 0 "$1" -nolisten tcp -noreset >/dev/null 2>&1 &
 		xvfb=$!
 		xvfb_display=":$n"
 		for _ in $(seq 100); do
