@@ -287,6 +287,19 @@ func (k *Kernel) UnwindORC(pc, sp, bp uint64, exact bool) (*ORCStack, error) {
 	if err != nil {
 		return nil, err
 	}
+	return unwindORC(t.find, k.read, pc, sp, bp, exact), nil
+}
+
+// unwindORC is the walk itself, over a table lookup and a memory reader
+// (the fuzz target drives it with made-up ones).
+func unwindORC(find func(ip uint64) (orcEntry, bool), read func(p []byte, va uint64) error, pc, sp, bp uint64, exact bool) *ORCStack {
+	u64 := func(va uint64) (uint64, error) {
+		var b [8]byte
+		if err := read(b[:], va); err != nil {
+			return 0, err
+		}
+		return le.Uint64(b[:]), nil
+	}
 	st := &ORCStack{}
 	signal := exact
 	var regs uint64 // the last pt_regs passed, for DX/DI/R10/R13-based frames
@@ -300,17 +313,17 @@ func (k *Kernel) UnwindORC(pc, sp, bp uint64, exact bool) (*ORCStack, error) {
 		if !signal {
 			look = pc - 1 // a return address: the call is before it
 		}
-		e, ok := t.find(look)
+		e, ok := find(look)
 		if !ok {
 			st.Stop = fmt.Sprintf("no ORC data for %#x", pc)
-			return st, nil
+			return st
 		}
 		switch e.kind {
 		case orcEndOfStack:
-			return st, nil
+			return st
 		case orcUndefined:
 			st.Stop = fmt.Sprintf("ORC marks %#x as undefined", pc)
-			return st, nil
+			return st
 		}
 		var cfa uint64
 		indirect := false
@@ -326,24 +339,24 @@ func (k *Kernel) UnwindORC(pc, sp, bp uint64, exact bool) (*ORCStack, error) {
 		case orcRegDX, orcRegDI, orcRegR10, orcRegR13:
 			if regs == 0 {
 				st.Stop = fmt.Sprintf("the frame at %#x is based on a register ORC cannot recover here", pc)
-				return st, nil
+				return st
 			}
 			off := map[uint8]uint64{orcRegDX: 12 * 8, orcRegDI: 14 * 8, orcRegR10: 7 * 8, orcRegR13: 2 * 8}[e.spReg]
-			v, err := k.u64(regs + off)
+			v, err := u64(regs + off)
 			if err != nil {
 				st.Stop = err.Error()
-				return st, nil
+				return st
 			}
 			cfa = v + uint64(int64(e.spOff))
 		default:
 			st.Stop = fmt.Sprintf("ORC entry for %#x has no stack base (sp_reg %d)", pc, e.spReg)
-			return st, nil
+			return st
 		}
 		if indirect {
-			v, err := k.u64(cfa)
+			v, err := u64(cfa)
 			if err != nil {
 				st.Stop = err.Error()
-				return st, nil
+				return st
 			}
 			cfa = v
 			if e.spReg == orcRegSPIndirect {
@@ -355,18 +368,18 @@ func (k *Kernel) UnwindORC(pc, sp, bp uint64, exact bool) (*ORCStack, error) {
 		newBP = bp
 		switch e.kind {
 		case orcCall:
-			ra, err := k.u64(cfa - 8)
+			ra, err := u64(cfa - 8)
 			if err != nil {
 				st.Stop = err.Error()
-				return st, nil
+				return st
 			}
 			newPC, newSP, regs, signal = ra, cfa, 0, e.signal
 			slot = cfa - 8
 		case orcRegs:
 			var b [ptRegsSize]byte
-			if err := k.read(b[:], cfa); err != nil {
+			if err := read(b[:], cfa); err != nil {
 				st.Stop = err.Error()
-				return st, nil
+				return st
 			}
 			newPC, newSP, regs, signal = le.Uint64(b[ptRegsIP:]), le.Uint64(b[ptRegsSP:]), cfa, true
 			slot = newSP
@@ -376,29 +389,29 @@ func (k *Kernel) UnwindORC(pc, sp, bp uint64, exact bool) (*ORCStack, error) {
 			if newPC < kernelSpaceStart {
 				st.User = &UserRegs{IP: newPC, SP: newSP, Flags: le.Uint64(b[ptRegsFlags:]),
 					AX: le.Uint64(b[ptRegsAX:]), OrigAX: le.Uint64(b[ptRegsOrigAX:])}
-				return st, nil
+				return st
 			}
 		case orcRegsPartial:
 			// An iret frame: ip, cs, flags, sp, ss.
 			var b [40]byte
-			if err := k.read(b[:], cfa); err != nil {
+			if err := read(b[:], cfa); err != nil {
 				st.Stop = err.Error()
-				return st, nil
+				return st
 			}
 			newPC, newSP, regs, signal = le.Uint64(b[0:]), le.Uint64(b[24:]), 0, true
 			slot = newSP
 			if newPC < kernelSpaceStart {
 				st.User = &UserRegs{IP: newPC, SP: newSP, Flags: le.Uint64(b[16:])}
-				return st, nil
+				return st
 			}
 		}
 		switch e.bpReg {
 		case orcRegPrevSP:
-			if v, err := k.u64(cfa + uint64(int64(e.bpOff))); err == nil {
+			if v, err := u64(cfa + uint64(int64(e.bpOff))); err == nil {
 				newBP = v
 			}
 		case orcRegBP:
-			if v, err := k.u64(bp + uint64(int64(e.bpOff))); err == nil {
+			if v, err := u64(bp + uint64(int64(e.bpOff))); err == nil {
 				newBP = v
 			}
 		}
@@ -409,12 +422,12 @@ func (k *Kernel) UnwindORC(pc, sp, bp uint64, exact bool) (*ORCStack, error) {
 		sameStack := newSP&^(threadSize-1) == prevSP&^(threadSize-1)
 		if sameStack && newSP <= prevSP {
 			st.Stop = fmt.Sprintf("the stack pointer does not grow at %#x (damaged ORC data or stack)", pc)
-			return st, nil
+			return st
 		}
 		pc, sp, bp = newPC, newSP, newBP
 	}
 	st.Stop = fmt.Sprintf("more than %d frames", maxORCFrames)
-	return st, nil
+	return st
 }
 
 // kernelSpaceStart is where x86-64's kernel half of the address space

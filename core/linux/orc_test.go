@@ -1,6 +1,9 @@
 package linux
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // TestDecodeORC decodes one entry in each layout of orc_types.h.
 func TestDecodeORC(t *testing.T) {
@@ -36,4 +39,35 @@ func TestDecodeORC(t *testing.T) {
 			t.Errorf("orcVersion(%q) = %d, want %d", rel, got, want)
 		}
 	}
+}
+
+// FuzzUnwindORC walks made-up stacks with made-up ORC entries: the walk
+// must end (at most maxORCFrames frames) without panicking, whatever the
+// entries and the stack hold.
+func FuzzUnwindORC(f *testing.F) {
+	// A call frame (sp+8), a regs frame, an end-of-stack marker.
+	f.Add([]byte{8, 0, 0xf0, 0xff, 0x15, 0x02, 0, 0, 0, 0, 0x05, 0x03, 0, 0, 0, 0, 0x00, 0x01}, make([]byte, 512), uint8(0))
+	f.Add([]byte{0xf8, 0xff, 0, 0, 0x09, 0x02}, []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}, uint8(1))
+	f.Fuzz(func(t *testing.T, entries, stack []byte, version uint8) {
+		const text, base = 0xffffffff81000000, 0xffffc90000000000
+		n := len(entries) / 6
+		if n == 0 {
+			return
+		}
+		tab := &orcTable{entries: entries[:6*n], version: int(version%3) + 1}
+		for i := range n {
+			tab.ips = append(tab.ips, text+uint64(16*i))
+		}
+		read := func(p []byte, va uint64) error {
+			if va < base || va-base >= uint64(len(stack)) || uint64(len(p)) > uint64(len(stack))-(va-base) {
+				return errors.New("unmapped")
+			}
+			copy(p, stack[va-base:])
+			return nil
+		}
+		st := unwindORC(tab.find, read, text+8, base, base, true)
+		if len(st.Frames) == 0 || len(st.Frames) > maxORCFrames {
+			t.Fatalf("%d frames", len(st.Frames))
+		}
+	})
 }
