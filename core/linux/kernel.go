@@ -242,6 +242,9 @@ func (k *Kernel) Physical() mem.Space { return k.phys }
 // read reads exactly len(p) bytes of kernel virtual memory.
 func (k *Kernel) read(p []byte, va uint64) error { return mem.ReadFull(k.virt, p, va) }
 
+// ReadU64 reads a little-endian word of kernel virtual memory.
+func (k *Kernel) ReadU64(va uint64) (uint64, error) { return k.u64(va) }
+
 func (k *Kernel) u64(va uint64) (uint64, error) {
 	var b [8]byte
 	if err := k.read(b[:], va); err != nil {

@@ -419,7 +419,38 @@ func (e consoleEnv) linuxStackOf(k *linux.Kernel, task *linux.Task, running map[
 	for _, en := range ks.Entries {
 		st.Entries = append(st.Entries, console.LinuxStackEntry{Slot: en.Slot, Value: en.Value, Name: fmt.Sprintf("%s+%#x", en.Function, en.Offset), Call: en.Call})
 	}
-	e.unwindLinuxStack(k, st, task, isRunning, pc, sp, bp)
+	if pc == 0 && isRunning && ks.FromCrashPath {
+		// No registers were saved (a LiME image). ORC needs a pc, an sp
+		// and, for frames based on it, the frame pointer: try the return
+		// addresses the scan found from the crash path on, each with the
+		// word below it as the frame pointer (where a callee that saves
+		// it pushes it), and keep the first walk that reaches the end
+		// of the stack or user mode, which a wrong start does not.
+		for i, en := range ks.Entries[:min(len(ks.Entries), 8)] {
+			if !en.Call {
+				continue
+			}
+			fbp, _ := k.ReadU64(en.Slot - 8)
+			ous, err := k.UnwindORC(en.Value, en.Slot+8, fbp, false)
+			if err != nil {
+				break
+			}
+			if ous.Stop == "" {
+				// The crash path's frame the scan started at (panic,
+				// say), when the walk starts below it, then the walk;
+				// what lies between may be stale and is left to bt -t.
+				if i > 0 {
+					cp := ks.Entries[0]
+					st.Frames = append(st.Frames, console.LinuxFrame{Slot: cp.Slot, PC: cp.Value, Name: fmt.Sprintf("%s+%#x", cp.Function, cp.Offset)})
+				}
+				e.fillORCFrames(k, st, ous)
+				st.FramesNote = fmt.Sprintf("running on CPU %d, no registers saved: the crash path's frame, then unwound with ORC from a return address below it on the stack", cpu)
+				break
+			}
+		}
+		return st, nil
+	}
+	e.unwindLinuxStack(k, st, task, isRunning, pc, sp, bp, true)
 	return st, nil
 }
 
@@ -427,12 +458,14 @@ func (e consoleEnv) linuxStackOf(k *linux.Kernel, task *linux.Task, running map[
 // bt): from the registers the crash saved when it was running, from the
 // frame its last switch saved when it was not. Where neither is known, or
 // the kernel has no ORC data, st keeps the scan alone.
-func (e consoleEnv) unwindLinuxStack(k *linux.Kernel, st *console.LinuxStack, task *linux.Task, running bool, pc, sp, bp uint64) {
+func (e consoleEnv) unwindLinuxStack(k *linux.Kernel, st *console.LinuxStack, task *linux.Task, running bool, pc, sp, bp uint64, exact bool) {
 	var ous *linux.ORCStack
 	var err error
 	switch {
 	case pc != 0:
-		ous, err = k.UnwindORC(pc, sp, bp, true)
+		// exact: saved registers; otherwise a return address read from
+		// the stack.
+		ous, err = k.UnwindORC(pc, sp, bp, exact)
 		st.FramesNote = fmt.Sprintf("running on CPU %d: unwound with ORC from the registers the crash saved (NT_PRSTATUS)", st.CPU)
 	case !running:
 		var tsp uint64
@@ -449,6 +482,11 @@ func (e consoleEnv) unwindLinuxStack(k *linux.Kernel, st *console.LinuxStack, ta
 		st.FramesNote = ""
 		return
 	}
+	e.fillORCFrames(k, st, ous)
+}
+
+// fillORCFrames puts an ORC walk's frames, named, into st.
+func (e consoleEnv) fillORCFrames(k *linux.Kernel, st *console.LinuxStack, ous *linux.ORCStack) {
 	for _, f := range ous.Frames {
 		name, ok := k.TextSymbol(f.PC)
 		if !ok {

@@ -232,6 +232,16 @@ func TestLiMEFromVMCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLinuxDump(t, out)
+	// A LiME image saves no registers: bt starts ORC at the crash path's
+	// deepest frame the scan finds, and below it gives the kernel's own
+	// trace (the dmesg oracle), down to the user registers.
+	lime := openSession(t, out, Options{})
+	wantAll(t, "bt on LiME", run(t, lime, "bt"), "no registers saved: the crash path's frame, then unwound with ORC",
+		"  #0 [ffffcf42c0013ca8] panic+0x177 at ffffffff9a1cd0a8\n  #1 [ffffcf42c0013d28] sysrq_handle_crash+0x16 at ffffffff99ea8a06\n",
+		"__handle_sysrq.cold+0x44 at ffffffff9a1f4ac9\n",
+		"ksys_write+0x6b at ffffffff99b4d95b\n",
+		"entry_SYSCALL_64_after_hwframe+0x6e at ffffffff9a400126\n"+
+			"    RIP: 000000000047b7a0  RSP: 00007ffd0df14a08  RFLAGS: 00000202\n")
 }
 
 // TestELFFromVMCore writes panic-96M as an ELF /proc/vmcore (ELF64
