@@ -36,9 +36,7 @@ type moduleSymbols struct {
 // ModuleSymbol names pc as "function+0xoff [module]" from the symbol
 // table of the loaded module holding it.
 func (k *Kernel) ModuleSymbol(pc uint64) (string, bool) {
-	ms := &k.modSyms
-	ms.once.Do(func() { ms.tables, ms.err = k.readModuleSymbols() })
-	for _, t := range ms.tables {
+	for _, t := range k.moduleSymbolTables() {
 		if pc < t.base || pc >= t.end {
 			continue
 		}
@@ -50,6 +48,13 @@ func (k *Kernel) ModuleSymbol(pc uint64) (string, bool) {
 		return fmt.Sprintf("%s+%#x [%s]", s.name, pc-s.addr, t.module), true
 	}
 	return "", false
+}
+
+// moduleSymbolTables reads the modules' tables on first use.
+func (k *Kernel) moduleSymbolTables() []modSymTable {
+	ms := &k.modSyms
+	ms.once.Do(func() { ms.tables, ms.err = k.readModuleSymbols() })
+	return ms.tables
 }
 
 func (k *Kernel) readModuleSymbols() ([]modSymTable, error) {
@@ -129,9 +134,7 @@ func (k *Kernel) cString(va uint64, max int) (string, error) {
 // ModuleSyms returns a loaded module's function symbols, by address, from
 // its own symbol table; false when the module or its table is unknown.
 func (k *Kernel) ModuleSyms(module string) ([]Sym, bool) {
-	ms := &k.modSyms
-	ms.once.Do(func() { ms.tables, ms.err = k.readModuleSymbols() })
-	for _, t := range ms.tables {
+	for _, t := range k.moduleSymbolTables() {
 		if t.module != module {
 			continue
 		}

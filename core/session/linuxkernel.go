@@ -288,12 +288,7 @@ func (e consoleEnv) LinuxStack(_ context.Context, pid int64) (*console.LinuxStac
 	}
 	tasks, _ := k.Tasks()
 	cpus, _ := k.CPUs()
-	running := map[uint64]int{}
-	for _, c := range cpus {
-		if c.Current != 0 {
-			running[c.Current] = c.ID
-		}
-	}
+	running := runningTasks(cpus)
 	var task *linux.Task
 	if pid < 0 {
 		want := 0
@@ -337,12 +332,7 @@ func (e consoleEnv) LinuxActiveStacks(context.Context) ([]*console.LinuxStack, e
 	if err != nil {
 		return nil, err
 	}
-	running := map[uint64]int{}
-	for _, c := range cpus {
-		if c.Current != 0 {
-			running[c.Current] = c.ID
-		}
-	}
+	running := runningTasks(cpus)
 	var out []*console.LinuxStack
 	for _, c := range cpus {
 		if c.Current == 0 {
@@ -359,6 +349,17 @@ func (e consoleEnv) LinuxActiveStacks(context.Context) ([]*console.LinuxStack, e
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// runningTasks maps the task each CPU was running to that CPU.
+func runningTasks(cpus []linux.CPU) map[uint64]int {
+	running := map[uint64]int{}
+	for _, c := range cpus {
+		if c.Current != 0 {
+			running[c.Current] = c.ID
+		}
+	}
+	return running
 }
 
 // linuxStackOf scans and unwinds one task's kernel stack; running maps the
