@@ -20,6 +20,7 @@ package dwarftab
 
 import (
 	"debug/dwarf"
+	"errors"
 	"io"
 	"slices"
 	"sort"
@@ -181,6 +182,7 @@ func (t *Tables) read(d *dwarf.Data, r *dwarf.Reader, ref deref, one bool) error
 	var files []*dwarf.LineFile
 	var firstErr error
 	units := 0
+	var nulls nullRun
 	for {
 		e, err := r.Next()
 		if err != nil {
@@ -190,7 +192,13 @@ func (t *Tables) read(d *dwarf.Data, r *dwarf.Reader, ref deref, one bool) error
 		if e == nil {
 			break
 		}
+		if nulls.stalled(e) {
+			return errStalled
+		}
 		if e.Tag == 0 { // end of a sibling list
+			if one && len(stack) == 0 {
+				break // padding after the unit, or a unit without its top entry
+			}
 			if n := len(stack); n > 0 {
 				cur, stack = stack[n-1], stack[:n-1]
 				if one && n == 1 {
@@ -408,4 +416,28 @@ func nameOf(ref deref, e *dwarf.Entry, depth int) string {
 		}
 	}
 	return ""
+}
+
+// errStalled reports a reader that stopped advancing (see nullRun).
+var errStalled = errors.New("dwarf: unterminated abbreviation code at the end of a unit")
+
+// maxNullRun is how many null entries in a row a loop over a Reader accepts.
+// Real ones each take a byte: they close nesting levels (tens deep) or pad
+// a unit's end, never by 64 KiB.
+const maxNullRun = 1 << 16
+
+// nullRun guards a loop over a dwarf.Reader from a flaw in debug/dwarf
+// (Go 1.26): when the rest of a unit is bytes with the LEB128 continuation
+// bit set, the abbreviation code reads as 0 without consuming anything, so
+// Next returns a null entry forever instead of an error.
+type nullRun int
+
+// stalled counts e and says whether the run of null entries is too long.
+func (n *nullRun) stalled(e *dwarf.Entry) bool {
+	if e.Tag != 0 {
+		*n = 0
+		return false
+	}
+	*n++
+	return *n > maxNullRun
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/crashbench/crashbench/core/testutil/fixture"
 )
@@ -167,4 +168,37 @@ func FuzzLazy(f *testing.F) {
 		c.Info, c.Aranges = Bytes(info), Bytes(ar)
 		exerciseLazy(NewLazy(c, 0, nil), eager)
 	})
+}
+
+// TestStalledReaderEnds: a unit whose last bytes all carry the LEB128
+// continuation bit makes debug/dwarf's Reader return null entries without
+// advancing; Read, NewTypes' index and Lazy end anyway.
+func TestStalledReaderEnds(t *testing.T) {
+	// .debug_abbrev (DWARF 4 section 7.5.3): code 1, DW_TAG_compile_unit,
+	// with children, one attribute DW_AT_name as DW_FORM_string.
+	abbrev := []byte{1, 0x11, 1, 0x03, 0x08, 0, 0, 0}
+	// .debug_info: a DWARF 4 unit header (length, version, abbrev offset,
+	// address size), the top entry named "a", then unterminated LEB128s.
+	body := []byte{4, 0, 0, 0, 0, 0, 8, 1, 'a', 0, 0xaa, 0xaa, 0xaa, 0xaa}
+	info := binary.LittleEndian.AppendUint32(nil, uint32(len(body)))
+	info = append(info, body...)
+	d, err := dwarf.New(abbrev, nil, nil, info, nil, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var tab Tables
+		err := tab.Read(d)
+		NewTypes(d).index()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Read: no error for a unit that stops mid-entry")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Read or the type index did not return on a stalled reader")
+	}
 }

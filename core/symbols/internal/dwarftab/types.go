@@ -40,9 +40,10 @@ func (t *Types) buildIndex() map[string]dwarf.Offset {
 	declared := map[string]bool{} // names indexed only by a declaration
 	r := t.d.Reader()
 	var scope []string // enclosing namespaces; "" marks a non-namespace level
+	var nulls nullRun
 	for {
 		e, err := r.Next()
-		if err != nil || e == nil {
+		if err != nil || e == nil || nulls.stalled(e) {
 			break
 		}
 		if e.Tag == 0 { // end of a level's children
