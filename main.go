@@ -51,6 +51,10 @@ func main() {
 	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "crashbench:", err)
 	}
+	if why := platform.NoDisplay(os.Getenv); why != "" {
+		fmt.Fprintf(os.Stderr, "crashbench: %s; the commands work without one, e.g. crashbench info FILE (crashbench help lists them)\n", why)
+		os.Exit(cli.ExitUsage)
+	}
 	var incoming <-chan []string
 	if in, err := platform.Listen(sock); err == nil {
 		defer in.Close()

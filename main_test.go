@@ -81,6 +81,15 @@ func TestCLIContract(t *testing.T) {
 				t.Fatalf("stderr = %q, want one line naming the file, what it looks like and the offset", errs)
 			}
 
+			// The window without a display: a clear line, not GLFW's panic.
+			// (The headless build here has no workbench beside it.)
+			if tags != "headless" {
+				_, errs, code = run(t, bin, env)
+				if code != 1 || !strings.Contains(errs, "no display") || strings.Contains(errs, "panic") {
+					t.Fatalf("no subcommand, no display: exit %d, stderr %q", code, errs)
+				}
+			}
+
 			if _, _, code = run(t, bin, env, "info"); code != 1 {
 				t.Fatalf("info without a file: exit %d, want 1", code)
 			}
