@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -128,8 +129,17 @@ func (db *DB) overrides(ctx context.Context) (map[string]string, map[int64]strin
 	return merges, splits, rows.Err()
 }
 
-// MergeBuckets makes every dump of bucket from part of bucket into.
+// MergeBuckets makes every dump of bucket from part of bucket into, which
+// may be a new name. It returns ErrNoBucket when from is no bucket.
 func (db *DB) MergeBuckets(ctx context.Context, from, into string) error {
+	if strings.TrimSpace(into) == "" || from == into {
+		return fmt.Errorf("workspace: cannot merge bucket %q into %q", from, into)
+	}
+	if ok, err := db.BucketKnown(ctx, from); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("%w: %s", ErrNoBucket, from)
+	}
 	_, err := db.sql.ExecContext(ctx, "INSERT INTO bucket_overrides (kind, bucket_key, target_key, created_at) VALUES ('merge', ?, ?, ?)",
 		from, into, time.Now().Unix())
 	return err
@@ -137,9 +147,48 @@ func (db *DB) MergeBuckets(ctx context.Context, from, into string) error {
 
 // SplitDump moves one dump to bucket into, whatever its own key says.
 func (db *DB) SplitDump(ctx context.Context, dumpID int64, into string) error {
+	if strings.TrimSpace(into) == "" {
+		return errors.New("workspace: no bucket to move the dump to")
+	}
+	if err := db.checkDump(ctx, dumpID); err != nil {
+		return err
+	}
 	_, err := db.sql.ExecContext(ctx, "INSERT INTO bucket_overrides (kind, dump_id, target_key, created_at) VALUES ('split', ?, ?, ?)",
 		dumpID, into, time.Now().Unix())
 	return err
+}
+
+// BucketKnown reports whether key is a bucket: a dump's own key or the
+// target of a merge or move.
+func (db *DB) BucketKnown(ctx context.Context, key string) (bool, error) {
+	var one int
+	err := db.sql.QueryRowContext(ctx, `SELECT 1 WHERE EXISTS (SELECT 1 FROM dumps WHERE bucket_key = ?)
+		OR EXISTS (SELECT 1 FROM bucket_overrides WHERE target_key = ?)`, key, key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Unmerge undoes every merge of bucket from: its dumps go back to their
+// own key (or to where a later merge of that key sends them). It returns
+// how many merges it removed.
+func (db *DB) Unmerge(ctx context.Context, from string) (int64, error) {
+	res, err := db.sql.ExecContext(ctx, "DELETE FROM bucket_overrides WHERE kind = 'merge' AND bucket_key = ?", from)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Unsplit undoes the moves of one dump: it goes back to its own bucket.
+// It returns how many moves it removed.
+func (db *DB) Unsplit(ctx context.Context, dumpID int64) (int64, error) {
+	res, err := db.sql.ExecContext(ctx, "DELETE FROM bucket_overrides WHERE kind = 'split' AND dump_id = ?", dumpID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // all reports whether f gives the same non-empty value for every row.

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,31 +15,7 @@ import (
 // snapshot is in none.
 func TestBuckets(t *testing.T) {
 	dir := t.TempDir()
-	writeSymbols(t, dir)
-	const day = 86400
-	base := uint32(1_709_251_200) // 2024-03-01
-	specs := map[string]crashSpec{
-		// A: null write in CrashFunction, 3 runs.
-		"a1.dmp": {pid: 100, appBase: 0x7ff6_1000_0000, time: base + 2*day},
-		"a2.dmp": {pid: 200, appBase: 0x7ff7_2000_0000, time: base},
-		"a3.dmp": {pid: 300, appBase: 0x7ff8_3000_0000, time: base + 5*day},
-		// B: a read at a wild address in Parse, 2 runs, at different
-		// offsets in the function.
-		"b1.dmp": {pid: 400, appBase: 0x7ff6_4000_0000, rip: 0x3010, params: []uint64{0, 0xdead0000}, time: base + day},
-		"b2.dmp": {pid: 500, appBase: 0x7ff6_5000_0000, rip: 0x3020, params: []uint64{0, 0xdead0000}, time: base + 3*day},
-		// C: integer division by zero in CrashFunction: another code.
-		"c1.dmp": {pid: 600, appBase: 0x7ff6_6000_0000, code: 0xc0000094, time: base + 4*day},
-		// E: a crash in vendorhook.dll, which has no symbols: the
-		// module-relative offset separates the sites.
-		"e1.dmp": {pid: 800, inOther: true, other: "vendorhook.dll", rip: 0x1500, code: 0xc0000094, time: base + 7*day},
-		"e2.dmp": {pid: 801, inOther: true, other: "vendorhook.dll", rip: 0x1500, code: 0xc0000094, time: base + 8*day},
-		"e3.dmp": {pid: 802, inOther: true, other: "vendorhook.dll", rip: 0x1600, code: 0xc0000094, time: base + 8*day},
-		// D: a snapshot of the same process: no crash, no bucket.
-		"d1.dmp": {pid: 700, appBase: 0x7ff6_7000_0000, noCrash: true, time: base + 6*day},
-	}
-	for name, s := range specs {
-		writeFile(t, filepath.Join(dir, name), s.bytes(t))
-	}
+	writeBucketDumps(t, dir)
 	db := openTemp(t)
 	res, err := db.Index(context.Background(), []string{dir}, IndexOptions{Workers: 2})
 	if err != nil {
@@ -108,5 +85,115 @@ func TestBuckets(t *testing.T) {
 	}
 	if !reflect.DeepEqual(keys, map[string]int{want[0].Key: 3, want[1].Key: 2, want[2].Key: 2, want[3].Key: 1, "mine": 1}) {
 		t.Errorf("after merge and split: %v", keys)
+	}
+}
+
+// writeBucketDumps writes TestBuckets' recurrence sets into dir: A (3
+// runs), B (2), C (1), E (3 at two sites) and a snapshot D.
+func writeBucketDumps(t *testing.T, dir string) {
+	t.Helper()
+	writeSymbols(t, dir)
+	const day = 86400
+	base := uint32(1_709_251_200) // 2024-03-01
+	specs := map[string]crashSpec{
+		// A: null write in CrashFunction, 3 runs.
+		"a1.dmp": {pid: 100, appBase: 0x7ff6_1000_0000, time: base + 2*day},
+		"a2.dmp": {pid: 200, appBase: 0x7ff7_2000_0000, time: base},
+		"a3.dmp": {pid: 300, appBase: 0x7ff8_3000_0000, time: base + 5*day},
+		// B: a read at a wild address in Parse, 2 runs, at different
+		// offsets in the function.
+		"b1.dmp": {pid: 400, appBase: 0x7ff6_4000_0000, rip: 0x3010, params: []uint64{0, 0xdead0000}, time: base + day},
+		"b2.dmp": {pid: 500, appBase: 0x7ff6_5000_0000, rip: 0x3020, params: []uint64{0, 0xdead0000}, time: base + 3*day},
+		// C: integer division by zero in CrashFunction: another code.
+		"c1.dmp": {pid: 600, appBase: 0x7ff6_6000_0000, code: 0xc0000094, time: base + 4*day},
+		// E: a crash in vendorhook.dll, which has no symbols: the
+		// module-relative offset separates the sites.
+		"e1.dmp": {pid: 800, inOther: true, other: "vendorhook.dll", rip: 0x1500, code: 0xc0000094, time: base + 7*day},
+		"e2.dmp": {pid: 801, inOther: true, other: "vendorhook.dll", rip: 0x1500, code: 0xc0000094, time: base + 8*day},
+		"e3.dmp": {pid: 802, inOther: true, other: "vendorhook.dll", rip: 0x1600, code: 0xc0000094, time: base + 8*day},
+		// D: a snapshot of the same process: no crash, no bucket.
+		"d1.dmp": {pid: 700, appBase: 0x7ff6_7000_0000, noCrash: true, time: base + 6*day},
+	}
+	for name, s := range specs {
+		writeFile(t, filepath.Join(dir, name), s.bytes(t))
+	}
+}
+
+// TestBucketOverridesUndo: merges and moves are refused for unknown
+// buckets and dumps, and undone one by one.
+func TestBucketOverridesUndo(t *testing.T) {
+	dir := t.TempDir()
+	writeBucketDumps(t, dir)
+	db := openTemp(t)
+	ctx := context.Background()
+	if _, err := db.Index(ctx, []string{dir}, IndexOptions{Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	counts := func() map[string]int {
+		bs, err := db.Buckets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, b := range bs {
+			m[b.Key] = b.Count
+		}
+		return m
+	}
+	before := counts()
+	const a = "NULL_CLASS_PTR_WRITE_c0000005_app.exe!CrashFunction"
+	const c = "INTEGER_DIVIDE_BY_ZERO_c0000094_app.exe!CrashFunction"
+	if before[a] != 3 || before[c] != 1 {
+		t.Fatalf("buckets before: %v", before)
+	}
+	if err := db.MergeBuckets(ctx, "no such bucket", a); !errors.Is(err, ErrNoBucket) {
+		t.Errorf("merging an unknown bucket: %v, want ErrNoBucket", err)
+	}
+	if err := db.MergeBuckets(ctx, a, a); err == nil {
+		t.Error("merging a bucket into itself: no error")
+	}
+	if err := db.SplitDump(ctx, 1<<40, "x"); !errors.Is(err, ErrNoDump) {
+		t.Errorf("moving an unknown dump: %v, want ErrNoDump", err)
+	}
+
+	// C into a new name, then that name into A: a chain.
+	if err := db.MergeBuckets(ctx, c, "TICKET-42"); err != nil {
+		t.Fatal(err)
+	}
+	if known, err := db.BucketKnown(ctx, "TICKET-42"); err != nil || !known {
+		t.Errorf("BucketKnown(target of a merge) = %v, %v", known, err)
+	}
+	if got := counts(); got["TICKET-42"] != 1 || got[c] != 0 {
+		t.Errorf("after merging C into TICKET-42: %v", got)
+	}
+	if err := db.MergeBuckets(ctx, "TICKET-42", a); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); got[a] != 4 {
+		t.Errorf("after the chain into A: %v", got)
+	}
+	var a3 int64
+	db.sql.QueryRow("SELECT id FROM dumps WHERE path LIKE '%a3.dmp'").Scan(&a3)
+	if err := db.SplitDump(ctx, a3, "mine"); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); got[a] != 3 || got["mine"] != 1 {
+		t.Errorf("after moving a3: %v", got)
+	}
+
+	if n, err := db.Unsplit(ctx, a3); err != nil || n != 1 {
+		t.Fatalf("Unsplit = %d, %v", n, err)
+	}
+	if n, err := db.Unmerge(ctx, "TICKET-42"); err != nil || n != 1 {
+		t.Fatalf("Unmerge(TICKET-42) = %d, %v", n, err)
+	}
+	if got := counts(); got["TICKET-42"] != 1 || got[a] != 3 {
+		t.Errorf("after undoing the move and the second merge: %v", got)
+	}
+	if n, err := db.Unmerge(ctx, c); err != nil || n != 1 {
+		t.Fatalf("Unmerge(C) = %d, %v", n, err)
+	}
+	if got := counts(); !reflect.DeepEqual(got, before) {
+		t.Errorf("after undoing everything:\n got %v\nwant %v", got, before)
 	}
 }

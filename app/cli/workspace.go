@@ -126,10 +126,23 @@ func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	until := fs.String("until", "", "with --timeline: up to this `DATE`, included when a day")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: crashbench buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE] [--until DATE]]")
+		for _, verb := range []string{"merge", "unmerge", "move", "unmove"} {
+			fmt.Fprintln(stderr, "       crashbench "+bucketVerbs[verb].usage)
+		}
 	}
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
+	}
+	if len(rest) > 0 {
+		if _, ok := bucketVerbs[rest[0]]; ok {
+			db, err := open()
+			if err != nil {
+				return dbFail(stderr, "buckets", err)
+			}
+			defer db.Close()
+			return runBucketVerb(ctx, db, rest[0], rest[1:], stdout, stderr)
+		}
 	}
 	if len(rest) != 0 || (*corr != "" && *timeline) {
 		fs.Usage()
