@@ -23,6 +23,20 @@ func newBucketsTab(ctx context.Context, ws *Workspace, open func(paths []string)
 	t := &bucketsTab{view: widgets.NewBucketsView(), ws: ws, ctx: ctx, loaded: make(chan struct{}), first: true}
 	t.view.OnOpen = open
 	t.view.OnSelected = t.correlate
+	fail := func(err error) { t.view.ShowNotice(shortError(err)) }
+	t.view.OnMerge = func(from, into string) {
+		ws.Regroup(func(ctx context.Context, db *workspace.DB) error { return db.MergeBuckets(ctx, from, into) }, fail)
+	}
+	t.view.OnUnmerge = func(keys []string) {
+		ws.Regroup(func(ctx context.Context, db *workspace.DB) error {
+			for _, k := range keys {
+				if _, err := db.Unmerge(ctx, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, fail)
+	}
 	return t
 }
 
@@ -73,7 +87,7 @@ func bucketRows(bs []workspace.Bucket) []widgets.BucketRow {
 	rows := make([]widgets.BucketRow, len(bs))
 	for i, b := range bs {
 		rows[i] = widgets.BucketRow{Key: b.Key, Signature: b.Signature, Count: b.Count, First: b.FirstSeen,
-			Last: b.LastSeen, Why: b.Why, Dumps: b.Dumps}
+			Last: b.LastSeen, Why: b.Why, Dumps: b.Dumps, Merged: b.Merged}
 	}
 	return rows
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,4 +147,38 @@ func TestWindowCompare(t *testing.T) {
 	if differ == 0 {
 		t.Error("no differing rows between an amd64 access violation and a Linux SIGSEGV")
 	}
+}
+
+// TestWindowRegroupBuckets merges two crashes' buckets from the buckets
+// view and undoes it: the index and the view follow.
+func TestWindowRegroupBuckets(t *testing.T) {
+	dir := t.TempDir()
+	a := scenarioAt(t, dir, "amd64-av-write", 1_700_000_000)
+	b := scenarioAt(t, dir, "linux-sigsegv", 1_710_000_000)
+	m := newTestWindow(t, []string{a, b}, nil)
+	needIndex(t, m)
+	settle(t, m)
+	waitFor(t, "two buckets", func() bool { return len(m.ws.Buckets()) == 2 }, 20*time.Second)
+	keys := []string{m.ws.Buckets()[0].Key, m.ws.Buckets()[1].Key}
+	rows := func() []widgets.BucketRow {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		return m.buckets.view.Rows()
+	}
+	waitFor(t, "the view's two rows", func() bool { return len(rows()) == 2 }, 10*time.Second)
+
+	onUIWait(func() { m.buckets.view.OnMerge(keys[1], keys[0]) })
+	waitFor(t, "one bucket after the merge", func() bool {
+		r := rows()
+		return len(r) == 1 && r[0].Key == keys[0] && r[0].Count == 2 && slices.Equal(r[0].Merged, []string{keys[1]})
+	}, 10*time.Second)
+
+	onUIWait(func() { m.buckets.view.OnMerge("NO_SUCH_BUCKET", keys[0]) })
+	waitFor(t, "the refusal shown", func() bool {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		return strings.Contains(m.buckets.view.Notice(), "no such bucket")
+	}, 10*time.Second)
+	onUIWait(func() { m.buckets.view.OnUnmerge([]string{keys[1]}) })
+	waitFor(t, "two buckets again", func() bool { return len(rows()) == 2 }, 10*time.Second)
 }

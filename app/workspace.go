@@ -275,6 +275,25 @@ func (w *Workspace) Correlations(ctx context.Context, key string) ([]workspace.C
 	return db.Correlations(ctx, key)
 }
 
+// Regroup changes the user's grouping in the background (change is a
+// workspace.DB method, such as a merge), then reloads the buckets; a
+// refusal goes to fail, on the UI thread.
+func (w *Workspace) Regroup(change func(context.Context, *workspace.DB) error, fail func(error)) {
+	w.spawn(func() {
+		db := w.database()
+		if db == nil {
+			return
+		}
+		if err := change(w.ctx, db); err != nil {
+			if fail != nil {
+				onUI(func() { fail(err) })
+			}
+			return
+		}
+		w.reload()
+	})
+}
+
 // AddFolder records dir as watched, indexes what it holds already, and
 // restarts the watcher with it.
 func (w *Workspace) AddFolder(dir string) {

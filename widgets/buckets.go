@@ -19,6 +19,7 @@ type BucketRow struct {
 	First, Last    time.Time
 	Why            string   // why these dumps are together
 	Dumps          []string // paths, oldest first
+	Merged         []string // buckets the user merged into this one
 }
 
 // CorrelationRow is a module (at a version) over-represented in a bucket.
@@ -39,6 +40,11 @@ type BucketsView struct {
 	OnSelected func(key string)
 	// OnOpen is called with dump paths the user asks to open.
 	OnOpen func(paths []string)
+	// OnMerge is called when the user merges bucket from into another
+	// (an existing key or a new name); OnUnmerge to undo the merges of
+	// the given buckets. The app reloads the view with SetBuckets.
+	OnMerge   func(from, into string)
+	OnUnmerge func(keys []string)
 
 	rows     []BucketRow
 	selected int
@@ -48,6 +54,7 @@ type BucketsView struct {
 	count    *widget.Label
 	detail   *fyne.Container
 	pane     *statePane
+	notice   string // the last refusal shown, until the details change
 }
 
 var bucketColumns = []struct {
@@ -241,6 +248,7 @@ func (v *BucketsView) SetCorrelations(key string, cs []CorrelationRow) {
 // showDetail shows the selected bucket's explanation and dumps.
 func (v *BucketsView) showDetail() {
 	v.detail.RemoveAll()
+	v.notice = ""
 	if v.selected < 0 || v.selected >= len(v.rows) {
 		hint := widget.NewLabel("Select a bucket to see its dumps and the modules they have in common.")
 		hint.Importance = widget.LowImportance
@@ -259,6 +267,7 @@ func (v *BucketsView) showDetail() {
 	if r.Why != "" {
 		v.detail.Add(selectableValue(r.Why))
 	}
+	v.detail.Add(v.regroupControls(r))
 	paths := r.Dumps
 	open := widget.NewButtonWithIcon(fmt.Sprintf("Open %d dumps", len(paths)), theme.FolderOpenIcon(), func() {
 		if v.OnOpen != nil {
@@ -272,5 +281,55 @@ func (v *BucketsView) showDetail() {
 	list := widget.NewLabel(strings.Join(paths, "\n"))
 	list.Selectable = true
 	v.detail.Add(list)
+	v.detail.Refresh()
+}
+
+// regroupControls lets the user fix the grouping: merge this bucket into
+// another (chosen from the list or typed, e.g. a ticket's name), or undo
+// the merges that made it.
+func (v *BucketsView) regroupControls(r BucketRow) fyne.CanvasObject {
+	var others []string
+	for _, o := range v.rows {
+		if o.Key != r.Key {
+			others = append(others, o.Key)
+		}
+	}
+	into := widget.NewSelectEntry(others)
+	into.SetPlaceHolder("another bucket, or a new name")
+	merge := widget.NewButton("Merge into", func() {
+		if t := strings.TrimSpace(into.Text); t != "" && t != r.Key && v.OnMerge != nil {
+			v.OnMerge(r.Key, t)
+		}
+	})
+	merge.Disable()
+	into.OnChanged = func(s string) {
+		if s = strings.TrimSpace(s); s != "" && s != r.Key {
+			merge.Enable()
+		} else {
+			merge.Disable()
+		}
+	}
+	row := container.NewBorder(nil, nil, merge, nil, into)
+	if len(r.Merged) == 0 {
+		return row
+	}
+	undo := widget.NewButtonWithIcon("Undo merge ("+Count(len(r.Merged), "bucket", "buckets")+")", theme.ContentUndoIcon(), func() {
+		if v.OnUnmerge != nil {
+			v.OnUnmerge(r.Merged)
+		}
+	})
+	return container.NewVBox(row, container.NewHBox(undo))
+}
+
+// Notice returns the refusal shown, "" when none is.
+func (v *BucketsView) Notice() string { return v.notice }
+
+// ShowNotice tells the user why a change was refused, above the details.
+func (v *BucketsView) ShowNotice(msg string) {
+	v.notice = msg
+	l := widget.NewLabel(msg)
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	v.detail.Objects = append([]fyne.CanvasObject{l}, v.detail.Objects...)
 	v.detail.Refresh()
 }

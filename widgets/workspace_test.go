@@ -109,6 +109,67 @@ func TestBucketsView(t *testing.T) {
 	}
 }
 
+// TestBucketsRegroup merges the selected bucket into one typed or picked,
+// and offers to undo the merges a bucket was made of.
+func TestBucketsRegroup(t *testing.T) {
+	test.NewTempApp(t)
+	v := NewBucketsView()
+	var merged [][2]string
+	var unmerged []string
+	v.OnMerge = func(from, into string) { merged = append(merged, [2]string{from, into}) }
+	v.OnUnmerge = func(keys []string) { unmerged = append(unmerged, keys...) }
+	test.NewTempWindow(t, v).Resize(fyne.NewSize(1000, 700))
+	v.SetBuckets([]BucketRow{
+		{Key: "A", Count: 2, Dumps: []string{"/d/1", "/d/2"}, Merged: []string{"C"}},
+		{Key: "B", Count: 1, Dumps: []string{"/d/3"}},
+	}, nil)
+	v.Select("B")
+	var into *widget.SelectEntry
+	buttons := map[string]*widget.Button{}
+	find := func() {
+		into, buttons = nil, map[string]*widget.Button{}
+		walkVisible(v, func(o fyne.CanvasObject) {
+			switch w := o.(type) {
+			case *widget.SelectEntry:
+				into = w
+			case *widget.Button:
+				buttons[w.Text] = w
+			}
+		})
+	}
+	find()
+	if into == nil || buttons["Merge into"] == nil {
+		t.Fatalf("no merge controls; buttons %v", buttons)
+	}
+	if !buttons["Merge into"].Disabled() {
+		t.Error("Merge into is enabled with nothing chosen")
+	}
+	if _, ok := buttons["Undo merge (1 bucket)"]; ok {
+		t.Error("B was never merged, yet offers an undo")
+	}
+	test.Type(into, "TICKET-9")
+	test.Tap(buttons["Merge into"])
+	into.SetText("B") // itself: refused
+	test.Tap(buttons["Merge into"])
+	if len(merged) != 1 || merged[0] != [2]string{"B", "TICKET-9"} {
+		t.Errorf("merges asked: %v", merged)
+	}
+	v.Select("A")
+	find()
+	undo := buttons["Undo merge (1 bucket)"]
+	if undo == nil {
+		t.Fatalf("A (made of C) offers no undo; buttons %v", buttons)
+	}
+	test.Tap(undo)
+	if !slices.Equal(unmerged, []string{"C"}) {
+		t.Errorf("undo asked for %v", unmerged)
+	}
+	v.ShowNotice("workspace: no such bucket: X")
+	if !slices.Contains(visibleLabels(v), "workspace: no such bucket: X") {
+		t.Error("the refusal is not shown")
+	}
+}
+
 // TestCompareView highlights differing rows and asks to compare only two
 // different dumps.
 func TestCompareView(t *testing.T) {

@@ -19,7 +19,8 @@ type Bucket struct {
 	LastSeen  time.Time
 	Dumps     []string // each dump's path, oldest first
 	DumpIDs   []int64
-	Why       string // why these dumps are together
+	Why       string   // why these dumps are together
+	Merged    []string // other buckets the user merged into this one (their own keys), sorted
 }
 
 type bucketRow struct {
@@ -90,6 +91,12 @@ func (db *DB) Buckets(ctx context.Context) ([]Bucket, error) {
 			b.Signature = rs[0].sig
 		}
 		b.Why = why(k, rs, origin[k])
+		for from := range origin[k] {
+			if from != k {
+				b.Merged = append(b.Merged, from)
+			}
+		}
+		sort.Strings(b.Merged)
 		out = append(out, b)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -171,6 +172,10 @@ func TestBucketOverridesUndo(t *testing.T) {
 	}
 	if got := counts(); got[a] != 4 {
 		t.Errorf("after the chain into A: %v", got)
+	}
+	bs, _ := db.Buckets(ctx)
+	if i := slices.IndexFunc(bs, func(b Bucket) bool { return b.Key == a }); i < 0 || !reflect.DeepEqual(bs[i].Merged, []string{c}) {
+		t.Errorf("A's merged buckets: %+v, want [%s] (the dump's own key, whatever the chain)", bs, c)
 	}
 	var a3 int64
 	db.sql.QueryRow("SELECT id FROM dumps WHERE path LIKE '%a3.dmp'").Scan(&a3)
