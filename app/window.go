@@ -23,6 +23,7 @@ import (
 	"github.com/crashbench/crashbench/platform"
 	"github.com/crashbench/crashbench/platform/crashcfg"
 	"github.com/crashbench/crashbench/widgets"
+	"github.com/crashbench/crashbench/workspace"
 )
 
 // Title is the main window's title.
@@ -117,6 +118,20 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 	m.list = widgets.NewDumpList(m.dumps)
 	m.list.OnSelected = m.selected
 	m.summary = widgets.NewSummary()
+	m.summary.OnAddNote = func(text string) {
+		m.annotate(func(ctx context.Context, db *workspace.DB, id int64) error {
+			_, err := db.AddNote(ctx, id, text)
+			return err
+		})
+	}
+	m.summary.OnTag = func(tag string, add bool) {
+		m.annotate(func(ctx context.Context, db *workspace.DB, id int64) error {
+			if add {
+				return db.Tag(ctx, id, tag)
+			}
+			return db.Untag(ctx, id, tag)
+		})
+	}
 	m.summary.ShowPlaceholder(placeholderHint())
 
 	m.perDump = map[*session.Session]*dumpTabs{}

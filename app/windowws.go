@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/session"
 	"github.com/crashbench/crashbench/widgets"
+	"github.com/crashbench/crashbench/workspace"
 )
 
 // workspaceChanged runs on the UI thread after the index changed: the
@@ -41,9 +43,11 @@ func (m *mainWindow) workspaceChanged() {
 }
 
 // showSeen looks up, off the UI thread, the bucket of the dump at path
-// and shows how often its crash was seen, with a link to the bucket.
+// and shows how often its crash was seen, with a link to the bucket, and
+// the dump's tags and notes.
 func (m *mainWindow) showSeen(path string) {
 	m.seenPath = path
+	m.showAnnotations(path)
 	go func() {
 		b, ok := m.ws.SeenIn(m.ctx, path)
 		if !ok {
@@ -63,6 +67,44 @@ func (m *mainWindow) showSeen(path string) {
 			m.summary.SetSeen(text, link, func() { m.showBucket(b.Key) })
 		})
 	}()
+}
+
+// showAnnotations loads the tags and notes of the dump at path off the
+// UI thread and shows them under its summary.
+func (m *mainWindow) showAnnotations(path string) {
+	go func() {
+		tags, notes, ok := m.ws.Annotations(m.ctx, path)
+		if !ok {
+			return
+		}
+		rows := make([]widgets.NoteRow, len(notes))
+		for i, n := range notes {
+			rows[i] = widgets.NoteRow{When: n.Created, Text: n.Text}
+		}
+		onUI(func() {
+			m.uiMu.Lock()
+			defer m.uiMu.Unlock()
+			if m.seenPath == path {
+				m.summary.SetAnnotations(tags, rows)
+			}
+		})
+	}()
+}
+
+// annotate applies a note or tag change to the dump shown, then shows its
+// annotations again (or why the change was refused).
+func (m *mainWindow) annotate(change func(ctx context.Context, db *workspace.DB, id int64) error) {
+	path := m.seenPath
+	if path == "" {
+		return
+	}
+	m.ws.Annotate(path, change, func(err error) {
+		if err != nil {
+			dialog.ShowError(err, m.win)
+			return
+		}
+		m.showAnnotations(path)
+	})
 }
 
 // showBucket brings the buckets tab forward with key selected.

@@ -182,3 +182,38 @@ func TestWindowRegroupBuckets(t *testing.T) {
 	onUIWait(func() { m.buckets.view.OnUnmerge([]string{keys[1]}) })
 	waitFor(t, "two buckets again", func() bool { return len(rows()) == 2 }, 10*time.Second)
 }
+
+// TestWindowAnnotations tags and notes the dump shown from its summary:
+// the index keeps them and the summary shows them.
+func TestWindowAnnotations(t *testing.T) {
+	dir := t.TempDir()
+	a := scenarioAt(t, dir, "amd64-av-write", 1_700_000_000)
+	m := newTestWindow(t, []string{a}, nil)
+	needIndex(t, m)
+	settle(t, m)
+	onUIWait(func() { m.list.Select(0) })
+	annotated := func(cond func(tags []string, notes []widgets.NoteRow) bool) func() bool {
+		return func() bool {
+			m.uiMu.Lock()
+			defer m.uiMu.Unlock()
+			return m.summary.Annotated() && cond(m.summary.Tags(), m.summary.Notes())
+		}
+	}
+	waitFor(t, "the summary's annotations", annotated(func(tags []string, notes []widgets.NoteRow) bool {
+		return len(tags) == 0 && len(notes) == 0
+	}), 20*time.Second)
+	onUIWait(func() {
+		m.summary.OnTag("JIRA-1", true)
+		m.summary.OnAddNote("customer says it happens on resume")
+	})
+	waitFor(t, "the tag and the note", annotated(func(tags []string, notes []widgets.NoteRow) bool {
+		return slices.Equal(tags, []string{"JIRA-1"}) && len(notes) == 1 && notes[0].Text == "customer says it happens on resume"
+	}), 10*time.Second)
+	onUIWait(func() { m.summary.OnTag("JIRA-1", false) })
+	waitFor(t, "the tag removed", annotated(func(tags []string, notes []widgets.NoteRow) bool {
+		return len(tags) == 0 && len(notes) == 1
+	}), 10*time.Second)
+	if tags, notes, ok := m.ws.Annotations(m.ctx, a); !ok || len(tags) != 0 || len(notes) != 1 {
+		t.Errorf("index: tags %v, notes %v, indexed %v", tags, notes, ok)
+	}
+}

@@ -275,6 +275,46 @@ func (w *Workspace) Correlations(ctx context.Context, key string) ([]workspace.C
 	return db.Correlations(ctx, key)
 }
 
+// Annotations returns the tags and notes of the dump at path; ok is false
+// while it is not in the index.
+func (w *Workspace) Annotations(ctx context.Context, path string) (tags []string, notes []workspace.Note, ok bool) {
+	db := w.database()
+	if db == nil {
+		return nil, nil, false
+	}
+	id, ok, err := db.DumpOfFile(ctx, path)
+	if err != nil || !ok {
+		return nil, nil, false
+	}
+	if tags, err = db.Tags(ctx, id); err != nil {
+		return nil, nil, false
+	}
+	if notes, err = db.Notes(ctx, id); err != nil {
+		return nil, nil, false
+	}
+	return tags, notes, true
+}
+
+// Annotate changes, in the background, what the index says of the dump at
+// path (change is given its id: a note, a tag), then calls done on the UI
+// thread with the refusal or nil.
+func (w *Workspace) Annotate(path string, change func(ctx context.Context, db *workspace.DB, id int64) error, done func(error)) {
+	w.spawn(func() {
+		db := w.database()
+		if db == nil {
+			return
+		}
+		id, ok, err := db.DumpOfFile(w.ctx, path)
+		if err == nil && !ok {
+			err = fmt.Errorf("%s is not in the workspace index", filepath.Base(path))
+		}
+		if err == nil {
+			err = change(w.ctx, db, id)
+		}
+		onUI(func() { done(err) })
+	})
+}
+
 // Regroup changes the user's grouping in the background (change is a
 // workspace.DB method, such as a merge), then reloads the buckets; a
 // refusal goes to fail, on the UI thread.

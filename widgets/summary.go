@@ -2,6 +2,8 @@ package widgets
 
 import (
 	"slices"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -66,12 +68,31 @@ type Summary struct {
 	// …"), with a link to the bucket; empty until SetSeen.
 	seen     *fyne.Container
 	seenText string
+
+	// OnAddNote is called with a note the user writes on the dump shown;
+	// OnTag with a tag added (add) or removed. Both only once
+	// SetAnnotations has shown the dump is in the index.
+	OnAddNote func(text string)
+	OnTag     func(tag string, add bool)
+	// notes holds the tags and notes under the rows; hidden until
+	// SetAnnotations.
+	notes     *fyne.Container
+	tagList   []string
+	noteList  []NoteRow
+	annotated bool
+}
+
+// NoteRow is a user's note on the dump shown.
+type NoteRow struct {
+	When time.Time
+	Text string
 }
 
 // NewSummary returns a summary showing an empty placeholder.
 func NewSummary() *Summary {
-	s := &Summary{content: container.NewStack(), bar: widget.NewProgressBarInfinite(), seen: container.NewHBox()}
+	s := &Summary{content: container.NewStack(), bar: widget.NewProgressBarInfinite(), seen: container.NewHBox(), notes: container.NewVBox()}
 	s.seen.Hide()
+	s.notes.Hide()
 	s.bar.Stop()
 	s.ExtendBaseWidget(s)
 	s.ShowPlaceholder("")
@@ -161,7 +182,70 @@ func (s *Summary) ShowRows(title string, rows []Row) {
 		grid.Add(k)
 		grid.Add(selectableValue(r.Value))
 	}
-	s.show(container.NewBorder(s.heading(), nil, nil, nil, container.NewVScroll(grid)))
+	s.show(container.NewBorder(s.heading(), nil, nil, nil, container.NewVScroll(container.NewVBox(grid, s.notes))))
+}
+
+// SetAnnotations shows the dump's tags and notes from the workspace index
+// under the rows, with fields to add more; showing another dump clears
+// them.
+func (s *Summary) SetAnnotations(tags []string, notes []NoteRow) {
+	if s.annotated && slices.Equal(tags, s.tagList) && slices.Equal(notes, s.noteList) {
+		return // unchanged: keep what the user is typing
+	}
+	s.tagList, s.noteList, s.annotated = slices.Clone(tags), slices.Clone(notes), true
+	s.notes.RemoveAll()
+	s.notes.Add(widget.NewSeparator())
+	head := func(text string) *widget.Label {
+		l := widget.NewLabel(text)
+		l.TextStyle.Bold = true
+		return l
+	}
+	tagRow := container.NewHBox(head("Tags"))
+	for _, t := range tags {
+		tag := t
+		b := widget.NewButtonWithIcon(tag, theme.CancelIcon(), func() {
+			if s.OnTag != nil {
+				s.OnTag(tag, false)
+			}
+		})
+		b.Importance = widget.LowImportance
+		b.IconPlacement = widget.ButtonIconTrailingText
+		tagRow.Add(b)
+	}
+	newTag := widget.NewEntry()
+	newTag.SetPlaceHolder("add a tag")
+	newTag.OnSubmitted = func(t string) {
+		if t = strings.TrimSpace(t); t != "" && s.OnTag != nil {
+			s.OnTag(t, true)
+		}
+	}
+	s.notes.Add(container.NewBorder(nil, nil, tagRow, nil, newTag))
+	s.notes.Add(head("Notes"))
+	for _, n := range notes {
+		s.notes.Add(selectableValue(n.When.Local().Format("2006-01-02 15:04") + "  " + n.Text))
+	}
+	newNote := widget.NewEntry()
+	newNote.SetPlaceHolder("add a note (Enter saves it)")
+	newNote.OnSubmitted = func(t string) {
+		if strings.TrimSpace(t) != "" && s.OnAddNote != nil {
+			s.OnAddNote(t)
+		}
+	}
+	s.notes.Add(newNote)
+	s.notes.Show()
+	s.notes.Refresh()
+}
+
+// Tags and Notes return the annotations shown; Annotated whether any are
+// (the dump is in the index).
+func (s *Summary) Tags() []string   { return slices.Clone(s.tagList) }
+func (s *Summary) Notes() []NoteRow { return slices.Clone(s.noteList) }
+func (s *Summary) Annotated() bool  { return s.annotated }
+
+func (s *Summary) clearAnnotations() {
+	s.tagList, s.noteList, s.annotated = nil, nil, false
+	s.notes.RemoveAll()
+	s.notes.Hide()
 }
 
 // SetSeen shows text (how often this crash was seen, from the workspace
@@ -194,6 +278,7 @@ func (s *Summary) Seen() string { return s.seenText }
 func (s *Summary) set(st SummaryState, title, errLine string, rows []Row) {
 	if title != s.title {
 		s.SetSeen("", "", nil)
+		s.clearAnnotations()
 	}
 	s.state, s.title, s.errLine, s.rows, s.hint = st, title, errLine, rows, ""
 	if st != SummaryLoading {

@@ -3,6 +3,7 @@ package widgets
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -91,5 +92,58 @@ func TestSummaryRowsAreCopied(t *testing.T) {
 	rows[0].Value = "changed by the caller"
 	if s.Rows()[0].Value != "minidump" {
 		t.Error("Summary kept a reference to the caller's slice")
+	}
+}
+
+// TestSummaryAnnotations: an indexed dump's tags and notes show under the
+// rows; typing adds, a tag's button removes; another dump clears them.
+func TestSummaryAnnotations(t *testing.T) {
+	s := newTestSummary(t)
+	var added []string
+	var tagged []string
+	s.OnAddNote = func(text string) { added = append(added, text) }
+	s.OnTag = func(tag string, add bool) {
+		if add {
+			tagged = append(tagged, "+"+tag)
+		} else {
+			tagged = append(tagged, "-"+tag)
+		}
+	}
+	s.ShowRows("a.dmp", []Row{{"Format", "minidump"}})
+	if s.Annotated() || slices.Contains(visibleLabels(s), "Notes") {
+		t.Fatal("annotations shown before SetAnnotations")
+	}
+	when := time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local)
+	s.SetAnnotations([]string{"JIRA-1"}, []NoteRow{{When: when, Text: "seen on the build server"}})
+	if labels := visibleLabels(s); !slices.Contains(labels, "2026-11-20 09:30  seen on the build server") || !slices.Contains(labels, "Tags") {
+		t.Errorf("labels %q", labels)
+	}
+	var entries []*widget.Entry
+	var tagButton *widget.Button
+	walkVisible(s, func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Entry:
+			entries = append(entries, w)
+		case *widget.Button:
+			if w.Text == "JIRA-1" {
+				tagButton = w
+			}
+		}
+	})
+	if len(entries) != 2 || tagButton == nil {
+		t.Fatalf("%d entries, tag button %v", len(entries), tagButton)
+	}
+	test.Type(entries[0], "regression")
+	entries[0].OnSubmitted(entries[0].Text)
+	test.Type(entries[1], "fixed in 2.1")
+	entries[1].OnSubmitted(entries[1].Text)
+	entries[1].OnSubmitted("   ")
+	test.Tap(tagButton)
+	if !slices.Equal(added, []string{"fixed in 2.1"}) || !slices.Equal(tagged, []string{"+regression", "-JIRA-1"}) {
+		t.Errorf("notes added %q, tags %q", added, tagged)
+	}
+	s.ShowRows("b.dmp", []Row{{"Format", "minidump"}})
+	if s.Annotated() || slices.Contains(visibleLabels(s), "Notes") {
+		t.Error("another dump still shows a.dmp's annotations")
 	}
 }
