@@ -251,11 +251,19 @@ func (u *unpacker) openStream(k Kind, src io.Reader, head []byte) (stream, error
 }
 
 // xzReader starts an xz decoder behind the guard that enforces MaxWindow.
-// DictCap 0 makes the decoder allocate the dictionary the header asks for
-// (the guard has checked it) rather than at least 8 MiB. The guard gets a
-// bufio.Reader below it because the decoder reads a byte at a time.
 func (u *unpacker) xzReader(r io.Reader) (io.Reader, error) {
-	return xz.ReaderConfig{DictCap: 0}.NewReader(newXZGuard(bufio.NewReader(r), u.o.MaxWindow))
+	return NewXZReader(r, u.o.MaxWindow)
+}
+
+// NewXZReader decompresses the xz stream r, refusing (with an *Error
+// wrapping ErrCorrupt) a block whose LZMA2 dictionary exceeds maxWindow
+// bytes before the decoder allocates it. For xz data inside other files,
+// such as an ELF's .gnu_debugdata. DictCap 0 makes the decoder allocate
+// the dictionary the header asks for (the guard has checked it) rather
+// than at least 8 MiB. The guard gets a bufio.Reader below it because the
+// decoder reads a byte at a time.
+func NewXZReader(r io.Reader, maxWindow int64) (io.Reader, error) {
+	return xz.ReaderConfig{DictCap: 0}.NewReader(newXZGuard(bufio.NewReader(r), maxWindow))
 }
 
 // zstdOptions bound the decoder's memory: the window (allocated up front

@@ -59,6 +59,10 @@
 // inlined calls and line tables; and a Go .gopclntab (through
 // debug/gosym), which names Go functions with file and line when the
 // binary was built without DWARF (-ldflags=-w) or without .symtab (-s).
+// A stripped image's .gnu_debugdata (MiniDebugInfo, Fedora's and RHEL's
+// xz-compressed ELF holding the .symtab entries .dynsym lacks) is read
+// as GDB reads it, with container.NewXZReader's dictionary limit and a
+// 64 MiB output bound; see minidebuginfo.go.
 // Lookups try DWARF, then the pclntab, then the ELF symbols. Of several
 // ELF symbols at one address the one GDB shows is kept: the largest, then
 // a global or weak one over a local one, then the last in the table.

@@ -350,6 +350,9 @@ func FuzzReadBytes(f *testing.F) {
 	if data, err := os.ReadFile(filepath.Join(corpus, filepath.FromSlash(crashcRel))); err == nil {
 		f.Add(data)
 	}
+	if data, err := os.ReadFile("testdata/minidebuginfo/prog.minidebuginfo"); err == nil {
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tab, err := ReadBytes(b)
 		if err != nil {

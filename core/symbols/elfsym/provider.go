@@ -155,6 +155,7 @@ func merge(image, debug *Table) *Table {
 		dw:        debug.dw,
 		gosyms:    image.gosyms,
 		syms:      fillSymbols(debug.syms, image.syms),
+		mini:      image.mini || debug.mini,
 	}
 	if t.buildID == nil {
 		t.buildID = debug.buildID
@@ -222,6 +223,12 @@ func read(r io.ReaderAt, readAhead bool, cacheDir string) (t *Table, err error) 
 		t.dw.ReadAhead()
 	}
 	t.syms = elfSymbols(f, base)
+	if mini := miniDebugInfo(f, base); len(mini) > 0 {
+		// The mini table has the functions .dynsym lacks, with sizes;
+		// .dynsym fills in the exported ones.
+		t.syms = fillSymbols(mini, t.syms)
+		t.mini = true
+	}
 	t.gosyms = readGopclntab(f, base)
 	if len(t.syms) == 0 && t.gosyms == nil && !t.dw.HasCode() {
 		if err := t.dw.Err(); err != nil {
@@ -269,6 +276,7 @@ type Table struct {
 	dw        *dwarftab.Lazy // DWARF functions and lines, nil without DWARF
 	gosyms    *goTable       // Go .gopclntab functions, nil without one
 	syms      []dwarftab.Fn  // ELF function symbols by ascending RVA
+	mini      bool           // syms include .gnu_debugdata's (MiniDebugInfo)
 	all       func() []dwarftab.Fn
 	types     typesOnce // the DWARF types, indexed on the first dt
 }
@@ -307,6 +315,8 @@ var _ symbols.Table = (*Table)(nil)
 func (t *Table) Source() string {
 	kind := "elf symbols"
 	switch {
+	case t.mini && !t.dw.HasCode() && t.gosyms == nil:
+		kind = "elf symbols with minidebuginfo"
 	case t.dw.HasCode():
 		kind = "dwarf"
 	case t.gosyms != nil:
