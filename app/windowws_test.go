@@ -102,7 +102,7 @@ func TestWindowWatchFolder(t *testing.T) {
 		bs := m.ws.Buckets()
 		return len(fs) == 1 && fs[0].Path == dir && fs[0].Status == "watching" && len(bs) == 1
 	}, 20*time.Second)
-	scenarioAt(t, dir, "amd64-av-write", 1_710_000_000)
+	second := scenarioAt(t, dir, "amd64-av-write", 1_710_000_000)
 	waitFor(t, "the watcher to index the new dump", func() bool {
 		bs := m.ws.Buckets()
 		return len(bs) == 1 && bs[0].Count == 2
@@ -110,6 +110,14 @@ func TestWindowWatchFolder(t *testing.T) {
 	if fs := m.ws.Folders(); len(fs) != 1 || fs[0].Indexed != 1 {
 		t.Errorf("folders %+v, want 1 dump indexed by the watcher", fs)
 	}
+	// A dump deleted from the folder leaves its bucket.
+	if err := os.Remove(second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the watcher to forget the deleted dump", func() bool {
+		bs := m.ws.Buckets()
+		return len(bs) == 1 && bs[0].Count == 1
+	}, 30*time.Second)
 	m.ws.RemoveFolder(dir)
 	waitFor(t, "the folder removed", func() bool { return len(m.ws.Folders()) == 0 }, 10*time.Second)
 }

@@ -396,6 +396,12 @@ func (w *Workspace) restartWatch() {
 			w.reload()
 		}
 		return err
+	}, Removed: func(ctx context.Context, path string) error {
+		files, _, err := db.Forget(ctx, path)
+		if files > 0 {
+			w.reload()
+		}
+		return err
 	}})
 	if err != nil {
 		cancel()

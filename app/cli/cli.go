@@ -48,6 +48,7 @@ func commands() []command {
 		{"index", "index [--db P] [--workers N] PATH...", "add dumps (files, folders) to the workspace index", runIndex},
 		{"watch", "watch [--db P] [--stable D] [DIR...]", "index dumps as they appear, once completely written", runWatch},
 		{"buckets", "buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE]]", "recurring-crash groups (buckets merge|unmerge|move|unmove: regroup by hand)", runBuckets},
+		{"prune", "prune [--db P]", "forget indexed files deleted since, and dumps left with none", runPrune},
 		{"note", "note [--db P] FILE [TEXT...]", "a dump's notes in the index; with TEXT, add one", runNote},
 		{"tag", "tag [--db P] [--remove] FILE [TAG...]", "a dump's tags; add (or remove) some", runTag},
 		{"search", "search [--db P] [--json] QUERY", "find dumps in the index", runSearch},

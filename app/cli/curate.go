@@ -167,6 +167,45 @@ func runTag(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitOK
 }
 
+// runPrune is `crashbench prune [--db P]`: the index forgets the files
+// deleted since they were indexed, and the dumps left with no file.
+func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	open := dbFlag(fs)
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench prune [--db P]") }
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return ExitUsage
+	}
+	if len(rest) != 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	db, err := open()
+	if err != nil {
+		return dbFail(stderr, "prune", err)
+	}
+	defer db.Close()
+	res, err := db.Prune(ctx)
+	if err != nil {
+		return dbFail(stderr, "prune", err)
+	}
+	fmt.Fprintf(stdout, "forgot %s and %s\n", plural(res.Files, "deleted file", "deleted files"), plural(res.Dumps, "dump", "dumps"))
+	if res.Kept > 0 {
+		fmt.Fprintf(stderr, "kept %s whose folders are missing too (unmounted?): %s\n",
+			plural(res.Kept, "file", "files"), strings.Join(res.MissingFolder, ", "))
+	}
+	return ExitOK
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // dumpOf finds the indexed dump of a file; on failure it has said why.
 func dumpOf(ctx context.Context, db *workspace.DB, cmd, path string, stderr io.Writer) (int64, bool) {
 	id, ok, err := db.DumpOfFile(ctx, path)

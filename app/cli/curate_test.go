@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -93,5 +95,29 @@ func TestCurateCommands(t *testing.T) {
 	// sample.dmp and sample-copy.dmp are one dump in the index.
 	if !strings.Contains(out, "/dumps/sample") {
 		t.Errorf("search tag:JIRA-1 = %q", out)
+	}
+}
+
+// TestPruneCommand deletes an indexed dump: prune forgets it, and search
+// no longer finds it.
+func TestPruneCommand(t *testing.T) {
+	dir := workspaceDir(t)
+	if _, errs, code := runCLI(t, dir, "index", "--db", "ws.db", "--workers", "2", "dumps"); code != ExitOK {
+		t.Fatalf("index: exit %d, stderr %q", code, errs)
+	}
+	out, errs, code := runCLI(t, dir, "prune", "--db", "ws.db")
+	if code != ExitOK || out != "forgot 0 deleted files and 0 dumps\n" || errs != "" {
+		t.Fatalf("prune with nothing deleted: %d %q %q", code, out, errs)
+	}
+	if err := os.Remove(filepath.Join(dir, "dumps", "av-write.dmp")); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = runCLI(t, dir, "prune", "--db", "ws.db")
+	if code != ExitOK || out != "forgot 1 deleted file and 1 dump\n" {
+		t.Fatalf("prune: %d %q", code, out)
+	}
+	out, _, _ = runCLI(t, dir, "buckets", "--db", "ws.db")
+	if strings.Contains(out, "av-write") {
+		t.Errorf("buckets still list the deleted dump:\n%s", out)
 	}
 }

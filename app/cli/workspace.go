@@ -475,7 +475,18 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return err
 	}
-	w, err := watch.New(watch.Options{Dirs: dirs, Index: index, Stable: *stable,
+	removed := func(ctx context.Context, path string) error {
+		files, dumps, err := db.Forget(ctx, path)
+		if files > 0 {
+			fmt.Fprintf(stdout, "forgot %s (deleted)", path)
+			if dumps > 0 {
+				fmt.Fprint(stdout, " and its dump")
+			}
+			fmt.Fprintln(stdout)
+		}
+		return err
+	}
+	w, err := watch.New(watch.Options{Dirs: dirs, Index: index, Removed: removed, Stable: *stable,
 		Logf: func(f string, a ...any) { fmt.Fprintf(stderr, "crashbench watch: "+f+"\n", a...) }})
 	if err != nil {
 		fmt.Fprintf(stderr, "crashbench watch: %v\n", err)

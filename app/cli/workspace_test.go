@@ -175,12 +175,23 @@ func TestWatchCommand(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(600 * time.Millisecond) // a second hand-off would come by now
+	if n := strings.Count(stdout.String(), "indexed "); n != 1 {
+		t.Fatalf("indexed %d times:\n%s\n%s", n, stdout.String(), stderr.String())
+	}
+	// Deleted: the index forgets it.
+	if err := os.Remove(filepath.Join(dir, "new.dmp")); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "forgot ") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	cancel()
 	if code := <-done; code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if n := strings.Count(stdout.String(), "indexed "); n != 1 {
-		t.Fatalf("indexed %d times:\n%s\n%s", n, stdout.String(), stderr.String())
+	if !strings.Contains(stdout.String(), "forgot "+filepath.Join(dir, "new.dmp")+" (deleted) and its dump") {
+		t.Errorf("the deleted dump was not forgotten:\n%s\n%s", stdout.String(), stderr.String())
 	}
 	ws, err := workspace.Open(db)
 	if err != nil {
@@ -188,8 +199,8 @@ func TestWatchCommand(t *testing.T) {
 	}
 	defer ws.Close()
 	st, err := ws.Stats(context.Background())
-	if err != nil || st.Dumps != 1 || st.Errors != 0 {
-		t.Errorf("index holds %+v, %v", st, err)
+	if err != nil || st.Dumps != 0 || st.Errors != 0 {
+		t.Errorf("index holds %+v, %v; want nothing after the delete", st, err)
 	}
 }
 

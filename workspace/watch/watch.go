@@ -7,7 +7,9 @@
 // modification time stayed the same for [Options.Stable] and no event
 // arrived for it during [Options.Debounce]; it is handed again only if it
 // changes later (a new size or modification time) or is deleted and
-// created again. fsnotify v1.10 keeps its close-write event (inotify's
+// created again. A handed file deleted or moved away is given to
+// [Options.Removed], once no file is pending, so that a move within the
+// folders is indexed under the new name first. fsnotify v1.10 keeps its close-write event (inotify's
 // IN_CLOSE_WRITE) unexported, so completeness rests on stability alone,
 // on every platform.
 //
@@ -51,6 +53,11 @@ type Options struct {
 	// goroutine of its own; ctx is Run's. An error is logged and the file
 	// is not handed again until it changes.
 	Index func(ctx context.Context, path string) error
+	// Removed, when set, is called with each handed file that was then
+	// deleted or moved away, in turn with the Index calls (so the index
+	// can forget it). A folder that vanishes whole does not count: it may
+	// be an unmounted disk.
+	Removed func(ctx context.Context, path string) error
 	// Stable is how long a file's size and modification time must stay
 	// unchanged before it is handed (default 2 s).
 	Stable time.Duration
@@ -162,7 +169,14 @@ type run struct {
 	watched map[string]*root // watched folders, to their Dirs entry
 	pending map[string]*pending
 	handed  map[string]state
-	queue   []string
+	removed map[string]time.Time // handed files deleted since, and when
+	queue   []job
+}
+
+// job is a file for the Index goroutine: to index, or removed.
+type job struct {
+	path    string
+	removed bool
 }
 
 // Run watches until ctx is canceled, then waits for the Index call under
@@ -174,22 +188,29 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return fmt.Errorf("watch: %w", err)
 	}
 	defer fw.Close()
-	r := &run{Watcher: w, fw: fw, watched: map[string]*root{}, pending: map[string]*pending{}, handed: map[string]state{}}
+	r := &run{Watcher: w, fw: fw, watched: map[string]*root{}, pending: map[string]*pending{}, handed: map[string]state{}, removed: map[string]time.Time{}}
 	for _, rt := range w.roots {
 		rt.active, rt.info = false, nil
 	}
 
-	ready := make(chan string)
+	ready := make(chan job)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for p := range ready {
+		for j := range ready {
 			if ctx.Err() != nil {
 				continue
 			}
-			w.o.Logf("watch: indexing %s", p)
-			if err := w.o.Index(ctx, p); err != nil && ctx.Err() == nil {
-				w.o.Logf("watch: %s: %v", p, err)
+			var err error
+			if j.removed {
+				w.o.Logf("watch: %s was removed", j.path)
+				err = w.o.Removed(ctx, j.path)
+			} else {
+				w.o.Logf("watch: indexing %s", j.path)
+				err = w.o.Index(ctx, j.path)
+			}
+			if err != nil && ctx.Err() == nil {
+				w.o.Logf("watch: %s: %v", j.path, err)
 			}
 		}
 	}()
@@ -204,8 +225,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	retry := time.NewTicker(w.o.Retry)
 	defer retry.Stop()
 	for {
-		var send chan string
-		var next string
+		var send chan job
+		var next job
 		if len(r.queue) > 0 {
 			send, next = ready, r.queue[0]
 		}
@@ -289,6 +310,7 @@ func (r *run) touch(path string, fi os.FileInfo, wrote bool) {
 	if !fi.Mode().IsRegular() || !r.o.IsDump(path) {
 		return
 	}
+	delete(r.removed, path) // back again (Removed would find it there anyway)
 	now := r.now()
 	st := state{fi.Size(), fi.ModTime()}
 	p := r.pending[path]
@@ -308,6 +330,9 @@ func (r *run) touch(path string, fi os.FileInfo, wrote bool) {
 // gone handles a path removed or renamed away.
 func (r *run) gone(path string) {
 	delete(r.pending, path)
+	if _, ok := r.handed[path]; ok && r.o.Removed != nil {
+		r.removed[path] = r.now()
+	}
 	delete(r.handed, path)
 	if _, ok := r.watched[path]; !ok {
 		return
@@ -351,7 +376,19 @@ func (r *run) checkPending() {
 			continue
 		}
 		r.handed[path] = st
-		r.queue = append(r.queue, path)
+		r.queue = append(r.queue, job{path: path})
+	}
+	// Removals wait until no file is pending, so that a file moved within
+	// the folders is indexed under its new name before its old name is
+	// forgotten (the index keeps the dump, and the user's notes on it).
+	if len(r.pending) > 0 {
+		return
+	}
+	for path, at := range r.removed {
+		if now.Sub(at) >= r.o.Stable+r.o.Debounce {
+			delete(r.removed, path)
+			r.queue = append(r.queue, job{path: path, removed: true})
+		}
 	}
 }
 

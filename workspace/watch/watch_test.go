@@ -81,7 +81,14 @@ const (
 // start runs a watcher over dirs and stops it when the test ends.
 func start(t *testing.T, rec *recorder, dirs ...string) {
 	t.Helper()
-	w, err := New(Options{Dirs: dirs, Index: rec.index, Stable: stable, Debounce: debounce, Retry: retry, Logf: t.Logf})
+	startWith(t, Options{Dirs: dirs, Index: rec.index})
+}
+
+// startWith runs a watcher with o and the tests' durations.
+func startWith(t *testing.T, o Options) {
+	t.Helper()
+	o.Stable, o.Debounce, o.Retry, o.Logf = stable, debounce, retry, t.Logf
+	w, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,4 +404,47 @@ func TestDefaultDirs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRemovedAfterMoves: a handed file deleted is reported removed, once;
+// a handed file moved is indexed under its new name before its old name
+// is reported removed (so an index keeps the dump); an unhanded file is
+// not reported.
+func TestRemovedAfterMoves(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rec := newRecorder()
+	removed := func(_ context.Context, path string) error {
+		rec.mu.Lock()
+		rec.calls = append(rec.calls, call{path, -2})
+		rec.mu.Unlock()
+		rec.ch <- call{path, -2}
+		return nil
+	}
+	a, b := filepath.Join(dir, "a.dmp"), filepath.Join(dir, "b.dmp")
+	if err := os.WriteFile(a, []byte("dump a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startWith(t, Options{Dirs: []string{dir}, Index: rec.index, Removed: removed})
+	if c := rec.wait(t, 2*time.Second); c.path != a || c.size < 0 {
+		t.Fatalf("first call %+v, want Index(a)", c)
+	}
+	if err := os.Rename(a, b); err != nil {
+		t.Fatal(err)
+	}
+	first, second := rec.wait(t, 2*time.Second), rec.wait(t, 2*time.Second)
+	if first.path != b || first.size < 0 || second.path != a || second.size != -2 {
+		t.Fatalf("after a move: %+v then %+v; want Index(b), then Removed(a)", first, second)
+	}
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if c := rec.wait(t, 2*time.Second); c.path != b || c.size != -2 {
+		t.Fatalf("after deleting b: %+v, want Removed(b)", c)
+	}
+	// Written and deleted before it was handed: nothing to report.
+	c := filepath.Join(dir, "c.dmp")
+	os.WriteFile(c, []byte("c"), 0o644)
+	os.Remove(c)
+	rec.quiet(t, 3*stable)
 }
