@@ -48,3 +48,45 @@ func TestSystemdCoredumpFile(t *testing.T) {
 		t.Errorf("plain name got time %v", d2.Info().Time)
 	}
 }
+
+// TestSystemdCoredumpXattrs: the same core renamed, with the extended
+// attributes systemd-coredump sets (coredump.c, fix_xattr), gets its time,
+// host, executable and signal from them.
+func TestSystemdCoredumpXattrs(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "linux-core", "core.assertc.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "renamed.core.zst")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"pid": "28275", "uid": "1000", "gid": "1000", "signal": "6", "timestamp": "1763852580123456",
+		"rlimit": "18446744073709551615", "hostname": "web-01", "comm": "assertc", "exe": "/usr/local/bin/assertc",
+	} {
+		if err := setXattr(path, "user.coredump."+name, value); err != nil {
+			t.Skipf("this file system keeps no user attributes: %v", err)
+		}
+	}
+	d, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	i := d.Info()
+	if want := time.UnixMicro(1763852580123456).UTC(); !i.Time.Equal(want) {
+		t.Errorf("time %v, want %v", i.Time, want)
+	}
+	var line string
+	for _, det := range i.Details {
+		if det.Key == "systemd-coredump" {
+			line = det.Value
+		}
+	}
+	want := "2025-11-22T23:03:00Z, host web-01, /usr/local/bin/assertc, uid 1000, gid 1000, pid 28275, signal 6"
+	if line != want {
+		t.Errorf("systemd-coredump detail %q\nwant %q", line, want)
+	}
+}

@@ -183,7 +183,9 @@ func Open(ctx context.Context, path string, o Options) (*Dump, error) {
 	// systemd-coredump names its files with the crash's time, uid and
 	// boot: the only place a process core's time is recorded.
 	if ef, ok := t.(*elfcore.File); ok {
-		if c, ok := elfcore.ParseCoredumpName(filepath.Base(path)); ok {
+		c, named := elfcore.ParseCoredumpName(filepath.Base(path))
+		c, tagged := elfcore.ReadCoredumpXattrs(path, c)
+		if named || tagged {
 			ef.SetCoredump(c)
 		}
 	}

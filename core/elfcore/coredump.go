@@ -21,6 +21,11 @@ type Coredump struct {
 	BootID string    // the boot it crashed in, 32 hex digits
 	PID    uint64    // its process id (in its own pid namespace)
 	Time   time.Time // when systemd-coredump received it
+	// From the file's extended attributes only (ReadCoredumpXattrs).
+	GID      uint64
+	Signal   int
+	Hostname string
+	Exe      string
 }
 
 // ParseCoredumpName parses a systemd-coredump file name (without
@@ -94,9 +99,34 @@ func (f *File) addCoredump(info *model.Info) {
 	if info.Time.IsZero() {
 		info.Time = c.Time
 	}
-	info.Details = append(info.Details,
-		model.Detail{Key: "systemd-coredump", Value: fmt.Sprintf("%s, uid %d, pid %d, boot %s", c.Time.Format(time.RFC3339), c.UID, c.PID, c.BootID)})
+	info.Details = append(info.Details, model.Detail{Key: "systemd-coredump", Value: c.describe()})
 	if p := info.Process; p != nil && p.PID != 0 && p.PID != c.PID {
 		f.diag(model.Note, 0, fmt.Sprintf("the file name says pid %d, the core %d (another pid namespace?)", c.PID, p.PID))
 	}
+}
+
+// describe is the summary line: what is known, in a fixed order.
+func (c *Coredump) describe() string {
+	var parts []string
+	if !c.Time.IsZero() {
+		parts = append(parts, c.Time.Format(time.RFC3339))
+	}
+	if c.Hostname != "" {
+		parts = append(parts, "host "+c.Hostname)
+	}
+	if c.Exe != "" {
+		parts = append(parts, c.Exe)
+	}
+	parts = append(parts, fmt.Sprintf("uid %d", c.UID))
+	if c.GID != 0 {
+		parts = append(parts, fmt.Sprintf("gid %d", c.GID))
+	}
+	parts = append(parts, fmt.Sprintf("pid %d", c.PID))
+	if c.Signal != 0 {
+		parts = append(parts, fmt.Sprintf("signal %d", c.Signal))
+	}
+	if c.BootID != "" {
+		parts = append(parts, "boot "+c.BootID)
+	}
+	return strings.Join(parts, ", ")
 }
