@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/crashbench/crashbench/core/model"
 )
 
 // TestSystemdCoredumpFile opens a core under the name systemd-coredump
@@ -22,15 +24,7 @@ func TestSystemdCoredumpFile(t *testing.T) {
 	if err := os.WriteFile(path, src, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err := Open(context.Background(), path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	i := d.Info()
-	if want := time.UnixMicro(1763852580123456).UTC(); !i.Time.Equal(want) {
-		t.Errorf("time %v, want %v", i.Time, want)
-	}
+	d, i := openWithTime(t, path)
 	if i.Process == nil || i.Process.PID != 28275 || len(d.Diagnostics()) != 0 {
 		t.Errorf("process %+v, diagnostics %v", i.Process, d.Diagnostics())
 	}
@@ -70,15 +64,7 @@ func TestSystemdCoredumpXattrs(t *testing.T) {
 			t.Skipf("this file system keeps no user attributes: %v", err)
 		}
 	}
-	d, err := Open(context.Background(), path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	i := d.Info()
-	if want := time.UnixMicro(1763852580123456).UTC(); !i.Time.Equal(want) {
-		t.Errorf("time %v, want %v", i.Time, want)
-	}
+	_, i := openWithTime(t, path)
 	var line string
 	for _, det := range i.Details {
 		if det.Key == "systemd-coredump" {
@@ -89,4 +75,20 @@ func TestSystemdCoredumpXattrs(t *testing.T) {
 	if line != want {
 		t.Errorf("systemd-coredump detail %q\nwant %q", line, want)
 	}
+}
+
+// openWithTime opens the dump at path and checks that its time is the
+// test core's crash time.
+func openWithTime(t *testing.T, path string) (*Dump, model.Info) {
+	t.Helper()
+	d, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	i := d.Info()
+	if want := time.UnixMicro(1763852580123456).UTC(); !i.Time.Equal(want) {
+		t.Errorf("time %v, want %v", i.Time, want)
+	}
+	return d, i
 }
