@@ -65,9 +65,10 @@ var ErrBadUnwindInfo = errors.New("unwind: malformed x64 unwind info")
 // no RUNTIME_FUNCTION covers (a leaf function) yields ok=false, so the
 // walker falls back to frame pointers and scanning.
 //
-// Epilogs are not detected: a frame stopped inside an epilog (after some
-// of the pops) is unwound as if it were in the body, which is wrong only
-// for that innermost frame.
+// A pc inside an epilog (after the stack was freed or some registers
+// popped) is recognised from the code, as RtlVirtualUnwind does, and the
+// rest of the epilog emulated (pe_epilog.go); the code is read through
+// the walker's memory reads, so it must be in the dump or a matched image.
 type PEUnwind struct {
 	images *imageCache[peImage]
 }
@@ -117,7 +118,7 @@ func (u *PEUnwind) Caller(pc uint64, callee Registers, read func(addr uint64, si
 	if im.arm64 {
 		return im.unwindARM64(rf, uint32(rva), callee, read)
 	}
-	return im.unwind(rf, uint32(rva), callee, read)
+	return im.unwind(rf, m.Base, uint32(rva), callee, read)
 }
 
 // runtimeFunction is a .pdata entry (RVAs; end exclusive).
@@ -320,7 +321,7 @@ func slots(op, info uint8) int {
 
 // unwind applies rf's unwind codes (and its chain) to the callee's
 // registers, as RtlVirtualUnwind does, and returns the caller's.
-func (im *peImage) unwind(rf runtimeFunction, rva uint32, callee Registers, read func(uint64, int) (uint64, error)) (Registers, bool, error) {
+func (im *peImage) unwind(rf runtimeFunction, base uint64, rva uint32, callee Registers, read func(uint64, int) (uint64, error)) (Registers, bool, error) {
 	rsp, ok := callee["rsp"]
 	if !ok {
 		return nil, false, nil
@@ -367,6 +368,17 @@ func (im *peImage) unwind(rf runtimeFunction, rva uint32, callee Registers, read
 		// Inside the prolog only the codes for instructions already run
 		// are undone.
 		inProlog := rva >= rf.begin && rva-rf.begin < uint32(ui.prolog)
+		if depth == 0 && !inProlog {
+			// Past the prolog, pc may be in an epilog, which has undone
+			// part of what the codes describe (pe_epilog.go).
+			code := &codeBytes{read: read}
+			if steps, ok := epilogAt(code, base+uint64(rva), base+uint64(rf.begin), base+uint64(rf.end), ui.frameReg); ok {
+				if done, err := runEpilog(steps, regs, load); err != nil || !done {
+					return nil, false, err
+				}
+				return regs, true, nil
+			}
+		}
 		applies := func(off uint8) bool { return !inProlog || uint32(off) <= rva-rf.begin }
 		// The frame base that SAVE_NONVOL offsets count from: the frame
 		// register minus its offset once established, else rsp.

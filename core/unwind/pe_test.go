@@ -341,3 +341,70 @@ func TestPEUnwindWcrash(t *testing.T) {
 	}
 
 }
+
+// putCode stores instruction bytes in the fake memory, in the aligned
+// little-endian words the walker's reads return.
+func (s wordStack) putCode(addr uint64, code []byte) {
+	for i, c := range code {
+		a := addr + uint64(i)
+		w := a &^ 7
+		s[w] = s[w]&^(0xff<<(8*(a-w))) | uint64(c)<<(8*(a-w))
+	}
+}
+
+// TestPEUnwindEpilog stops in the synthetic functions' epilogs: the rest of
+// the epilog is emulated, as RtlVirtualUnwind does, where the unwind codes
+// would undo the freed stack and the pops a second time.
+func TestPEUnwindEpilog(t *testing.T) {
+	u := synthUnwinder(t)
+	const (
+		S    = 0x10000
+		R    = 0x140001234
+		S2   = 0x20000
+		R2   = 0x140005678
+		rsp1 = S - 0x38
+		rspP = S2 - 0x38
+	)
+	mem := wordStack{S: R, S - 8: 0xb0b0, S - 16: 0xb1b1, rsp1 + 0x10: 0xb2b2, S2: R2, S2 - 8: 0xd12}
+	// F1's epilog: lea rsp,[rbp+8]; pop rbx; pop rbp; ret.
+	mem.putCode(synthBase+0x11f0, []byte{0x48, 0x8d, 0x65, 0x08, 0x5b, 0x5d, 0xc3})
+	// F1: add rsp,0x28 then a call: not an epilog.
+	mem.putCode(synthBase+0x11c0, []byte{0x48, 0x83, 0xc4, 0x28, 0xe8, 0, 0, 0, 0})
+	// F2's epilog ends in a tail call: add rsp,0x30; pop r12; jmp rel32
+	// out of the function. At 0x12d0 a short jump inside F2 leads to it.
+	mem.putCode(synthBase+0x12e0, []byte{0x48, 0x83, 0xc4, 0x30, 0x41, 0x5c, 0xe9, 0x00, 0x10, 0x00, 0x00})
+	mem.putCode(synthBase+0x12d0, []byte{0xeb, 0x0e})
+	// F1 with its frame register rbp, but lea based on rbx: not an epilog.
+	mem.putCode(synthBase+0x11e0, []byte{0x48, 0x8d, 0x63, 0x08, 0x5b, 0xc3})
+
+	body := Registers{"rsp": rsp1 - 0x100, "rbp": rsp1 + 0x20, "rbx": 1, "rsi": 2, "r12": 0xc12}
+	full := Registers{"rip": R, "rsp": S + 8, "rbp": 0xb0b0, "rbx": 0xb1b1, "rsi": 0xb2b2, "r12": 0xc12}
+	for _, tc := range []struct {
+		name   string
+		rva    uint64
+		callee Registers
+		want   Registers
+	}{
+		// rsi was restored before the epilog began: the callee's value stands.
+		{"F1 at lea", 0x11f0, body, Registers{"rip": R, "rsp": S + 8, "rbp": 0xb0b0, "rbx": 0xb1b1, "rsi": 2, "r12": 0xc12}},
+		{"F1 at pop rbp", 0x11f5, Registers{"rsp": S - 8, "rbp": 7, "rbx": 0xb1b1, "rsi": 2},
+			Registers{"rip": R, "rsp": S + 8, "rbp": 0xb0b0, "rbx": 0xb1b1, "rsi": 2}},
+		{"F1 at ret", 0x11f6, Registers{"rsp": S, "rbp": 0xb0b0, "rbx": 0xb1b1},
+			Registers{"rip": R, "rsp": S + 8, "rbp": 0xb0b0, "rbx": 0xb1b1}},
+		{"F1 add then call", 0x11c0, Registers{"rsp": rsp1, "rbp": rsp1 + 0x20, "rbx": 1, "rsi": 2, "r12": 0xc12}, full},
+		{"F1 lea off another base", 0x11e0, Registers{"rsp": rsp1, "rbp": rsp1 + 0x20, "rbx": 1, "rsi": 2, "r12": 0xc12}, full},
+		{"F2 tail call", 0x12e0, Registers{"rsp": rspP, "r12": 1}, Registers{"rip": R2, "rsp": S2 + 8, "r12": 0xd12}},
+		{"F2 at pop r12", 0x12e4, Registers{"rsp": S2 - 8, "r12": 1}, Registers{"rip": R2, "rsp": S2 + 8, "r12": 0xd12}},
+		{"F2 jump to the epilog", 0x12d0, Registers{"rsp": rspP, "r12": 1}, Registers{"rip": R2, "rsp": S2 + 8, "r12": 0xd12}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok, err := u.Caller(synthBase+tc.rva, tc.callee, mem.read)
+			if err != nil || !ok {
+				t.Fatalf("Caller = %v, %v, %v", got, ok, err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("got  %x\nwant %x", got, tc.want)
+			}
+		})
+	}
+}
