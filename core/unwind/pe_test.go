@@ -195,15 +195,7 @@ func TestPEUnwindSynthetic(t *testing.T) {
 		{"F6 indirect", 0x1680, body,
 			Registers{"rip": R, "rsp": S + 8, "rbp": 0xb0b0, "rbx": 0xb1b1, "rsi": 0xb2b2, "r12": 0xc12}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok, err := u.Caller(synthBase+tc.rva, tc.callee, mem.read)
-			if err != nil || !ok {
-				t.Fatalf("Caller = %v, %v, %v", got, ok, err)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("got  %x\nwant %x", got, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantCaller(t, u, synthBase+tc.rva, tc.callee, mem, tc.want) })
 	}
 
 	for _, tc := range []struct {
@@ -397,14 +389,18 @@ func TestPEUnwindEpilog(t *testing.T) {
 		{"F2 at pop r12", 0x12e4, Registers{"rsp": S2 - 8, "r12": 1}, Registers{"rip": R2, "rsp": S2 + 8, "r12": 0xd12}},
 		{"F2 jump to the epilog", 0x12d0, Registers{"rsp": rspP, "r12": 1}, Registers{"rip": R2, "rsp": S2 + 8, "r12": 0xd12}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok, err := u.Caller(synthBase+tc.rva, tc.callee, mem.read)
-			if err != nil || !ok {
-				t.Fatalf("Caller = %v, %v, %v", got, ok, err)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("got  %x\nwant %x", got, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantCaller(t, u, synthBase+tc.rva, tc.callee, mem, tc.want) })
+	}
+}
+
+// wantCaller checks that the unwinder recovers want as pc's caller.
+func wantCaller(t *testing.T, u *PEUnwind, pc uint64, callee Registers, mem wordStack, want Registers) {
+	t.Helper()
+	got, ok, err := u.Caller(pc, callee, mem.read)
+	if err != nil || !ok {
+		t.Fatalf("Caller = %v, %v, %v", got, ok, err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got  %x\nwant %x", got, want)
 	}
 }
