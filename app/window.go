@@ -122,7 +122,7 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 		m.annotate(func(ctx context.Context, db *workspace.DB, id int64) error {
 			_, err := db.AddNote(ctx, id, text)
 			return err
-		})
+		}, false)
 	}
 	m.summary.OnTag = func(tag string, add bool) {
 		m.annotate(func(ctx context.Context, db *workspace.DB, id int64) error {
@@ -130,7 +130,16 @@ func newMainWindow(a fyne.App, files []string, picker platform.FilePicker) *main
 				return db.Tag(ctx, id, tag)
 			}
 			return db.Untag(ctx, id, tag)
-		})
+		}, false)
+	}
+	m.summary.OnMove = func(into string) {
+		m.annotate(func(ctx context.Context, db *workspace.DB, id int64) error {
+			if into == "" {
+				_, err := db.Unsplit(ctx, id)
+				return err
+			}
+			return db.SplitDump(ctx, id, into)
+		}, true)
 	}
 	m.summary.ShowPlaceholder(placeholderHint())
 

@@ -69,31 +69,32 @@ func (m *mainWindow) showSeen(path string) {
 	}()
 }
 
-// showAnnotations loads the tags and notes of the dump at path off the
-// UI thread and shows them under its summary.
+// showAnnotations loads the bucket, tags and notes of the dump at path
+// off the UI thread and shows them under its summary.
 func (m *mainWindow) showAnnotations(path string) {
 	go func() {
-		tags, notes, ok := m.ws.Annotations(m.ctx, path)
+		d, ok := m.ws.Annotations(m.ctx, path)
 		if !ok {
 			return
 		}
-		rows := make([]widgets.NoteRow, len(notes))
-		for i, n := range notes {
-			rows[i] = widgets.NoteRow{When: n.Created, Text: n.Text}
+		a := widgets.Annotations{Bucket: d.Bucket, Moved: d.Moved, Buckets: d.Buckets, Tags: d.Tags}
+		for _, n := range d.Notes {
+			a.Notes = append(a.Notes, widgets.NoteRow{When: n.Created, Text: n.Text})
 		}
 		onUI(func() {
 			m.uiMu.Lock()
 			defer m.uiMu.Unlock()
 			if m.seenPath == path {
-				m.summary.SetAnnotations(tags, rows)
+				m.summary.SetAnnotations(a)
 			}
 		})
 	}()
 }
 
-// annotate applies a note or tag change to the dump shown, then shows its
-// annotations again (or why the change was refused).
-func (m *mainWindow) annotate(change func(ctx context.Context, db *workspace.DB, id int64) error) {
+// annotate applies a note, tag or bucket change to the dump shown, then
+// shows its annotations again (or why the change was refused); a bucket
+// change reloads the buckets too.
+func (m *mainWindow) annotate(change func(ctx context.Context, db *workspace.DB, id int64) error, regroup bool) {
 	path := m.seenPath
 	if path == "" {
 		return
@@ -101,6 +102,10 @@ func (m *mainWindow) annotate(change func(ctx context.Context, db *workspace.DB,
 	m.ws.Annotate(path, change, func(err error) {
 		if err != nil {
 			dialog.ShowError(err, m.win)
+			return
+		}
+		if regroup {
+			m.ws.spawn(m.ws.reload) // workspaceChanged shows the annotations again
 			return
 		}
 		m.showAnnotations(path)

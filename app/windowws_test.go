@@ -204,7 +204,8 @@ func TestWindowAnnotations(t *testing.T) {
 		return func() bool {
 			m.uiMu.Lock()
 			defer m.uiMu.Unlock()
-			return m.summary.Annotated() && cond(m.summary.Tags(), m.summary.Notes())
+			a := m.summary.Annotations()
+			return m.summary.Annotated() && cond(a.Tags, a.Notes)
 		}
 	}
 	waitFor(t, "the summary's annotations", annotated(func(tags []string, notes []widgets.NoteRow) bool {
@@ -221,7 +222,24 @@ func TestWindowAnnotations(t *testing.T) {
 	waitFor(t, "the tag removed", annotated(func(tags []string, notes []widgets.NoteRow) bool {
 		return len(tags) == 0 && len(notes) == 1
 	}), 10*time.Second)
-	if tags, notes, ok := m.ws.Annotations(m.ctx, a); !ok || len(tags) != 0 || len(notes) != 1 {
-		t.Errorf("index: tags %v, notes %v, indexed %v", tags, notes, ok)
+	if got, ok := m.ws.Annotations(m.ctx, a); !ok || len(got.Tags) != 0 || len(got.Notes) != 1 {
+		t.Errorf("index: %+v, indexed %v", got, ok)
 	}
+
+	// Moved to a bucket of its own name, then back.
+	key := m.ws.Buckets()[0].Key
+	onUIWait(func() { m.summary.OnMove("TICKET-3") })
+	waitFor(t, "the dump in TICKET-3", func() bool {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		an := m.summary.Annotations()
+		return an.Bucket == "TICKET-3" && an.Moved
+	}, 10*time.Second)
+	onUIWait(func() { m.summary.OnMove("") })
+	waitFor(t, "the dump back in its own bucket", func() bool {
+		m.uiMu.Lock()
+		defer m.uiMu.Unlock()
+		an := m.summary.Annotations()
+		return an.Bucket == key && !an.Moved
+	}, 10*time.Second)
 }

@@ -275,24 +275,44 @@ func (w *Workspace) Correlations(ctx context.Context, key string) ([]workspace.C
 	return db.Correlations(ctx, key)
 }
 
-// Annotations returns the tags and notes of the dump at path; ok is false
-// while it is not in the index.
-func (w *Workspace) Annotations(ctx context.Context, path string) (tags []string, notes []workspace.Note, ok bool) {
+// DumpAnnotations is what the index says of one dump beyond its analysis.
+type DumpAnnotations struct {
+	Bucket  string   // its bucket
+	Moved   bool     // the user moved it there
+	Buckets []string // every bucket, largest first
+	Tags    []string
+	Notes   []workspace.Note
+}
+
+// Annotations returns what the index says of the dump at path beyond
+// its analysis: its bucket (moved there by the user or not), the buckets
+// it could move to, its tags and notes; ok is false while it is not in
+// the index.
+func (w *Workspace) Annotations(ctx context.Context, path string) (a DumpAnnotations, ok bool) {
 	db := w.database()
 	if db == nil {
-		return nil, nil, false
+		return a, false
 	}
 	id, ok, err := db.DumpOfFile(ctx, path)
 	if err != nil || !ok {
-		return nil, nil, false
+		return a, false
 	}
-	if tags, err = db.Tags(ctx, id); err != nil {
-		return nil, nil, false
+	if a.Tags, err = db.Tags(ctx, id); err != nil {
+		return a, false
 	}
-	if notes, err = db.Notes(ctx, id); err != nil {
-		return nil, nil, false
+	if a.Notes, err = db.Notes(ctx, id); err != nil {
+		return a, false
 	}
-	return tags, notes, true
+	for _, b := range w.Buckets() {
+		a.Buckets = append(a.Buckets, b.Key)
+		if slices.Contains(b.DumpIDs, id) {
+			a.Bucket = b.Key
+		}
+	}
+	if _, moved, err := db.MovedTo(ctx, id); err == nil {
+		a.Moved = moved
+	}
+	return a, true
 }
 
 // Annotate changes, in the background, what the index says of the dump at

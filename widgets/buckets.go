@@ -288,28 +288,15 @@ func (v *BucketsView) showDetail() {
 // another (chosen from the list or typed, e.g. a ticket's name), or undo
 // the merges that made it.
 func (v *BucketsView) regroupControls(r BucketRow) fyne.CanvasObject {
-	var others []string
-	for _, o := range v.rows {
-		if o.Key != r.Key {
-			others = append(others, o.Key)
-		}
+	keys := make([]string, len(v.rows))
+	for i, o := range v.rows {
+		keys[i] = o.Key
 	}
-	into := widget.NewSelectEntry(others)
-	into.SetPlaceHolder("another bucket, or a new name")
-	merge := widget.NewButton("Merge into", func() {
-		if t := strings.TrimSpace(into.Text); t != "" && t != r.Key && v.OnMerge != nil {
-			v.OnMerge(r.Key, t)
+	row := bucketPicker(keys, r.Key, "another bucket, or a new name", "Merge into", func(into string) {
+		if v.OnMerge != nil {
+			v.OnMerge(r.Key, into)
 		}
 	})
-	merge.Disable()
-	into.OnChanged = func(s string) {
-		if s = strings.TrimSpace(s); s != "" && s != r.Key {
-			merge.Enable()
-		} else {
-			merge.Disable()
-		}
-	}
-	row := container.NewBorder(nil, nil, merge, nil, into)
 	if len(r.Merged) == 0 {
 		return row
 	}

@@ -56,3 +56,19 @@ func tappableWith(t *testing.T, root fyne.CanvasObject, text string) fyne.Tappab
 	}
 	return found
 }
+
+// pickerControls returns the visible bucket picker field under root and
+// its visible buttons by text.
+func pickerControls(root fyne.CanvasObject) (*widget.SelectEntry, map[string]*widget.Button) {
+	var into *widget.SelectEntry
+	buttons := map[string]*widget.Button{}
+	walkVisible(root, func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.SelectEntry:
+			into = w
+		case *widget.Button:
+			buttons[w.Text] = w
+		}
+	})
+	return into, buttons
+}

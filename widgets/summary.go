@@ -74,12 +74,30 @@ type Summary struct {
 	// SetAnnotations has shown the dump is in the index.
 	OnAddNote func(text string)
 	OnTag     func(tag string, add bool)
-	// notes holds the tags and notes under the rows; hidden until
+	// OnMove is called to move the dump to another bucket, or with "" to
+	// put it back in its own.
+	OnMove func(into string)
+	// notes holds the bucket, tags and notes under the rows; hidden until
 	// SetAnnotations.
 	notes     *fyne.Container
-	tagList   []string
-	noteList  []NoteRow
+	ann       Annotations
 	annotated bool
+}
+
+// Annotations is what the workspace index says of the dump shown beyond
+// its analysis: its bucket, whether the user moved it there, the other
+// buckets it could go to, and the user's tags and notes.
+type Annotations struct {
+	Bucket  string
+	Moved   bool
+	Buckets []string
+	Tags    []string
+	Notes   []NoteRow
+}
+
+func (a Annotations) equal(b Annotations) bool {
+	return a.Bucket == b.Bucket && a.Moved == b.Moved && slices.Equal(a.Buckets, b.Buckets) &&
+		slices.Equal(a.Tags, b.Tags) && slices.Equal(a.Notes, b.Notes)
 }
 
 // NoteRow is a user's note on the dump shown.
@@ -185,14 +203,14 @@ func (s *Summary) ShowRows(title string, rows []Row) {
 	s.show(container.NewBorder(s.heading(), nil, nil, nil, container.NewVScroll(container.NewVBox(grid, s.notes))))
 }
 
-// SetAnnotations shows the dump's tags and notes from the workspace index
-// under the rows, with fields to add more; showing another dump clears
-// them.
-func (s *Summary) SetAnnotations(tags []string, notes []NoteRow) {
-	if s.annotated && slices.Equal(tags, s.tagList) && slices.Equal(notes, s.noteList) {
+// SetAnnotations shows the dump's bucket, tags and notes from the
+// workspace index under the rows, with fields to change them; showing
+// another dump clears them.
+func (s *Summary) SetAnnotations(a Annotations) {
+	if s.annotated && a.equal(s.ann) {
 		return // unchanged: keep what the user is typing
 	}
-	s.tagList, s.noteList, s.annotated = slices.Clone(tags), slices.Clone(notes), true
+	s.ann, s.annotated = a, true
 	s.notes.RemoveAll()
 	s.notes.Add(widget.NewSeparator())
 	head := func(text string) *widget.Label {
@@ -200,8 +218,11 @@ func (s *Summary) SetAnnotations(tags []string, notes []NoteRow) {
 		l.TextStyle.Bold = true
 		return l
 	}
+	if a.Bucket != "" {
+		s.notes.Add(s.bucketRow(a, head("Bucket")))
+	}
 	tagRow := container.NewHBox(head("Tags"))
-	for _, t := range tags {
+	for _, t := range a.Tags {
 		tag := t
 		b := widget.NewButtonWithIcon(tag, theme.CancelIcon(), func() {
 			if s.OnTag != nil {
@@ -221,7 +242,7 @@ func (s *Summary) SetAnnotations(tags []string, notes []NoteRow) {
 	}
 	s.notes.Add(container.NewBorder(nil, nil, tagRow, nil, newTag))
 	s.notes.Add(head("Notes"))
-	for _, n := range notes {
+	for _, n := range a.Notes {
 		s.notes.Add(selectableValue(n.When.Local().Format("2006-01-02 15:04") + "  " + n.Text))
 	}
 	newNote := widget.NewEntry()
@@ -236,14 +257,34 @@ func (s *Summary) SetAnnotations(tags []string, notes []NoteRow) {
 	s.notes.Refresh()
 }
 
-// Tags and Notes return the annotations shown; Annotated whether any are
-// (the dump is in the index).
-func (s *Summary) Tags() []string   { return slices.Clone(s.tagList) }
-func (s *Summary) Notes() []NoteRow { return slices.Clone(s.noteList) }
-func (s *Summary) Annotated() bool  { return s.annotated }
+// bucketRow names the dump's bucket and lets the user move the dump to
+// another (picked or typed), or back to its own when it was moved.
+func (s *Summary) bucketRow(a Annotations, label *widget.Label) fyne.CanvasObject {
+	picker := bucketPicker(a.Buckets, a.Bucket, "move to another bucket, or a new name", "Move", func(into string) {
+		if s.OnMove != nil {
+			s.OnMove(into)
+		}
+	})
+	var back fyne.CanvasObject
+	if a.Moved {
+		b := widget.NewButtonWithIcon("Back to its own bucket", theme.ContentUndoIcon(), func() {
+			if s.OnMove != nil {
+				s.OnMove("")
+			}
+		})
+		b.Importance = widget.LowImportance
+		back = b
+	}
+	return container.NewVBox(container.NewBorder(nil, nil, label, back, selectableValue(a.Bucket)), picker)
+}
+
+// Annotations returns what SetAnnotations shows; Annotated whether it was
+// called for the dump shown (it is in the index).
+func (s *Summary) Annotations() Annotations { return s.ann }
+func (s *Summary) Annotated() bool          { return s.annotated }
 
 func (s *Summary) clearAnnotations() {
-	s.tagList, s.noteList, s.annotated = nil, nil, false
+	s.ann, s.annotated = Annotations{}, false
 	s.notes.RemoveAll()
 	s.notes.Hide()
 }

@@ -114,7 +114,7 @@ func TestSummaryAnnotations(t *testing.T) {
 		t.Fatal("annotations shown before SetAnnotations")
 	}
 	when := time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local)
-	s.SetAnnotations([]string{"JIRA-1"}, []NoteRow{{When: when, Text: "seen on the build server"}})
+	s.SetAnnotations(Annotations{Tags: []string{"JIRA-1"}, Notes: []NoteRow{{When: when, Text: "seen on the build server"}}})
 	if labels := visibleLabels(s); !slices.Contains(labels, "2026-11-20 09:30  seen on the build server") || !slices.Contains(labels, "Tags") {
 		t.Errorf("labels %q", labels)
 	}
@@ -145,5 +145,37 @@ func TestSummaryAnnotations(t *testing.T) {
 	s.ShowRows("b.dmp", []Row{{"Format", "minidump"}})
 	if s.Annotated() || slices.Contains(visibleLabels(s), "Notes") {
 		t.Error("another dump still shows a.dmp's annotations")
+	}
+}
+
+// TestSummaryMoveBucket: the dump's bucket is named, and it can be moved
+// to another or, once moved, back.
+func TestSummaryMoveBucket(t *testing.T) {
+	s := newTestSummary(t)
+	var moves []string
+	s.OnMove = func(into string) { moves = append(moves, into) }
+	s.ShowRows("a.dmp", []Row{{"Format", "minidump"}})
+	s.SetAnnotations(Annotations{Bucket: "NULL_READ_app!f", Buckets: []string{"NULL_READ_app!f", "LNX_PANIC_x"}})
+	if !slices.Contains(visibleLabels(s), "NULL_READ_app!f") {
+		t.Fatalf("bucket not named: %q", visibleLabels(s))
+	}
+	controls := func() (*widget.SelectEntry, map[string]*widget.Button) { return pickerControls(s) }
+	into, buttons := controls()
+	if into == nil || buttons["Move"] == nil || !buttons["Move"].Disabled() {
+		t.Fatalf("move controls: %v %v", into, buttons)
+	}
+	if _, ok := buttons["Back to its own bucket"]; ok {
+		t.Error("a dump never moved offers to go back")
+	}
+	into.SetText("LNX_PANIC_x")
+	test.Tap(buttons["Move"])
+	s.SetAnnotations(Annotations{Bucket: "LNX_PANIC_x", Moved: true, Buckets: []string{"NULL_READ_app!f", "LNX_PANIC_x"}})
+	_, buttons = controls()
+	if buttons["Back to its own bucket"] == nil {
+		t.Fatal("a moved dump offers no way back")
+	}
+	test.Tap(buttons["Back to its own bucket"])
+	if !slices.Equal(moves, []string{"LNX_PANIC_x", ""}) {
+		t.Errorf("moves asked: %q", moves)
 	}
 }

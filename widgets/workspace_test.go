@@ -125,18 +125,8 @@ func TestBucketsRegroup(t *testing.T) {
 	}, nil)
 	v.Select("B")
 	var into *widget.SelectEntry
-	buttons := map[string]*widget.Button{}
-	find := func() {
-		into, buttons = nil, map[string]*widget.Button{}
-		walkVisible(v, func(o fyne.CanvasObject) {
-			switch w := o.(type) {
-			case *widget.SelectEntry:
-				into = w
-			case *widget.Button:
-				buttons[w.Text] = w
-			}
-		})
-	}
+	var buttons map[string]*widget.Button
+	find := func() { into, buttons = pickerControls(v) }
 	find()
 	if into == nil || buttons["Merge into"] == nil {
 		t.Fatalf("no merge controls; buttons %v", buttons)

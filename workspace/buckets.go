@@ -188,6 +188,17 @@ func (db *DB) Unmerge(ctx context.Context, from string) (int64, error) {
 	return res.RowsAffected()
 }
 
+// MovedTo returns the bucket the user moved a dump to, ok false when it
+// is in its own.
+func (db *DB) MovedTo(ctx context.Context, dumpID int64) (string, bool, error) {
+	var into string
+	err := db.sql.QueryRowContext(ctx, "SELECT target_key FROM bucket_overrides WHERE kind = 'split' AND dump_id = ? ORDER BY id DESC LIMIT 1", dumpID).Scan(&into)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return into, err == nil, err
+}
+
 // Unsplit undoes the moves of one dump: it goes back to its own bucket.
 // It returns how many moves it removed.
 func (db *DB) Unsplit(ctx context.Context, dumpID int64) (int64, error) {

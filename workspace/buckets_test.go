@@ -185,9 +185,15 @@ func TestBucketOverridesUndo(t *testing.T) {
 	if got := counts(); got[a] != 3 || got["mine"] != 1 {
 		t.Errorf("after moving a3: %v", got)
 	}
+	if into, ok, err := db.MovedTo(ctx, a3); into != "mine" || !ok || err != nil {
+		t.Errorf("MovedTo(a3) = %q, %v, %v", into, ok, err)
+	}
 
 	if n, err := db.Unsplit(ctx, a3); err != nil || n != 1 {
 		t.Fatalf("Unsplit = %d, %v", n, err)
+	}
+	if _, ok, err := db.MovedTo(ctx, a3); ok || err != nil {
+		t.Errorf("MovedTo after Unsplit: %v, %v", ok, err)
 	}
 	if n, err := db.Unmerge(ctx, "TICKET-42"); err != nil || n != 1 {
 		t.Fatalf("Unmerge(TICKET-42) = %d, %v", n, err)
