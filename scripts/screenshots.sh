@@ -101,6 +101,16 @@ start "$corpus/breakpad/minidump2.dmp" "$corpus/breakpad/minidump_32bit_crash_ad
 shot breakpad-summary-seen
 tab 1006 # Buckets
 shot buckets
+# The Test app bucket (the sixth row): its details, with the merge field.
+xdotool mousemove 600 528 click 1
+sleep 2
+shot buckets-selected
+tab 338 # Summary, scrolled to the dump's bucket, tags and notes
+xdotool mousemove 900 600
+for _ in $(seq 15); do xdotool click 5; done
+sleep 1
+shot summary-annotations
+tab 1006 # Buckets
 tab 1086 # Compare: the last two dumps opened
 sleep 3
 shot compare

@@ -219,7 +219,7 @@ func (s *Summary) SetAnnotations(a Annotations) {
 		return l
 	}
 	if a.Bucket != "" {
-		s.notes.Add(s.bucketRow(a, head("Bucket")))
+		s.notes.Add(s.bucketRow(a, head("Grouped in")))
 	}
 	tagRow := container.NewHBox(head("Tags"))
 	for _, t := range a.Tags {
