@@ -37,6 +37,12 @@ func newBucketsTab(ctx context.Context, ws *Workspace, open func(paths []string)
 			return nil
 		}, fail)
 	}
+	t.view.OnAddNote = func(key, text string) {
+		ws.Regroup(func(ctx context.Context, db *workspace.DB) error {
+			_, err := db.AddBucketNote(ctx, key, text)
+			return err
+		}, fail)
+	}
 	return t
 }
 
@@ -88,6 +94,9 @@ func bucketRows(bs []workspace.Bucket) []widgets.BucketRow {
 	for i, b := range bs {
 		rows[i] = widgets.BucketRow{Key: b.Key, Signature: b.Signature, Count: b.Count, First: b.FirstSeen,
 			Last: b.LastSeen, Why: b.Why, Dumps: b.Dumps, Merged: b.Merged}
+		for _, n := range b.Notes {
+			rows[i].Notes = append(rows[i].Notes, widgets.NoteRow{When: n.Created, Text: n.Text})
+		}
 	}
 	return rows
 }

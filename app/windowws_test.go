@@ -189,6 +189,35 @@ func TestWindowRegroupBuckets(t *testing.T) {
 	}, 10*time.Second)
 	onUIWait(func() { m.buckets.view.OnUnmerge([]string{keys[1]}) })
 	waitFor(t, "two buckets again", func() bool { return len(rows()) == 2 }, 10*time.Second)
+
+	// A note on the first dump's bucket shows in its summary's seen line.
+	onUIWait(func() { m.buckets.view.OnAddNote(keys[0], "known: fixed in 2.1") })
+	waitFor(t, "the note in the view", func() bool {
+		for _, r := range rows() {
+			if r.Key == keys[0] && len(r.Notes) == 1 && r.Notes[0].Text == "known: fixed in 2.1" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second)
+	checked := false
+	for i, p := range []string{a, b} {
+		if m.dumps.Path(i) != p {
+			continue
+		}
+		if bk, _ := m.ws.SeenIn(m.ctx, p); bk.Key == keys[0] {
+			checked = true
+			onUIWait(func() { m.list.Select(i) })
+			waitFor(t, "the note in the seen line", func() bool {
+				m.uiMu.Lock()
+				defer m.uiMu.Unlock()
+				return strings.HasSuffix(m.summary.Seen(), " — known: fixed in 2.1")
+			}, 10*time.Second)
+		}
+	}
+	if !checked {
+		t.Error("no open dump is in the noted bucket")
+	}
 }
 
 // TestWindowAnnotations tags and notes the dump shown from its summary:

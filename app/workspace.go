@@ -250,11 +250,16 @@ func (w *Workspace) SeenIn(ctx context.Context, path string) (workspace.Bucket, 
 // SeenText is the summary's recurrence line for a bucket: how often the
 // crash was seen and since when.
 func SeenText(b workspace.Bucket) string {
-	if b.Count <= 1 {
-		return "First time this crash is seen in the workspace"
+	text := "First time this crash is seen in the workspace"
+	if b.Count > 1 {
+		text = fmt.Sprintf("Seen %d times since %s (last %s)", b.Count, b.FirstSeen.Local().Format("2006-01-02"),
+			b.LastSeen.Local().Format("2006-01-02 15:04"))
 	}
-	return fmt.Sprintf("Seen %d times since %s (last %s)", b.Count, b.FirstSeen.Local().Format("2006-01-02"),
-		b.LastSeen.Local().Format("2006-01-02 15:04"))
+	if n := len(b.Notes); n > 0 {
+		// The latest note on the bucket: what the team knows of this crash.
+		text += " — " + b.Notes[n-1].Text
+	}
+	return text
 }
 
 // Timeline returns crashes per day and bucket.

@@ -20,6 +20,7 @@ type BucketRow struct {
 	Why            string   // why these dumps are together
 	Dumps          []string // paths, oldest first
 	Merged         []string // buckets the user merged into this one
+	Notes          []NoteRow
 }
 
 // CorrelationRow is a module (at a version) over-represented in a bucket.
@@ -45,6 +46,8 @@ type BucketsView struct {
 	// the given buckets. The app reloads the view with SetBuckets.
 	OnMerge   func(from, into string)
 	OnUnmerge func(keys []string)
+	// OnAddNote is called with a note the user writes on a bucket.
+	OnAddNote func(key, text string)
 
 	rows     []BucketRow
 	selected int
@@ -268,6 +271,7 @@ func (v *BucketsView) showDetail() {
 		v.detail.Add(selectableValue(r.Why))
 	}
 	v.detail.Add(v.regroupControls(r))
+	v.detail.Add(v.noteControls(r))
 	paths := r.Dumps
 	open := widget.NewButtonWithIcon(fmt.Sprintf("Open %d dumps", len(paths)), theme.FolderOpenIcon(), func() {
 		if v.OnOpen != nil {
@@ -310,6 +314,25 @@ func (v *BucketsView) regroupControls(r BucketRow) fyne.CanvasObject {
 
 // Notice returns the refusal shown, "" when none is.
 func (v *BucketsView) Notice() string { return v.notice }
+
+// noteControls lists the bucket's notes ("known issue, fixed in 2.1",
+// shown with every dump of it) with a field to add one.
+func (v *BucketsView) noteControls(r BucketRow) fyne.CanvasObject {
+	box := container.NewVBox()
+	for _, n := range r.Notes {
+		box.Add(selectableValue(n.When.Local().Format("2006-01-02 15:04") + "  " + n.Text))
+	}
+	entry := widget.NewEntry()
+	entry.SetPlaceHolder("a note on the whole bucket, shown with each of its dumps (Enter saves it)")
+	key := r.Key
+	entry.OnSubmitted = func(t string) {
+		if strings.TrimSpace(t) != "" && v.OnAddNote != nil {
+			v.OnAddNote(key, t)
+		}
+	}
+	box.Add(entry)
+	return box
+}
 
 // ShowNotice tells the user why a change was refused, above the details.
 func (v *BucketsView) ShowNotice(msg string) {

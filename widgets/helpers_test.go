@@ -72,3 +72,15 @@ func pickerControls(root fyne.CanvasObject) (*widget.SelectEntry, map[string]*wi
 	})
 	return into, buttons
 }
+
+// findVisible returns the last visible object of type T under root that
+// match accepts, or T's zero value.
+func findVisible[T fyne.CanvasObject](root fyne.CanvasObject, match func(T) bool) T {
+	var found T
+	walkVisible(root, func(o fyne.CanvasObject) {
+		if w, ok := o.(T); ok && match(w) {
+			found = w
+		}
+	})
+	return found
+}

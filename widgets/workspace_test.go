@@ -85,12 +85,7 @@ func TestBucketsView(t *testing.T) {
 	if !slices.Contains(visibleLabels(v), "/d/1.dmp\n/d/2.dmp\n/d/3.dmp") {
 		t.Errorf("details %q", visibleLabels(v))
 	}
-	var open *widget.Button
-	walkVisible(v, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, "Open 3") {
-			open = b
-		}
-	})
+	open := findVisible(v, func(b *widget.Button) bool { return strings.HasPrefix(b.Text, "Open 3") })
 	if open == nil {
 		t.Fatal("no Open button")
 	}
@@ -153,6 +148,26 @@ func TestBucketsRegroup(t *testing.T) {
 	test.Tap(undo)
 	if !slices.Equal(unmerged, []string{"C"}) {
 		t.Errorf("undo asked for %v", unmerged)
+	}
+	// A note on bucket A: listed, and a new one passed on with the key.
+	var noted []string
+	v.OnAddNote = func(key, text string) { noted = append(noted, key+": "+text) }
+	v.SetBuckets([]BucketRow{
+		{Key: "A", Count: 2, Dumps: []string{"/d/1", "/d/2"}, Merged: []string{"C"},
+			Notes: []NoteRow{{When: time.Date(2026, 11, 1, 10, 0, 0, 0, time.Local), Text: "known issue"}}},
+		{Key: "B", Count: 1, Dumps: []string{"/d/3"}},
+	}, nil)
+	if !slices.Contains(visibleLabels(v), "2026-11-01 10:00  known issue") {
+		t.Errorf("bucket note not shown: %q", visibleLabels(v))
+	}
+	noteEntry := findVisible(v, func(e *widget.Entry) bool { return strings.HasPrefix(e.PlaceHolder, "a note on the whole bucket") })
+	if noteEntry == nil {
+		t.Fatal("no note field")
+	}
+	noteEntry.OnSubmitted("fixed in 2.1")
+	noteEntry.OnSubmitted("  ")
+	if !slices.Equal(noted, []string{"A: fixed in 2.1"}) {
+		t.Errorf("notes asked: %q", noted)
 	}
 	v.ShowNotice("workspace: no such bucket: X")
 	if !slices.Contains(visibleLabels(v), "workspace: no such bucket: X") {

@@ -21,6 +21,7 @@ type Bucket struct {
 	DumpIDs   []int64
 	Why       string   // why these dumps are together
 	Merged    []string // other buckets the user merged into this one (their own keys), sorted
+	Notes     []Note   // the user's notes on the bucket, oldest first
 }
 
 type bucketRow struct {
@@ -38,6 +39,10 @@ type bucketRow struct {
 // no bucket. Buckets come largest first, then most recently seen.
 func (db *DB) Buckets(ctx context.Context) ([]Bucket, error) {
 	merges, splits, err := db.overrides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := db.bucketNotes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +102,7 @@ func (db *DB) Buckets(ctx context.Context) ([]Bucket, error) {
 			}
 		}
 		sort.Strings(b.Merged)
+		b.Notes = notes[k]
 		out = append(out, b)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -189,6 +189,22 @@ func TestBucketOverridesUndo(t *testing.T) {
 		t.Errorf("MovedTo(a3) = %q, %v, %v", into, ok, err)
 	}
 
+	// A note on the bucket A (with C merged in) shows on it.
+	if _, err := db.AddBucketNote(ctx, "NO SUCH", "x"); !errors.Is(err, ErrNoBucket) {
+		t.Errorf("a note on an unknown bucket: %v", err)
+	}
+	if _, err := db.AddBucketNote(ctx, a, "  "); err == nil {
+		t.Error("an empty bucket note was taken")
+	}
+	if _, err := db.AddBucketNote(ctx, a, "known: fixed in 2.1"); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ = db.Buckets(ctx)
+	for _, b := range bs {
+		if want := b.Key == a; want != (len(b.Notes) == 1 && b.Notes[0].Text == "known: fixed in 2.1" && b.Notes[0].Bucket == a) {
+			t.Errorf("bucket %s notes %+v", b.Key, b.Notes)
+		}
+	}
 	if n, err := db.Unsplit(ctx, a3); err != nil || n != 1 {
 		t.Fatalf("Unsplit = %d, %v", n, err)
 	}

@@ -12,10 +12,11 @@ import (
 // ErrNoDump is returned for a dump id the index does not hold.
 var ErrNoDump = errors.New("workspace: no such dump")
 
-// Note is a user's note on a dump.
+// Note is a user's note on a dump or on a whole bucket.
 type Note struct {
 	ID      int64
-	DumpID  int64
+	DumpID  int64  // the dump noted, 0 for a bucket's note
+	Bucket  string // the bucket noted, "" for a dump's note
 	Text    string
 	Created time.Time // UTC, to the second
 }
@@ -49,6 +50,49 @@ func (db *DB) AddNote(ctx context.Context, dumpID int64, text string) (Note, err
 		return Note{}, err
 	}
 	return Note{ID: id, DumpID: dumpID, Text: text, Created: now}, nil
+}
+
+// AddBucketNote adds a note to a whole bucket ("known issue, fixed in
+// 2.1"): every dump grouped under key shows it. The bucket must exist.
+func (db *DB) AddBucketNote(ctx context.Context, key, text string) (Note, error) {
+	if strings.TrimSpace(text) == "" {
+		return Note{}, errors.New("workspace: empty note")
+	}
+	if ok, err := db.BucketKnown(ctx, key); err != nil {
+		return Note{}, err
+	} else if !ok {
+		return Note{}, fmt.Errorf("%w: %s", ErrNoBucket, key)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	res, err := db.sql.ExecContext(ctx, "INSERT INTO notes (bucket_key, text, created_at) VALUES (?, ?, ?)", key, text, now.Unix())
+	if err != nil {
+		return Note{}, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Note{}, err
+	}
+	return Note{ID: id, Bucket: key, Text: text, Created: now}, nil
+}
+
+// bucketNotes returns every bucket's notes by key, oldest first.
+func (db *DB) bucketNotes(ctx context.Context) (map[string][]Note, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT id, bucket_key, text, created_at FROM notes WHERE dump_id IS NULL AND bucket_key IS NOT NULL ORDER BY created_at, id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]Note{}
+	for rows.Next() {
+		var n Note
+		var at int64
+		if err := rows.Scan(&n.ID, &n.Bucket, &n.Text, &at); err != nil {
+			return nil, err
+		}
+		n.Created = time.Unix(at, 0).UTC()
+		out[n.Bucket] = append(out[n.Bucket], n)
+	}
+	return out, rows.Err()
 }
 
 // Notes returns a dump's notes, oldest first.

@@ -49,7 +49,7 @@ func commands() []command {
 		{"watch", "watch [--db P] [--stable D] [DIR...]", "index dumps as they appear, once completely written", runWatch},
 		{"buckets", "buckets [--db P] [--json] [--correlations KEY] [--timeline [--since DATE]]", "recurring-crash groups (buckets merge|unmerge|move|unmove: regroup by hand)", runBuckets},
 		{"prune", "prune [--db P]", "forget indexed files deleted since, and dumps left with none", runPrune},
-		{"note", "note [--db P] FILE [TEXT...]", "a dump's notes in the index; with TEXT, add one", runNote},
+		{"note", "note [--db P] FILE|--bucket KEY [TEXT...]", "a dump's or a bucket's notes; with TEXT, add one", runNote},
 		{"tag", "tag [--db P] [--remove] FILE [TAG...]", "a dump's tags; add (or remove) some", runTag},
 		{"search", "search [--db P] [--json] QUERY", "find dumps in the index", runSearch},
 		{"diff", "diff [--json] [--sympath P] FILE_A FILE_B", "compare two crashes: system, crash, stacks, modules", runDiff},

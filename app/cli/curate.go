@@ -75,18 +75,23 @@ func runBucketVerb(ctx context.Context, db *workspace.DB, verb string, args []st
 	return ExitOK
 }
 
-// runNote is `crashbench note [--db P] FILE [TEXT...]`: the dump's notes,
-// or with TEXT a new one.
+// runNote is `crashbench note [--db P] FILE [TEXT...]` and `crashbench
+// note [--db P] --bucket KEY [TEXT...]`: the dump's (or the bucket's)
+// notes, or with TEXT a new one.
 func runNote(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("note", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	open := dbFlag(fs)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: crashbench note [--db P] FILE [TEXT...]") }
+	bucket := fs.String("bucket", "", "note the whole bucket `KEY` instead of one dump")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: crashbench note [--db P] FILE [TEXT...]")
+		fmt.Fprintln(stderr, "       crashbench note [--db P] --bucket KEY [TEXT...]")
+	}
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
 	}
-	if len(rest) == 0 {
+	if len(rest) == 0 && *bucket == "" {
 		fs.Usage()
 		return ExitUsage
 	}
@@ -95,6 +100,9 @@ func runNote(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return dbFail(stderr, "note", err)
 	}
 	defer db.Close()
+	if *bucket != "" {
+		return noteBucket(ctx, db, *bucket, rest, stdout, stderr)
+	}
 	id, ok := dumpOf(ctx, db, "note", rest[0], stderr)
 	if !ok {
 		return ExitBadInput
@@ -118,6 +126,36 @@ func runNote(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "no notes on %s\n", rest[0])
 	}
 	return ExitOK
+}
+
+// noteBucket adds text (when given) to bucket key's notes, or lists them.
+func noteBucket(ctx context.Context, db *workspace.DB, key string, text []string, stdout, stderr io.Writer) int {
+	if len(text) > 0 {
+		n, err := db.AddBucketNote(ctx, key, strings.Join(text, " "))
+		if err != nil {
+			return curateFail(stderr, "note", err)
+		}
+		fmt.Fprintf(stdout, "%s  %s\n", rfc3339(n.Created), n.Text)
+		return ExitOK
+	}
+	bs, err := db.Buckets(ctx)
+	if err != nil {
+		return dbFail(stderr, "note", err)
+	}
+	for _, b := range bs {
+		if b.Key != key {
+			continue
+		}
+		for _, n := range b.Notes {
+			fmt.Fprintf(stdout, "%s  %s\n", rfc3339(n.Created), n.Text)
+		}
+		if len(b.Notes) == 0 {
+			fmt.Fprintf(stderr, "no notes on bucket %s\n", key)
+		}
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "crashbench note: no bucket %s (crashbench buckets lists them)\n", key)
+	return ExitBadInput
 }
 
 // runTag is `crashbench tag [--db P] [--remove] FILE [TAG...]`: the

@@ -88,6 +88,15 @@ func TestCurateCommands(t *testing.T) {
 	must("seen on the build server too", "note", "dumps/sample.dmp", "seen", "on", "the", "build", "server", "too")
 	must("seen on the build server too", "note", "dumps/sample.dmp")
 	fails(ExitUsage, "empty note", "note", "dumps/sample.dmp", " ")
+	must("known issue", "note", "--bucket", keys[0], "known", "issue")
+	must("known issue", "note", "--bucket", keys[0])
+	fails(ExitBadInput, "no such bucket", "note", "--bucket", "NOPE", "x")
+	if out, _, _ := runCLI(t, dir, "buckets", "--db", "ws.db"); !strings.Contains(out, "): known issue\n") {
+		t.Errorf("buckets do not show the note:\n%s", out)
+	}
+	if out, _, _ := runCLI(t, dir, "buckets", "--db", "ws.db", "--json"); !strings.Contains(out, `"text": "known issue"`) {
+		t.Errorf("buckets --json does not carry the note:\n%s", out)
+	}
 	must("JIRA-1 regression", "tag", "dumps/sample.dmp", "regression", "JIRA-1")
 	must("JIRA-1", "tag", "--remove", "dumps/sample.dmp", "regression")
 	fails(ExitUsage, "single words", "tag", "dumps/sample.dmp", "two words")

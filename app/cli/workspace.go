@@ -109,6 +109,13 @@ type bucketJSON struct {
 	// FrameSignature is the Socorro-style signature the dumps share (an
 	// extension of the contract; "signature" is the bucket's key).
 	FrameSignature string `json:"frame_signature,omitempty"`
+	// Notes are the user's notes on the bucket (an extension).
+	Notes []noteJSON `json:"notes,omitempty"`
+}
+
+type noteJSON struct {
+	Text    string `json:"text"`
+	Created string `json:"created"`
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
@@ -181,8 +188,12 @@ func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *asJSON {
 		out := []bucketJSON{}
 		for _, b := range bs {
-			out = append(out, bucketJSON{Signature: b.Key, Count: b.Count, FirstSeen: rfc3339(b.FirstSeen), LastSeen: rfc3339(b.LastSeen),
-				Dumps: b.Dumps, Why: b.Why, FrameSignature: b.Signature})
+			bj := bucketJSON{Signature: b.Key, Count: b.Count, FirstSeen: rfc3339(b.FirstSeen), LastSeen: rfc3339(b.LastSeen),
+				Dumps: b.Dumps, Why: b.Why, FrameSignature: b.Signature}
+			for _, n := range b.Notes {
+				bj.Notes = append(bj.Notes, noteJSON{Text: n.Text, Created: rfc3339(n.Created)})
+			}
+			out = append(out, bj)
 		}
 		if err := writeJSON(stdout, out); err != nil {
 			return dbFail(stderr, "buckets", err)
@@ -204,6 +215,9 @@ func runBuckets(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		fmt.Fprintf(stdout, "  %d %s, first seen %s, last seen %s\n", b.Count, noun, rfc3339(b.FirstSeen), rfc3339(b.LastSeen))
 		fmt.Fprintf(stdout, "  why: %s\n", b.Why)
+		for _, n := range b.Notes {
+			fmt.Fprintf(stdout, "  note (%s): %s\n", rfc3339(n.Created), n.Text)
+		}
 		for _, d := range b.Dumps {
 			fmt.Fprintf(stdout, "  %s\n", d)
 		}
