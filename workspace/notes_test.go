@@ -78,11 +78,37 @@ func TestNotesAndTags(t *testing.T) {
 		t.Errorf("tag on a missing dump: %v", err)
 	}
 
-	// tag: in search, alone and with words and other filters.
+	// A note on bucket C, for note: below.
+	if _, err := db.AddBucketNote(ctx, keyC, "Known crash, JIRA-77"); err != nil {
+		t.Fatal(err)
+	}
+	var inC []string
+	rows, err := db.sql.Query("SELECT path FROM dumps WHERE bucket_key = ?", keyC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var p string
+		rows.Scan(&p)
+		inC = append(inC, filepath.Base(p))
+	}
+	rows.Close()
+	sort.Strings(inC)
+	if len(inC) == 0 {
+		t.Fatal("bucket C has no dumps")
+	}
+
+	// tag: and note: in search, alone and with words and other filters.
 	for _, tc := range []struct {
 		q    string
 		want []string
 	}{
+		{"note:rollout", []string{"a1.dmp"}},
+		{"note:VENDOR'S", []string{"a1.dmp"}},
+		{`"note:the 2.0"`, []string{"a1.dmp"}},
+		{"note:unrelated", []string{"b1.dmp"}},
+		{"note:jira-77", inC},
+		{"note:100%", nil},
 		{"tag:vendor", []string{"a1.dmp", "b1.dmp"}},
 		{"tag:VENDOR", []string{"a1.dmp", "b1.dmp"}},
 		{"tag:vendor Parse", []string{"b1.dmp"}},

@@ -29,7 +29,8 @@ type SearchHit struct {
 // with module:, that module's version), since:DATE and until:DATE
 // (2024-03-01 or RFC 3339, on the dump's time, else the file's mtime),
 // bucket:KEY, status:ok|partial|error, tag:TAG (a tag the user gave the
-// dump, case-insensitive). Quote a word to keep its spaces.
+// dump, case-insensitive), note:TEXT (a note on the dump or on its own
+// bucket holds TEXT, case-insensitive). Quote a word to keep its spaces.
 func (db *DB) Search(ctx context.Context, q string) ([]SearchHit, error) {
 	words, err := splitQuery(q)
 	if err != nil {
@@ -73,6 +74,11 @@ func (db *DB) Search(ctx context.Context, q string) ([]SearchHit, error) {
 		case "tag":
 			where = append(where, "EXISTS (SELECT 1 FROM tags t WHERE t.dump_id = d.id AND t.tag = ? COLLATE NOCASE)")
 			args = append(args, v)
+		case "note":
+			// LIKE is case-insensitive for ASCII in SQLite.
+			where = append(where, `EXISTS (SELECT 1 FROM notes n WHERE (n.dump_id = d.id OR (n.dump_id IS NULL AND n.bucket_key = d.bucket_key))
+				AND n.text LIKE ? ESCAPE '\')`)
+			args = append(args, "%"+likeEscape(v)+"%")
 		default:
 			match = append(match, ftsPhrase(w))
 		}

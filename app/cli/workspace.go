@@ -375,7 +375,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: crashbench search [--db P] [--json] QUERY")
 		fmt.Fprintln(stderr, "  QUERY: words (module, version, function, signature, bug check, process, path) and")
-		fmt.Fprintln(stderr, "  filters module:NAME version:V since:2024-03-01 until:DATE bucket:KEY status:ok|partial|error tag:TAG")
+		fmt.Fprintln(stderr, "  filters module:NAME version:V since:2024-03-01 until:DATE bucket:KEY status:ok|partial|error tag:TAG note:TEXT")
 	}
 	words, err := parseInterspersed(fs, args)
 	if err != nil {
