@@ -199,3 +199,27 @@ func TestTriageX64DeadSymbolServer(t *testing.T) {
 		t.Errorf("probably caused by %q", a.Result.ProbablyCausedBy)
 	}
 }
+
+// TestScanSkipsPEHeaders: without symbols, stack scanning on the x64
+// triage dump takes no module's base (or any address in its headers) for
+// a return address: the kernel's stack holds nt's ImageBase several times,
+// which showed as frames "nt+0x0".
+func TestScanSkipsPEHeaders(t *testing.T) {
+	t.Parallel()
+	out := execKernel(t, "rizin/dmp/triage_x64.dmp", "k")[0]
+	frames := 0
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.Contains(f[3], "+0x") {
+			continue
+		}
+		frames++
+		off, err := strconv.ParseUint(f[3][strings.Index(f[3], "+0x")+3:], 16, 64)
+		if err == nil && off < peMinHeaders {
+			t.Errorf("frame in a module's headers: %s", line)
+		}
+	}
+	if frames < 10 {
+		t.Errorf("only %d frames:\n%s", frames, out)
+	}
+}

@@ -325,7 +325,12 @@ func (e *engine) isCode(pc uint64) bool {
 		return false
 	}
 	if table == nil {
-		return true
+		// Without symbols, any address in the module, except a PE
+		// image's headers: the smallest header area (DOS and NT headers,
+		// one section entry) is a 0x200-byte file-alignment unit, and
+		// its base address, a common value on stacks (ImageBase fields,
+		// HMODULEs), would otherwise scan as a frame "nt+0x0".
+		return !(isPEName(mod.Name()) && pc-mod.Base < peMinHeaders)
 	}
 	sym, ok := table.LookupRVA(pc - mod.Base)
 	return ok && sym.Name != "" && !sym.Data
@@ -341,4 +346,18 @@ var threadEntries = map[string]bool{
 func (e *engine) isOutermost(pc uint64) bool {
 	sym, ok := e.symbols.Lookup(pc)
 	return ok && threadEntries[sym.Name]
+}
+
+// peMinHeaders is the smallest size of a PE image's headers: the
+// FileAlignment minimum (PE format, "Optional Header Windows-Specific
+// Fields"), which SizeOfHeaders is rounded up to.
+const peMinHeaders = 0x200
+
+// isPEName says whether a module's file name is a Windows image's.
+func isPEName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".exe", ".dll", ".sys", ".drv", ".ocx", ".cpl", ".efi", ".scr", ".mui":
+		return true
+	}
+	return false
 }
