@@ -63,6 +63,11 @@
 // xz-compressed ELF holding the .symtab entries .dynsym lacks) is read
 // as GDB reads it, with container.NewXZReader's dictionary limit and a
 // 64 MiB output bound; see minidebuginfo.go.
+// A debug file that dwz shrank points, through .gnu_debugaltlink, into a
+// supplementary file for shared entries and strings (the names of
+// inlined functions, often); it is found beside the file, in the debug
+// directories' .build-id trees, in Dirs or from Fetch, by build id, as
+// GDB finds it (altlink.go), and read whole, once per provider.
 // Lookups try DWARF, then the pclntab, then the ELF symbols. Of several
 // ELF symbols at one address the one GDB shows is kept: the largest, then
 // a global or weak one over a local one, then the last in the table.

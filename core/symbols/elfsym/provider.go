@@ -29,6 +29,8 @@ type Provider struct {
 	// CacheDir, when set, keeps the compressed DWARF sections of separate
 	// debug files inflated there, by build id (see sectionCache).
 	CacheDir string
+
+	alts altCache // dwz supplementary files read
 }
 
 // NewProvider returns a provider reading the ELF files f finds: the
@@ -54,7 +56,7 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 	var it *Table
 	var imageErr error
 	if image != "" {
-		it, imageErr = open(image, false, p.CacheDir)
+		it, imageErr = open(image, false, p.CacheDir, p.altFinder(ctx, image))
 	}
 	// GDB looks for separate debug information only when the objfile has
 	// none; an unstripped image needs no debug file (and no download).
@@ -65,7 +67,7 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 			return nil, err
 		}
 		if debug, ok := p.Finder.FindDebugContext(ctx, m, image); ok {
-			dt, debugErr = open(debug, true, p.CacheDir)
+			dt, debugErr = open(debug, true, p.CacheDir, p.altFinder(ctx, debug))
 		}
 	}
 	if t := merge(it, dt); t != nil {
@@ -80,7 +82,7 @@ func (p *Provider) Load(ctx context.Context, m model.Module) (symbols.Table, err
 }
 
 // Open reads the symbols of the ELF file at path.
-func Open(path string) (*Table, error) { return open(path, false, "") }
+func Open(path string) (*Table, error) { return open(path, false, "", defaultAlt(path)) }
 
 // open is Open; with readAhead, for a separate debug file (opened because
 // an address in its module is being looked up), it starts inflating its
@@ -89,13 +91,13 @@ func Open(path string) (*Table, error) { return open(path, false, "") }
 //
 // With cacheDir set, compressed DWARF sections are kept inflated there
 // (see sectionCache).
-func open(path string, readAhead bool, cacheDir string) (*Table, error) {
+func open(path string, readAhead bool, cacheDir string, alt func(altLink) *dwarftab.Alt) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("elf: %w", err)
 	}
 	defer f.Close()
-	t, err := read(f, readAhead, cacheDir)
+	t, err := read(f, readAhead, cacheDir, alt)
 	if err != nil {
 		return nil, fmt.Errorf("elf %s: %w", path, err)
 	}
@@ -124,7 +126,7 @@ func OpenPair(image, debug string) (*Table, error) {
 	}
 	if debug != "" {
 		var err error
-		if dt, err = open(debug, true, ""); err != nil {
+		if dt, err = open(debug, true, "", defaultAlt(debug)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -187,6 +189,32 @@ func fillSymbols(primary, extra []dwarftab.Fn) []dwarftab.Fn {
 	return out
 }
 
+// altFinder returns the function that finds and reads the supplementary
+// file of the ELF file at path, through the provider's Finder and cache.
+func (p *Provider) altFinder(ctx context.Context, path string) func(altLink) *dwarftab.Alt {
+	return func(link altLink) *dwarftab.Alt {
+		alt, ok := p.Finder.findAlt(ctx, link, path)
+		if !ok {
+			return nil
+		}
+		a, _ := p.alts.get(alt)
+		return a
+	}
+}
+
+// defaultAlt finds the supplementary file of the ELF file at path where
+// GDB looks by default (beside it, /usr/lib/debug).
+func defaultAlt(path string) func(altLink) *dwarftab.Alt {
+	return func(link altLink) *dwarftab.Alt {
+		alt, ok := (&Finder{}).findAlt(context.Background(), link, path)
+		if !ok {
+			return nil
+		}
+		a, _ := loadAlt(alt)
+		return a
+	}
+}
+
 // ReadBytes reads the symbols of an ELF file held in memory.
 func ReadBytes(b []byte) (*Table, error) { return Read(bytes.NewReader(b)) }
 
@@ -199,9 +227,9 @@ func ReadBytes(b []byte) (*Table, error) { return Read(bytes.NewReader(b)) }
 // DWARF is read lazily, unit by unit as lookups need it (see
 // dwarftab.Lazy): Read reads only the sections' stored bytes, so r need
 // not stay open.
-func Read(r io.ReaderAt) (*Table, error) { return read(r, false, "") }
+func Read(r io.ReaderAt) (*Table, error) { return read(r, false, "", nil) }
 
-func read(r io.ReaderAt, readAhead bool, cacheDir string) (t *Table, err error) {
+func read(r io.ReaderAt, readAhead bool, cacheDir string, alt func(altLink) *dwarftab.Alt) (t *Table, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			t, err = nil, fmt.Errorf("malformed ELF: %v", p)
@@ -219,6 +247,9 @@ func read(r io.ReaderAt, readAhead bool, cacheDir string) (t *Table, err error) 
 	t = &Table{typ: f.Type, base: base}
 	t.buildID, _ = buildID(f)
 	t.dw = lazyDWARF(f, r, base, newSectionCache(cacheDir, t.buildID))
+	if link, ok := readAltLink(f); ok && alt != nil && t.dw != nil {
+		t.dw.SetAlt(alt(link))
+	}
 	if readAhead {
 		t.dw.ReadAhead()
 	}

@@ -45,6 +45,9 @@ type Tables struct {
 	// says "method". Read prefers a non-empty result to DW_AT_name. Nil
 	// keeps DW_AT_name.
 	LinkageName func(linkage string) string
+	// Alt is the supplementary file (dwz) the DWARF points into, nil
+	// when it has none or it was not found.
+	Alt *Alt
 }
 
 // Lookup returns the DWARF function containing rva with the line and the
@@ -350,22 +353,23 @@ func (t *Tables) readLines(d *dwarf.Data, cu *dwarf.Entry) ([]*dwarf.LineFile, e
 // name returns the name of a subprogram or inlined call: what
 // t.LinkageName makes of its linkage name, else nameOf.
 func (t *Tables) name(ref deref, e *dwarf.Entry) string {
+	r := refs{ref: ref, alt: t.Alt}
 	if t.LinkageName != nil {
-		if ln := linkageName(ref, e, 0); ln != "" {
+		if ln := linkageName(r, e, 0); ln != "" {
 			if n := t.LinkageName(ln); n != "" {
 				return n
 			}
 		}
 	}
-	return nameOf(ref, e, 0)
+	return nameOf(r, e, 0)
 }
 
 // linkageName returns DW_AT_linkage_name (or the pre-DWARF 4
 // DW_AT_MIPS_linkage_name) of e or of the declaration or abstract
 // instance it refers to.
-func linkageName(ref deref, e *dwarf.Entry, depth int) string {
+func linkageName(r refs, e *dwarf.Entry, depth int) string {
 	for _, a := range []dwarf.Attr{dwarf.AttrLinkageName, attrMIPSLinkageName} {
-		if n, ok := e.Val(a).(string); ok && n != "" {
+		if n := r.str(e, a); n != "" {
 			return n
 		}
 	}
@@ -373,12 +377,8 @@ func linkageName(ref deref, e *dwarf.Entry, depth int) string {
 		return ""
 	}
 	for _, a := range []dwarf.Attr{dwarf.AttrSpecification, dwarf.AttrAbstractOrigin} {
-		off, ok := e.Val(a).(dwarf.Offset)
-		if !ok {
-			continue
-		}
-		if o := ref(off); o != nil {
-			if n := linkageName(ref, o, depth+1); n != "" {
+		if o, or := r.follow(e, a); o != nil {
+			if n := linkageName(or, o, depth+1); n != "" {
 				return n
 			}
 		}
@@ -393,29 +393,20 @@ const attrMIPSLinkageName dwarf.Attr = 0x2007
 // nameOf returns a subprogram's name, following DW_AT_specification and
 // DW_AT_abstract_origin (out-of-line definitions and concrete instances
 // of inlined functions name themselves there), then DW_AT_linkage_name.
-func nameOf(ref deref, e *dwarf.Entry, depth int) string {
-	if n, ok := e.Val(dwarf.AttrName).(string); ok && n != "" {
+func nameOf(r refs, e *dwarf.Entry, depth int) string {
+	if n := r.str(e, dwarf.AttrName); n != "" {
 		return n
 	}
 	if depth < maxOriginDepth {
 		for _, a := range []dwarf.Attr{dwarf.AttrSpecification, dwarf.AttrAbstractOrigin} {
-			off, ok := e.Val(a).(dwarf.Offset)
-			if !ok {
-				continue
-			}
-			if o := ref(off); o != nil {
-				if n := nameOf(ref, o, depth+1); n != "" {
+			if o, or := r.follow(e, a); o != nil {
+				if n := nameOf(or, o, depth+1); n != "" {
 					return n
 				}
 			}
 		}
 	}
-	for _, a := range []dwarf.Attr{dwarf.AttrLinkageName} {
-		if n, ok := e.Val(a).(string); ok && n != "" {
-			return n
-		}
-	}
-	return ""
+	return r.str(e, dwarf.AttrLinkageName)
 }
 
 // errStalled reports a reader that stopped advancing (see nullRun).

@@ -31,6 +31,7 @@ import (
 type Lazy struct {
 	base        uint64
 	linkageName func(string) string
+	alt         *Alt
 	src         source
 
 	mu       sync.Mutex
@@ -77,6 +78,14 @@ type source interface {
 	all() (*dwarf.Data, error)
 	// readAhead starts producing .debug_info on another goroutine.
 	readAhead()
+}
+
+// SetAlt gives the supplementary file (dwz) the DWARF points into. Call
+// it before the first lookup.
+func (l *Lazy) SetAlt(a *Alt) {
+	if l != nil {
+		l.alt = a
+	}
 }
 
 // NewLazyData returns the DWARF of d read on demand, addresses made
@@ -391,7 +400,7 @@ func (l *Lazy) read(u *lazyUnit) *Tables {
 			}
 		}()
 		l.src.unit(u.off, func(d *dwarf.Data, top dwarf.Offset, ref deref) {
-			t := &Tables{Base: l.base, LinkageName: l.linkageName}
+			t := &Tables{Base: l.base, LinkageName: l.linkageName, Alt: l.alt}
 			r := d.Reader()
 			r.Seek(top)
 			t.read(d, r, ref, true) // keeps what it read before an error, as Read
@@ -404,7 +413,7 @@ func (l *Lazy) read(u *lazyUnit) *Tables {
 
 // readAll reads every unit into one Tables, as Tables.Read does.
 func (l *Lazy) readAll() (t *Tables, err error) {
-	t = &Tables{Base: l.base, LinkageName: l.linkageName}
+	t = &Tables{Base: l.base, LinkageName: l.linkageName, Alt: l.alt}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("malformed DWARF: %v", p)

@@ -1,0 +1,136 @@
+package elfsym
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/crashbench/crashbench/core/symbols/internal/dwarftab"
+)
+
+// dwz supplementary files. A debug file that dwz processed names, in
+// .gnu_debugaltlink, the file holding what it shares with others: the
+// file's path (absolute, or relative to the debug file) then its build
+// id. Distributions install it under /usr/lib/debug/.dwz/ and link it by
+// build id as <debugdir>/.build-id/xx/rest.debug, and debuginfod serves
+// it as the build id's debuginfo. GDB looks for it in the same places.
+
+// altLink is a .gnu_debugaltlink: the supplementary file's name and
+// build id.
+type altLink struct {
+	name string
+	id   []byte
+}
+
+// readAltLink returns f's .gnu_debugaltlink, ok false when it has none.
+func readAltLink(f *elf.File) (altLink, bool) {
+	sec := f.Section(".gnu_debugaltlink")
+	if sec == nil || sec.Type == elf.SHT_NOBITS || sec.Size > 4096 {
+		return altLink{}, false
+	}
+	b, err := sec.Data()
+	if err != nil {
+		return altLink{}, false
+	}
+	i := bytes.IndexByte(b, 0)
+	if i <= 0 || len(b)-i-1 < 8 {
+		return altLink{}, false
+	}
+	return altLink{name: string(b[:i]), id: bytes.Clone(b[i+1:])}, true
+}
+
+// findAlt returns the supplementary file of link for the debug file at
+// referrer: the path it names (under Sysroot when absolute, else beside
+// referrer), then by build id in each debug directory's .build-id tree,
+// in Dirs (a .build-id tree or a debuginfod cache), and from Fetch. Only
+// a file with the link's build id is taken.
+func (f *Finder) findAlt(ctx context.Context, link altLink, referrer string) (string, bool) {
+	if f == nil {
+		f = &Finder{}
+	}
+	var cands []string
+	if filepath.IsAbs(link.name) {
+		if p := f.hostPath(filepath.ToSlash(link.name)); p != "" {
+			cands = append(cands, p)
+		}
+	} else if referrer != "" {
+		cands = append(cands, filepath.Join(filepath.Dir(referrer), link.name))
+	}
+	hexID := hex.EncodeToString(link.id)
+	if rel := buildIDPath(hexID, ".debug"); rel != "" {
+		for _, d := range f.debugDirs() {
+			cands = append(cands, filepath.Join(d, rel))
+		}
+		for _, dir := range f.Dirs {
+			cands = append(cands, filepath.Join(dir, rel), filepath.Join(dir, hexID, KindDebuginfo))
+		}
+	}
+	for _, p := range cands {
+		if info, ok := inspect(p); ok && len(info.buildID) > 0 && info.idMatches(link.id) && !sameFile(p, referrer) {
+			return p, true
+		}
+	}
+	if f.Fetch != nil {
+		if p, err := f.Fetch(ctx, link.id, KindDebuginfo); err == nil {
+			if info, ok := inspect(p); ok && info.idMatches(link.id) {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+// maxAltFile bounds a supplementary file read whole (glibc's is a few
+// MiB; the largest distribution ones are a few hundred).
+const maxAltFile = 1 << 30
+
+// loadAlt reads the supplementary file at path.
+func loadAlt(path string) (*dwarftab.Alt, bool) {
+	if st, err := os.Stat(path); err != nil || st.Size() > maxAltFile {
+		return nil, false
+	}
+	ef, err := elf.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	defer ef.Close()
+	d, err := ef.DWARF()
+	if err != nil {
+		return nil, false
+	}
+	var str []byte
+	if sec := ef.Section(".debug_str"); sec != nil {
+		if str, err = sec.Data(); err != nil {
+			return nil, false
+		}
+	}
+	return dwarftab.NewAlt(d, str), true
+}
+
+// altCache keeps the supplementary files a provider loaded, by path: one
+// is shared by every library of a source package.
+type altCache struct {
+	mu   sync.Mutex
+	alts map[string]*dwarftab.Alt
+}
+
+func (c *altCache) get(path string) (*dwarftab.Alt, bool) {
+	if c == nil {
+		return loadAlt(path)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := c.alts[path]; ok {
+		return a, a != nil
+	}
+	a, ok := loadAlt(path)
+	if c.alts == nil {
+		c.alts = map[string]*dwarftab.Alt{}
+	}
+	c.alts[path] = a
+	return a, ok
+}
