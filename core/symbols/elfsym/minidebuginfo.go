@@ -35,9 +35,13 @@ func miniDebugInfo(f *elf.File, base uint64) []dwarftab.Fn {
 	if err != nil {
 		return nil
 	}
-	// One byte past the limit tells a file at the limit from a larger one.
-	b, err := io.ReadAll(io.LimitReader(zr, maxMiniDebugInfo+1))
-	if err != nil || len(b) > maxMiniDebugInfo {
+	// The output is bounded by the section's size too (a symbol table
+	// compresses about 5:1, never 100:1), so a small hostile section
+	// cannot make a large allocation. One byte past the limit tells a
+	// file at the limit from a larger one.
+	limit := min(maxMiniDebugInfo, max(1<<20, 100*int64(sec.Size)))
+	b, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	if err != nil || int64(len(b)) > limit {
 		return nil
 	}
 	mf, err := elf.NewFile(bytes.NewReader(b))
