@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -26,21 +27,78 @@ type altLink struct {
 	id   []byte
 }
 
-// readAltLink returns f's .gnu_debugaltlink, ok false when it has none.
+// readAltLink returns f's link to its supplementary file: dwz's
+// .gnu_debugaltlink, else DWARF 5's .debug_sup (section 7.3.6: version 5,
+// is_supplementary 0, the file name, a checksum that dwz fills with the
+// supplementary file's id); ok is false when it has neither.
 func readAltLink(f *elf.File) (altLink, bool) {
-	sec := f.Section(".gnu_debugaltlink")
+	if b, ok := smallSection(f, ".gnu_debugaltlink"); ok {
+		i := bytes.IndexByte(b, 0)
+		if i <= 0 || len(b)-i-1 < 8 {
+			return altLink{}, false
+		}
+		return altLink{name: string(b[:i]), id: bytes.Clone(b[i+1:])}, true
+	}
+	if b, ok := smallSection(f, ".debug_sup"); ok {
+		if sup, name, sum, ok := parseDebugSup(b, f.ByteOrder); ok && !sup && name != "" && len(sum) >= 8 {
+			return altLink{name: name, id: sum}, true
+		}
+	}
+	return altLink{}, false
+}
+
+// parseDebugSup reads a .debug_sup section: whether the file is itself
+// the supplementary file, the name of the one it refers to, and the
+// checksum.
+func parseDebugSup(b []byte, order binary.ByteOrder) (isSup bool, name string, sum []byte, ok bool) {
+	if len(b) < 4 || order.Uint16(b) != 5 {
+		return false, "", nil, false
+	}
+	isSup = b[2] != 0
+	rest := b[3:]
+	i := bytes.IndexByte(rest, 0)
+	if i < 0 {
+		return false, "", nil, false
+	}
+	name, rest = string(rest[:i]), rest[i+1:]
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > uint64(len(rest)-k) {
+		return false, "", nil, false
+	}
+	return isSup, name, bytes.Clone(rest[k : k+int(n)]), true
+}
+
+// smallSection returns the contents of f's section name when it is
+// present with data and small (a link, not a table).
+func smallSection(f *elf.File, name string) ([]byte, bool) {
+	sec := f.Section(name)
 	if sec == nil || sec.Type == elf.SHT_NOBITS || sec.Size > 4096 {
-		return altLink{}, false
+		return nil, false
 	}
 	b, err := sec.Data()
+	return b, err == nil
+}
+
+// supID returns the id a supplementary file answers to: its GNU build id,
+// else the checksum of its own .debug_sup (DWARF 5 files made by dwz -5
+// have no build-id note).
+func supID(p string) ([]byte, bool) {
+	if info, ok := inspect(p); ok && len(info.buildID) > 0 {
+		return info.buildID, true
+	}
+	ef, err := elf.Open(p)
 	if err != nil {
-		return altLink{}, false
+		return nil, false
 	}
-	i := bytes.IndexByte(b, 0)
-	if i <= 0 || len(b)-i-1 < 8 {
-		return altLink{}, false
+	defer ef.Close()
+	b, ok := smallSection(ef, ".debug_sup")
+	if !ok {
+		return nil, false
 	}
-	return altLink{name: string(b[:i]), id: bytes.Clone(b[i+1:])}, true
+	if isSup, _, sum, ok := parseDebugSup(b, ef.ByteOrder); ok && isSup && len(sum) > 0 {
+		return sum, true
+	}
+	return nil, false
 }
 
 // findAlt returns the supplementary file of link for the debug file at
@@ -70,13 +128,13 @@ func (f *Finder) findAlt(ctx context.Context, link altLink, referrer string) (st
 		}
 	}
 	for _, p := range cands {
-		if info, ok := inspect(p); ok && len(info.buildID) > 0 && info.idMatches(link.id) && !sameFile(p, referrer) {
+		if id, ok := supID(p); ok && bytes.Equal(id, link.id) && !sameFile(p, referrer) {
 			return p, true
 		}
 	}
 	if f.Fetch != nil {
 		if p, err := f.Fetch(ctx, link.id, KindDebuginfo); err == nil {
-			if info, ok := inspect(p); ok && info.idMatches(link.id) {
+			if id, ok := supID(p); ok && bytes.Equal(id, link.id) {
 				return p, true
 			}
 		}

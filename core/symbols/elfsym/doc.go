@@ -63,8 +63,8 @@
 // xz-compressed ELF holding the .symtab entries .dynsym lacks) is read
 // as GDB reads it, with container.NewXZReader's dictionary limit and a
 // 64 MiB output bound; see minidebuginfo.go.
-// A debug file that dwz shrank points, through .gnu_debugaltlink, into a
-// supplementary file for shared entries and strings (the names of
+// A debug file that dwz shrank points, through .gnu_debugaltlink (or
+// DWARF 5's .debug_sup, with dwz -5), into a supplementary file for shared entries and strings (the names of
 // inlined functions, often); it is found beside the file, in the debug
 // directories' .build-id trees, in Dirs or from Fetch, by build id, as
 // GDB finds it (altlink.go), and read whole, once per provider.

@@ -13,10 +13,11 @@ import (
 )
 
 // TestDwzSupplementaryFile reads testdata/dwz/prog1, whose DWARF dwz
-// split with prog2 into common.debug (make.sh): at every byte of
+// split with prog2 into common.debug (make.sh), and prog1.dwarf5, the
+// same code split in DWARF 5's form into common5.debug: at every byte of
 // work_one the innermost function, inlined calls included, is GDB's
-// (prog1.gdb). Without common.debug the inlined calls have no name: the
-// names come from the supplementary file.
+// (prog1.gdb). Without the supplementary file the inlined calls have no
+// name: the names come from it.
 func TestDwzSupplementaryFile(t *testing.T) {
 	f, err := os.Open("testdata/dwz/prog1.gdb")
 	if err != nil {
@@ -57,33 +58,38 @@ func TestDwzSupplementaryFile(t *testing.T) {
 		return s.Name
 	}
 
-	tab, err := Open("testdata/dwz/prog1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range want {
-		if got := innermost(tab, w.addr); got != w.fn {
-			t.Errorf("%#x: %q, GDB says %s", w.addr, got, w.fn)
-		}
-	}
+	// prog1.dwarf5 is the same code with DWARF 5's standard forms.
+	for _, name := range []string{"prog1", "prog1.dwarf5"} {
+		t.Run(name, func(t *testing.T) {
+			tab, err := Open("testdata/dwz/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range want {
+				if got := innermost(tab, w.addr); got != w.fn {
+					t.Errorf("%#x: %q, GDB says %s", w.addr, got, w.fn)
+				}
+			}
 
-	// prog1 alone, in a folder without common.debug.
-	b, err := os.ReadFile("testdata/dwz/prog1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	alone := filepath.Join(t.TempDir(), "prog1")
-	if err := os.WriteFile(alone, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tab, err = Open(alone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range want {
-		if got := innermost(tab, w.addr); w.fn != "work_one" && got == w.fn {
-			t.Errorf("%#x named %s without common.debug: the test shows nothing", w.addr, got)
-		}
+			// The file alone, in a folder without its supplementary file.
+			b, err := os.ReadFile("testdata/dwz/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone := filepath.Join(t.TempDir(), name)
+			if err := os.WriteFile(alone, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tab, err = Open(alone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range want {
+				if got := innermost(tab, w.addr); w.fn != "work_one" && got == w.fn {
+					t.Errorf("%#x named %s without the supplementary file: the test shows nothing", w.addr, got)
+				}
+			}
+		})
 	}
 }
 

@@ -12,6 +12,15 @@ gcc -g -O2 -o prog1 prog1.c
 gcc -g -O2 -o prog2 prog2.c
 dwz -m common.debug -M common.debug prog1 prog2
 rm prog2
+# The same, in DWARF 5's standard form (dwz -5: .debug_sup,
+# DW_FORM_ref_sup4 and DW_FORM_strp_sup; the supplementary file has no
+# build-id note, only its .debug_sup checksum). The code is prog1's, byte
+# for byte, so prog1.gdb is its oracle too (GDB 13 cannot read these
+# forms).
+gcc -g -O2 -o prog1.dwarf5 prog1.c
+gcc -g -O2 -o prog2 prog2.c
+dwz -5 -m common5.debug -M common5.debug prog1.dwarf5 prog2
+rm prog2
 # At every byte of work_one, the function of GDB's innermost block:
 # an inlined call's function where one is inlined.
 start=$(nm prog1 | awk '$3 == "work_one" { print $1 }')
