@@ -52,7 +52,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "crashbench:", err)
 	}
 	if why := platform.NoDisplay(os.Getenv); why != "" {
-		fmt.Fprintf(os.Stderr, "crashbench: %s; the commands work without one, e.g. crashbench info FILE (crashbench help lists them)\n", why)
+		example := "crashbench info FILE"
+		if len(dumps) > 0 {
+			example = "crashbench analyze " + dumps[0]
+		}
+		fmt.Fprintf(os.Stderr, "crashbench: %s; the commands work without one, e.g. %s (crashbench help lists them)\n", why, example)
 		os.Exit(cli.ExitUsage)
 	}
 	var incoming <-chan []string
