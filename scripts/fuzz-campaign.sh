@@ -46,7 +46,8 @@ while read -r pkg t; do
     if [ $rc -ne 0 ] && grep -q 'context deadline exceeded' "$out" && ! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' "$out"; then
       # The coordinator's race at the deadline (golang/go#75804, see
       # scripts/fuzz.sh): the whole time was fuzzed, nothing was found.
-      result="pass (deadline race golang/go#75804 at the end)"
+      elapsed=$(sed -n 's/^fuzz: elapsed: \([^,]*\),.*/\1/p' <<<"$last")
+      result="pass (deadline race golang/go#75804 at the end, last progress at ${elapsed:-?})"
     elif [ $rc -ne 0 ]; then
       result="FAIL: $(grep -m1 -E 'Failing input written to|panic:|--- FAIL' "$out" | tr '\t' ' ')"
       cp "$out" "$LOG.$key.fail.log"
