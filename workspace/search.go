@@ -16,8 +16,9 @@ type SearchHit struct {
 	Process   string
 	Crash     string // the crash's name (exception, signal, bug check)
 	Signature string
-	Bucket    string // the bucket key; "" for a non-crash
-	Status    string // ok, partial or error
+	Bucket    string   // the bucket key; "" for a non-crash
+	Status    string   // ok, partial or error
+	Tags      []string // the user's tags on the dump
 }
 
 // Search finds dumps. Words are matched, as prefixes, against module
@@ -124,7 +125,38 @@ func (db *DB) Search(ctx context.Context, q string) ([]SearchHit, error) {
 		h.Time = time.Unix(0, ns).UTC()
 		hits = append(hits, h)
 	}
-	return hits, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return hits, db.addTags(ctx, hits)
+}
+
+// addTags fills in the hits' tags, sorted as Tags sorts them.
+func (db *DB) addTags(ctx context.Context, hits []SearchHit) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	at := make(map[int64]int, len(hits))
+	for i, h := range hits {
+		at[h.DumpID] = i
+	}
+	rows, err := db.sql.QueryContext(ctx, "SELECT dump_id, tag FROM tags ORDER BY tag COLLATE NOCASE, tag")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var tag string
+		if err := rows.Scan(&id, &tag); err != nil {
+			return err
+		}
+		if i, ok := at[id]; ok {
+			hits[i].Tags = append(hits[i].Tags, tag)
+		}
+	}
+	return rows.Err()
 }
 
 // splitQuery splits at spaces outside double quotes.

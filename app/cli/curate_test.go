@@ -102,7 +102,7 @@ func TestCurateCommands(t *testing.T) {
 	fails(ExitUsage, "single words", "tag", "dumps/sample.dmp", "two words")
 	out, _, _ := runCLI(t, dir, "search", "--db", "ws.db", "tag:JIRA-1")
 	// sample.dmp and sample-copy.dmp are one dump in the index.
-	if !strings.Contains(out, "/dumps/sample") {
+	if !strings.Contains(out, "/dumps/sample") || !strings.HasSuffix(out, " (tags: JIRA-1)\n") {
 		t.Errorf("search tag:JIRA-1 = %q", out)
 	}
 }

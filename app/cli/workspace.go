@@ -356,14 +356,15 @@ func printTimeline(ctx context.Context, db *workspace.DB, since, until time.Time
 
 // hitJSON is one element of `search --json`.
 type hitJSON struct {
-	Path      string `json:"path"`
-	Format    string `json:"format,omitempty"`
-	Time      string `json:"time"`
-	Process   string `json:"process,omitempty"`
-	Crash     string `json:"crash,omitempty"`
-	Signature string `json:"signature,omitempty"`
-	Bucket    string `json:"bucket,omitempty"`
-	Status    string `json:"status"`
+	Path      string   `json:"path"`
+	Format    string   `json:"format,omitempty"`
+	Time      string   `json:"time"`
+	Process   string   `json:"process,omitempty"`
+	Crash     string   `json:"crash,omitempty"`
+	Signature string   `json:"signature,omitempty"`
+	Bucket    string   `json:"bucket,omitempty"`
+	Status    string   `json:"status"`
+	Tags      []string `json:"tags,omitempty"`
 }
 
 // runSearch is `crashbench search [--db P] [--json] QUERY`.
@@ -407,7 +408,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		out := []hitJSON{}
 		for _, h := range hits {
 			out = append(out, hitJSON{Path: h.Path, Format: h.Format, Time: rfc3339(h.Time), Process: h.Process,
-				Crash: h.Crash, Signature: h.Signature, Bucket: h.Bucket, Status: h.Status})
+				Crash: h.Crash, Signature: h.Signature, Bucket: h.Bucket, Status: h.Status, Tags: h.Tags})
 		}
 		if err := writeJSON(stdout, out); err != nil {
 			return dbFail(stderr, "search", err)
@@ -424,6 +425,9 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		if h.Status != workspace.DumpOK {
 			what += " [" + h.Status + "]"
+		}
+		if len(h.Tags) > 0 {
+			what += " (tags: " + strings.Join(h.Tags, " ") + ")"
 		}
 		fmt.Fprintf(stdout, "%s  %s  %s\n", rfc3339(h.Time), h.Path, what)
 	}
