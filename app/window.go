@@ -242,10 +242,11 @@ func (m *mainWindow) menu() *fyne.MainMenu {
 	})
 	m.secretsMI = fyne.NewMenuItem("Scan for Secrets…", m.scanSelected)
 	m.secretsMI.Disabled = true
+	prune := fyne.NewMenuItem("Forget Deleted Dumps", m.pruneIndex)
 	return fyne.NewMainMenu(
 		fyne.NewMenu("File", open, openDump, m.recentMI, fyne.NewMenuItemSeparator(), m.exportMI, m.closeMI,
 			fyne.NewMenuItemSeparator(), settings, fyne.NewMenuItemSeparator(), quit),
-		fyne.NewMenu("Tools", setup, m.secretsMI))
+		fyne.NewMenu("Tools", setup, m.secretsMI, fyne.NewMenuItemSeparator(), prune))
 }
 
 // placeholderHint tells a first-time user how to start.

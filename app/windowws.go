@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -110,6 +112,28 @@ func (m *mainWindow) annotate(change func(ctx context.Context, db *workspace.DB,
 		}
 		m.showAnnotations(path)
 	})
+}
+
+// pruneIndex is Tools › Forget Deleted Dumps: the index forgets the dumps
+// whose files were deleted (crashbench prune), then says what it did.
+func (m *mainWindow) pruneIndex() {
+	m.ws.Prune(func(res workspace.PruneResult, err error) {
+		if err != nil {
+			dialog.ShowError(err, m.win)
+			return
+		}
+		dialog.ShowInformation("Forget Deleted Dumps", PruneText(res), m.win)
+	})
+}
+
+// PruneText says what a prune did, for the workbench's message.
+func PruneText(res workspace.PruneResult) string {
+	text := fmt.Sprintf("Forgot %s and %s.", widgets.Count(res.Files, "deleted file", "deleted files"), widgets.Count(res.Dumps, "dump", "dumps"))
+	if res.Kept > 0 {
+		text += fmt.Sprintf("\nKept %s whose folders are missing too (an unmounted disk or share?): %s",
+			widgets.Count(res.Kept, "file", "files"), strings.Join(res.MissingFolder, ", "))
+	}
+	return text
 }
 
 // showBucket brings the buckets tab forward with key selected.

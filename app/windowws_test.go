@@ -10,6 +10,7 @@ import (
 
 	"github.com/crashbench/crashbench/core/minidump/minidumptest"
 	"github.com/crashbench/crashbench/widgets"
+	"github.com/crashbench/crashbench/workspace"
 )
 
 // scenarioAt writes minidump scenario name, stamped with timestamp (so two
@@ -160,13 +161,7 @@ func TestWindowCompare(t *testing.T) {
 // TestWindowRegroupBuckets merges two crashes' buckets from the buckets
 // view and undoes it: the index and the view follow.
 func TestWindowRegroupBuckets(t *testing.T) {
-	dir := t.TempDir()
-	a := scenarioAt(t, dir, "amd64-av-write", 1_700_000_000)
-	b := scenarioAt(t, dir, "linux-sigsegv", 1_710_000_000)
-	m := newTestWindow(t, []string{a, b}, nil)
-	needIndex(t, m)
-	settle(t, m)
-	waitFor(t, "two buckets", func() bool { return len(m.ws.Buckets()) == 2 }, 20*time.Second)
+	m, a, b := twoCrashWindow(t)
 	keys := []string{m.ws.Buckets()[0].Key, m.ws.Buckets()[1].Key}
 	rows := func() []widgets.BucketRow {
 		m.uiMu.Lock()
@@ -271,4 +266,47 @@ func TestWindowAnnotations(t *testing.T) {
 		an := m.summary.Annotations()
 		return an.Bucket == key && !an.Moved
 	}, 10*time.Second)
+}
+
+// TestWindowPrune deletes an opened dump's file: Tools › Forget Deleted
+// Dumps takes it out of the index and the buckets.
+func TestWindowPrune(t *testing.T) {
+	m, _, b := twoCrashWindow(t)
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	m.ws.Prune(func(res workspace.PruneResult, err error) {
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- PruneText(res)
+	})
+	select {
+	case text := <-got:
+		if text != "Forgot 1 deleted file and 1 dump." {
+			t.Errorf("prune said %q", text)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Prune did not report")
+	}
+	waitFor(t, "one bucket left", func() bool { return len(m.ws.Buckets()) == 1 }, 10*time.Second)
+	if PruneText(workspace.PruneResult{Kept: 2, MissingFolder: []string{"/mnt/share"}}) != "Forgot 0 deleted files and 0 dumps.\nKept 2 files whose folders are missing too (an unmounted disk or share?): /mnt/share" {
+		t.Error("the kept files are not explained")
+	}
+}
+
+// twoCrashWindow opens two dumps of different crashes, a and b, and waits
+// until the index holds their two buckets.
+func twoCrashWindow(t *testing.T) (m *mainWindow, a, b string) {
+	t.Helper()
+	dir := t.TempDir()
+	a = scenarioAt(t, dir, "amd64-av-write", 1_700_000_000)
+	b = scenarioAt(t, dir, "linux-sigsegv", 1_710_000_000)
+	m = newTestWindow(t, []string{a, b}, nil)
+	needIndex(t, m)
+	settle(t, m)
+	waitFor(t, "two buckets", func() bool { return len(m.ws.Buckets()) == 2 }, 20*time.Second)
+	return m, a, b
 }

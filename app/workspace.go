@@ -340,6 +340,28 @@ func (w *Workspace) Annotate(path string, change func(ctx context.Context, db *w
 	})
 }
 
+// Prune forgets, in the background, the indexed dumps whose files were
+// deleted (workspace.DB.Prune), reloads the buckets, and calls done on
+// the UI thread.
+func (w *Workspace) Prune(done func(workspace.PruneResult, error)) {
+	w.spawn(func() {
+		db := w.database()
+		if db == nil {
+			err := w.Err()
+			if err == nil {
+				err = errors.New("the workspace index is not open")
+			}
+			onUI(func() { done(workspace.PruneResult{}, err) })
+			return
+		}
+		res, err := db.Prune(w.ctx)
+		if err == nil && res.Files > 0 {
+			w.reload()
+		}
+		onUI(func() { done(res, err) })
+	})
+}
+
 // Regroup changes the user's grouping in the background (change is a
 // workspace.DB method, such as a merge), then reloads the buckets; a
 // refusal goes to fail, on the UI thread.
