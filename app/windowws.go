@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -44,73 +42,57 @@ func (m *mainWindow) workspaceChanged() {
 	}
 }
 
-// showSeen looks up, off the UI thread, the bucket of the dump at path
-// and shows how often its crash was seen, with a link to the bucket, and
-// the dump's tags and notes.
+// showSeen looks up, off the UI thread, what the index says of the dump
+// at path: how often its crash was seen (with a link to the bucket), its
+// bucket, tags and notes.
 func (m *mainWindow) showSeen(path string) {
 	m.seenPath = path
-	m.showAnnotations(path)
-	go func() {
-		b, ok := m.ws.SeenIn(m.ctx, path)
-		if !ok {
-			return
-		}
-		text := SeenText(b)
-		onUI(func() {
-			m.uiMu.Lock()
-			defer m.uiMu.Unlock()
-			if m.seenPath != path {
-				return // another dump is shown by now
-			}
-			link := ""
-			if b.Count > 1 {
-				link = "Show the bucket"
-			}
-			m.summary.SetSeen(text, link, func() { m.showBucket(b.Key) })
-		})
-	}()
-}
-
-// showAnnotations loads the bucket, tags and notes of the dump at path
-// off the UI thread and shows them under its summary.
-func (m *mainWindow) showAnnotations(path string) {
 	go func() {
 		d, ok := m.ws.Annotations(m.ctx, path)
 		if !ok {
 			return
 		}
-		a := widgets.Annotations{Bucket: d.Bucket, Moved: d.Moved, Buckets: d.Buckets, Tags: d.Tags}
+		a := widgets.Annotations{Moved: d.Moved, Buckets: d.Buckets, Tags: d.Tags}
+		if d.InBucket {
+			a.Bucket = d.Bucket.Key
+		}
 		for _, n := range d.Notes {
 			a.Notes = append(a.Notes, widgets.NoteRow{When: n.Created, Text: n.Text})
 		}
 		onUI(func() {
 			m.uiMu.Lock()
 			defer m.uiMu.Unlock()
-			if m.seenPath == path {
-				m.summary.SetAnnotations(a)
+			if m.seenPath != path {
+				return // another dump is shown by now
 			}
+			if b := d.Bucket; d.InBucket {
+				link := ""
+				if b.Count > 1 {
+					link = "Show the bucket"
+				}
+				m.summary.SetSeen(SeenText(b), link, func() { m.showBucket(b.Key) })
+			}
+			m.summary.SetAnnotations(a)
 		})
 	}()
 }
 
 // annotate applies a note, tag or bucket change to the dump shown, then
 // shows its annotations again (or why the change was refused); a bucket
-// change reloads the buckets too.
+// change (regroup) reloads the buckets too.
 func (m *mainWindow) annotate(change func(ctx context.Context, db *workspace.DB, id int64) error, regroup bool) {
 	path := m.seenPath
 	if path == "" {
 		return
 	}
-	m.ws.Annotate(path, change, func(err error) {
+	m.ws.Annotate(path, change, regroup, func(err error) {
 		if err != nil {
 			dialog.ShowError(err, m.win)
 			return
 		}
-		if regroup {
-			m.ws.spawn(m.ws.reload) // workspaceChanged shows the annotations again
-			return
+		if !regroup { // a reload shows them again through workspaceChanged
+			m.showSeen(path)
 		}
-		m.showAnnotations(path)
 	})
 }
 
@@ -128,10 +110,9 @@ func (m *mainWindow) pruneIndex() {
 
 // PruneText says what a prune did, for the workbench's message.
 func PruneText(res workspace.PruneResult) string {
-	text := fmt.Sprintf("Forgot %s and %s.", widgets.Count(res.Files, "deleted file", "deleted files"), widgets.Count(res.Dumps, "dump", "dumps"))
-	if res.Kept > 0 {
-		text += fmt.Sprintf("\nKept %s whose folders are missing too (an unmounted disk or share?): %s",
-			widgets.Count(res.Kept, "file", "files"), strings.Join(res.MissingFolder, ", "))
+	text := "Forgot " + res.Forgot() + "."
+	if why := res.KeptWhy(); why != "" {
+		text += "\nKept " + why
 	}
 	return text
 }

@@ -239,6 +239,11 @@ func (w *Workspace) SeenIn(ctx context.Context, path string) (workspace.Bucket, 
 	if err != nil || !ok {
 		return workspace.Bucket{}, false
 	}
+	return w.bucketOf(id)
+}
+
+// bucketOf returns the bucket holding dump id, as last loaded.
+func (w *Workspace) bucketOf(id int64) (workspace.Bucket, bool) {
 	for _, b := range w.Buckets() {
 		if slices.Contains(b.DumpIDs, id) {
 			return b, true
@@ -282,11 +287,12 @@ func (w *Workspace) Correlations(ctx context.Context, key string) ([]workspace.C
 
 // DumpAnnotations is what the index says of one dump beyond its analysis.
 type DumpAnnotations struct {
-	Bucket  string   // its bucket
-	Moved   bool     // the user moved it there
-	Buckets []string // every bucket, largest first
-	Tags    []string
-	Notes   []workspace.Note
+	Bucket   workspace.Bucket // its bucket, when InBucket
+	InBucket bool             // false for a dump that records no crash
+	Moved    bool             // the user moved it there
+	Buckets  []string         // every bucket, largest first
+	Tags     []string
+	Notes    []workspace.Note
 }
 
 // Annotations returns what the index says of the dump at path beyond
@@ -310,10 +316,8 @@ func (w *Workspace) Annotations(ctx context.Context, path string) (a DumpAnnotat
 	}
 	for _, b := range w.Buckets() {
 		a.Buckets = append(a.Buckets, b.Key)
-		if slices.Contains(b.DumpIDs, id) {
-			a.Bucket = b.Key
-		}
 	}
+	a.Bucket, a.InBucket = w.bucketOf(id)
 	if _, moved, err := db.MovedTo(ctx, id); err == nil {
 		a.Moved = moved
 	}
@@ -321,9 +325,10 @@ func (w *Workspace) Annotations(ctx context.Context, path string) (a DumpAnnotat
 }
 
 // Annotate changes, in the background, what the index says of the dump at
-// path (change is given its id: a note, a tag), then calls done on the UI
-// thread with the refusal or nil.
-func (w *Workspace) Annotate(path string, change func(ctx context.Context, db *workspace.DB, id int64) error, done func(error)) {
+// path (change is given its id: a note, a tag, a move), reloads the
+// buckets when regroup says the change moved the dump, then calls done on
+// the UI thread with the refusal or nil.
+func (w *Workspace) Annotate(path string, change func(ctx context.Context, db *workspace.DB, id int64) error, regroup bool, done func(error)) {
 	w.spawn(func() {
 		db := w.database()
 		if db == nil {
@@ -335,6 +340,9 @@ func (w *Workspace) Annotate(path string, change func(ctx context.Context, db *w
 		}
 		if err == nil {
 			err = change(w.ctx, db, id)
+		}
+		if err == nil && regroup {
+			w.reload()
 		}
 		onUI(func() { done(err) })
 	})

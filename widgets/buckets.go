@@ -320,17 +320,13 @@ func (v *BucketsView) Notice() string { return v.notice }
 func (v *BucketsView) noteControls(r BucketRow) fyne.CanvasObject {
 	box := container.NewVBox()
 	for _, n := range r.Notes {
-		box.Add(selectableValue(n.When.Local().Format("2006-01-02 15:04") + "  " + n.Text))
+		box.Add(noteLabel(n))
 	}
-	entry := widget.NewEntry()
-	entry.SetPlaceHolder("a note on the whole bucket, shown with each of its dumps (Enter saves it)")
-	key := r.Key
-	entry.OnSubmitted = func(t string) {
-		if strings.TrimSpace(t) != "" && v.OnAddNote != nil {
-			v.OnAddNote(key, t)
+	box.Add(submitEntry("a note on the whole bucket, shown with each of its dumps (Enter saves it)", func(t string) {
+		if v.OnAddNote != nil {
+			v.OnAddNote(r.Key, t)
 		}
-	}
-	box.Add(entry)
+	}))
 	return box
 }
 

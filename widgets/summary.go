@@ -233,26 +233,21 @@ func (s *Summary) SetAnnotations(a Annotations) {
 		b.IconPlacement = widget.ButtonIconTrailingText
 		tagRow.Add(b)
 	}
-	newTag := widget.NewEntry()
-	newTag.SetPlaceHolder("add a tag")
-	newTag.OnSubmitted = func(t string) {
-		if t = strings.TrimSpace(t); t != "" && s.OnTag != nil {
-			s.OnTag(t, true)
+	newTag := submitEntry("add a tag", func(t string) {
+		if s.OnTag != nil {
+			s.OnTag(strings.TrimSpace(t), true)
 		}
-	}
+	})
 	s.notes.Add(container.NewBorder(nil, nil, tagRow, nil, newTag))
 	s.notes.Add(head("Notes"))
 	for _, n := range a.Notes {
-		s.notes.Add(selectableValue(n.When.Local().Format("2006-01-02 15:04") + "  " + n.Text))
+		s.notes.Add(noteLabel(n))
 	}
-	newNote := widget.NewEntry()
-	newNote.SetPlaceHolder("add a note (Enter saves it)")
-	newNote.OnSubmitted = func(t string) {
-		if strings.TrimSpace(t) != "" && s.OnAddNote != nil {
+	s.notes.Add(submitEntry("add a note (Enter saves it)", func(t string) {
+		if s.OnAddNote != nil {
 			s.OnAddNote(t)
 		}
-	}
-	s.notes.Add(newNote)
+	}))
 	s.notes.Show()
 	s.notes.Refresh()
 }

@@ -34,45 +34,45 @@ func (db *DB) checkDump(ctx context.Context, dumpID int64) error {
 // AddNote adds a note to a dump. Notes are kept as written (an empty or
 // blank note is refused) and deleted with the dump.
 func (db *DB) AddNote(ctx context.Context, dumpID int64, text string) (Note, error) {
-	if strings.TrimSpace(text) == "" {
-		return Note{}, errors.New("workspace: empty note")
-	}
-	if err := db.checkDump(ctx, dumpID); err != nil {
-		return Note{}, err
-	}
-	now := time.Now().UTC().Truncate(time.Second)
-	res, err := db.sql.ExecContext(ctx, "INSERT INTO notes (dump_id, text, created_at) VALUES (?, ?, ?)", dumpID, text, now.Unix())
-	if err != nil {
-		return Note{}, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return Note{}, err
-	}
-	return Note{ID: id, DumpID: dumpID, Text: text, Created: now}, nil
+	return db.addNote(ctx, Note{DumpID: dumpID, Text: text}, func() error { return db.checkDump(ctx, dumpID) })
 }
 
 // AddBucketNote adds a note to a whole bucket ("known issue, fixed in
 // 2.1"): every dump grouped under key shows it. The bucket must exist.
 func (db *DB) AddBucketNote(ctx context.Context, key, text string) (Note, error) {
-	if strings.TrimSpace(text) == "" {
+	return db.addNote(ctx, Note{Bucket: key, Text: text}, func() error {
+		if ok, err := db.BucketKnown(ctx, key); err != nil || ok {
+			return err
+		}
+		return fmt.Errorf("%w: %s", ErrNoBucket, key)
+	})
+}
+
+// addNote stores n (on a dump, or on a bucket when n.DumpID is 0) once
+// its text is not blank and exists says what it notes is there.
+func (db *DB) addNote(ctx context.Context, n Note, exists func() error) (Note, error) {
+	if strings.TrimSpace(n.Text) == "" {
 		return Note{}, errors.New("workspace: empty note")
 	}
-	if ok, err := db.BucketKnown(ctx, key); err != nil {
+	if err := exists(); err != nil {
 		return Note{}, err
-	} else if !ok {
-		return Note{}, fmt.Errorf("%w: %s", ErrNoBucket, key)
 	}
-	now := time.Now().UTC().Truncate(time.Second)
-	res, err := db.sql.ExecContext(ctx, "INSERT INTO notes (bucket_key, text, created_at) VALUES (?, ?, ?)", key, text, now.Unix())
+	var dumpID, bucket any // NULL unless set
+	if n.DumpID != 0 {
+		dumpID = n.DumpID
+	} else {
+		bucket = n.Bucket
+	}
+	n.Created = time.Now().UTC().Truncate(time.Second)
+	res, err := db.sql.ExecContext(ctx, "INSERT INTO notes (dump_id, bucket_key, text, created_at) VALUES (?, ?, ?, ?)",
+		dumpID, bucket, n.Text, n.Created.Unix())
 	if err != nil {
 		return Note{}, err
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
+	if n.ID, err = res.LastInsertId(); err != nil {
 		return Note{}, err
 	}
-	return Note{ID: id, Bucket: key, Text: text, Created: now}, nil
+	return n, nil
 }
 
 // bucketNotes returns every bucket's notes by key, oldest first.

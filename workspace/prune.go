@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // PruneResult is what Prune forgot and what it kept.
@@ -19,6 +21,26 @@ type PruneResult struct {
 	// forgetting its dumps would lose the user's notes for nothing.
 	Kept          int
 	MissingFolder []string // those folders, sorted
+}
+
+// Forgot says what was forgotten: "1 deleted file and 1 dump".
+func (r PruneResult) Forgot() string {
+	return countOf(r.Files, "deleted file", "deleted files") + " and " + countOf(r.Dumps, "dump", "dumps")
+}
+
+// KeptWhy says which missing files were kept and why, "" when none was.
+func (r PruneResult) KeptWhy() string {
+	if r.Kept == 0 {
+		return ""
+	}
+	return countOf(r.Kept, "file", "files") + " whose folders are missing too (an unmounted disk or share?): " + strings.Join(r.MissingFolder, ", ")
+}
+
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // Prune forgets the files that were deleted since they were indexed:

@@ -112,20 +112,26 @@ func runNote(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return curateFail(stderr, "note", err)
 		}
-		fmt.Fprintf(stdout, "%s  %s\n", rfc3339(n.Created), n.Text)
+		printNotes(stdout, stderr, []workspace.Note{n}, "")
 		return ExitOK
 	}
 	notes, err := db.Notes(ctx, id)
 	if err != nil {
 		return dbFail(stderr, "note", err)
 	}
+	printNotes(stdout, stderr, notes, rest[0])
+	return ExitOK
+}
+
+// printNotes prints notes, oldest first, one a line; none is said on
+// stderr, of what (a file, a bucket).
+func printNotes(stdout, stderr io.Writer, notes []workspace.Note, of string) {
 	for _, n := range notes {
 		fmt.Fprintf(stdout, "%s  %s\n", rfc3339(n.Created), n.Text)
 	}
 	if len(notes) == 0 {
-		fmt.Fprintf(stderr, "no notes on %s\n", rest[0])
+		fmt.Fprintf(stderr, "no notes on %s\n", of)
 	}
-	return ExitOK
 }
 
 // noteBucket adds text (when given) to bucket key's notes, or lists them.
@@ -135,7 +141,7 @@ func noteBucket(ctx context.Context, db *workspace.DB, key string, text []string
 		if err != nil {
 			return curateFail(stderr, "note", err)
 		}
-		fmt.Fprintf(stdout, "%s  %s\n", rfc3339(n.Created), n.Text)
+		printNotes(stdout, stderr, []workspace.Note{n}, "")
 		return ExitOK
 	}
 	bs, err := db.Buckets(ctx)
@@ -146,12 +152,7 @@ func noteBucket(ctx context.Context, db *workspace.DB, key string, text []string
 		if b.Key != key {
 			continue
 		}
-		for _, n := range b.Notes {
-			fmt.Fprintf(stdout, "%s  %s\n", rfc3339(n.Created), n.Text)
-		}
-		if len(b.Notes) == 0 {
-			fmt.Fprintf(stderr, "no notes on bucket %s\n", key)
-		}
+		printNotes(stdout, stderr, b.Notes, "bucket "+key)
 		return ExitOK
 	}
 	fmt.Fprintf(stderr, "crashbench note: no bucket %s (crashbench buckets lists them)\n", key)
@@ -229,19 +230,11 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return dbFail(stderr, "prune", err)
 	}
-	fmt.Fprintf(stdout, "forgot %s and %s\n", plural(res.Files, "deleted file", "deleted files"), plural(res.Dumps, "dump", "dumps"))
-	if res.Kept > 0 {
-		fmt.Fprintf(stderr, "kept %s whose folders are missing too (unmounted?): %s\n",
-			plural(res.Kept, "file", "files"), strings.Join(res.MissingFolder, ", "))
+	fmt.Fprintf(stdout, "forgot %s\n", res.Forgot())
+	if why := res.KeptWhy(); why != "" {
+		fmt.Fprintf(stderr, "kept %s\n", why)
 	}
 	return ExitOK
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // dumpOf finds the indexed dump of a file; on failure it has said why.

@@ -9,9 +9,9 @@
 // changes later (a new size or modification time) or is deleted and
 // created again. A handed file deleted or moved away is given to
 // [Options.Removed], once no file is pending, so that a move within the
-// folders is indexed under the new name first. fsnotify v1.10 keeps its close-write event (inotify's
-// IN_CLOSE_WRITE) unexported, so completeness rests on stability alone,
-// on every platform.
+// folders is indexed under the new name first. fsnotify v1.10 keeps its
+// close-write event (inotify's IN_CLOSE_WRITE) unexported, so
+// completeness rests on stability alone, on every platform.
 //
 // Folders are watched with their subfolders, including those created
 // later. A watched folder that is missing, deleted or replaced is looked

@@ -146,49 +146,46 @@ func (f *Finder) findAlt(ctx context.Context, link altLink, referrer string) (st
 // MiB; the largest distribution ones are a few hundred).
 const maxAltFile = 1 << 30
 
-// loadAlt reads the supplementary file at path.
-func loadAlt(path string) (*dwarftab.Alt, bool) {
+// loadAlt reads the supplementary file at path, nil when it cannot.
+func loadAlt(path string) *dwarftab.Alt {
 	if st, err := os.Stat(path); err != nil || st.Size() > maxAltFile {
-		return nil, false
+		return nil
 	}
 	ef, err := elf.Open(path)
 	if err != nil {
-		return nil, false
+		return nil
 	}
 	defer ef.Close()
 	d, err := ef.DWARF()
 	if err != nil {
-		return nil, false
+		return nil
 	}
 	var str []byte
 	if sec := ef.Section(".debug_str"); sec != nil {
 		if str, err = sec.Data(); err != nil {
-			return nil, false
+			return nil
 		}
 	}
-	return dwarftab.NewAlt(d, str), true
+	return dwarftab.NewAlt(d, str)
 }
 
-// altCache keeps the supplementary files a provider loaded, by path: one
-// is shared by every library of a source package.
+// altCache keeps the supplementary files a provider loaded (or failed to),
+// by path: one is shared by every library of a source package.
 type altCache struct {
 	mu   sync.Mutex
 	alts map[string]*dwarftab.Alt
 }
 
-func (c *altCache) get(path string) (*dwarftab.Alt, bool) {
-	if c == nil {
-		return loadAlt(path)
-	}
+func (c *altCache) get(path string) *dwarftab.Alt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if a, ok := c.alts[path]; ok {
-		return a, a != nil
+		return a
 	}
-	a, ok := loadAlt(path)
+	a := loadAlt(path)
 	if c.alts == nil {
 		c.alts = map[string]*dwarftab.Alt{}
 	}
 	c.alts[path] = a
-	return a, ok
+	return a
 }

@@ -197,22 +197,15 @@ func (p *Provider) altFinder(ctx context.Context, path string) func(altLink) *dw
 		if !ok {
 			return nil
 		}
-		a, _ := p.alts.get(alt)
-		return a
+		return p.alts.get(alt)
 	}
 }
 
 // defaultAlt finds the supplementary file of the ELF file at path where
-// GDB looks by default (beside it, /usr/lib/debug).
+// GDB looks by default (beside it, /usr/lib/debug): a provider without a
+// Finder.
 func defaultAlt(path string) func(altLink) *dwarftab.Alt {
-	return func(link altLink) *dwarftab.Alt {
-		alt, ok := (&Finder{}).findAlt(context.Background(), link, path)
-		if !ok {
-			return nil
-		}
-		a, _ := loadAlt(alt)
-		return a
-	}
+	return (&Provider{}).altFinder(context.Background(), path)
 }
 
 // ReadBytes reads the symbols of an ELF file held in memory.

@@ -8,6 +8,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
+// Controls shared by the Summary and the Buckets view for what the user
+// says about dumps and buckets.
+
 // bucketPicker is a field to pick a bucket from others or type a new name
 // (a ticket's, say), with a button labelled action that passes the choice
 // to onPick; the button is enabled only for a name other than current.
@@ -35,4 +38,22 @@ func bucketPicker(others []string, current, placeholder, action string, onPick f
 		}
 	}
 	return container.NewBorder(nil, nil, button, nil, into)
+}
+
+// noteLabel shows a note: its local time and its text, selectable.
+func noteLabel(n NoteRow) *widget.Label {
+	return selectableValue(n.When.Local().Format("2006-01-02 15:04") + "  " + n.Text)
+}
+
+// submitEntry is a field that passes what is typed in it to submit on
+// Enter, unless it is blank.
+func submitEntry(placeholder string, submit func(text string)) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(placeholder)
+	e.OnSubmitted = func(t string) {
+		if strings.TrimSpace(t) != "" {
+			submit(t)
+		}
+	}
+	return e
 }
